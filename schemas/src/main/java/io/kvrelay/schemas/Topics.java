@@ -1,0 +1,52 @@
+package io.kvrelay.schemas;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every topic kvrelay reads or writes, and its settings: the one place that decides them.
+ *
+ * <p>Names are {@code <prefix>.<suffix>}; the prefix is configurable so several pipelines can share a cluster.
+ * Every topic is keyed by the pod id ({@link PodKey}) so that a pod's records keep their order.
+ */
+public record Topics(TopicSpec kvEvents, TopicSpec deadLetters, TopicSpec podStatus, TopicSpec routeDecisions) {
+
+    public static final String DEFAULT_PREFIX = "kvrelay";
+
+    /** Topic settings with the default prefix and replication 1 (a single embedded broker). */
+    public static Topics defaults() {
+        return withPrefix(DEFAULT_PREFIX, (short) 1);
+    }
+
+    public static Topics withPrefix(String prefix, short replicationFactor) {
+        String p = prefix == null || prefix.isBlank() ? DEFAULT_PREFIX : prefix;
+        String minIsr = String.valueOf(Math.max(1, replicationFactor - 1));
+        return new Topics(
+                // The event log is the product: keep a week so analytics and restores can re-read it.
+                new TopicSpec(p + ".kv-events", 12, replicationFactor, Map.of(
+                        "cleanup.policy", "delete",
+                        "retention.ms", String.valueOf(Duration.ofDays(7).toMillis()),
+                        "min.insync.replicas", minIsr,
+                        "compression.type", "producer")),
+                // Dead letters are for humans to inspect: keep them longer than the events.
+                new TopicSpec(p + ".kv-events.dlq", 3, replicationFactor, Map.of(
+                        "cleanup.policy", "delete",
+                        "retention.ms", String.valueOf(Duration.ofDays(14).toMillis()),
+                        "min.insync.replicas", minIsr)),
+                // Compacted: the latest status per pod is all anyone needs.
+                new TopicSpec(p + ".pod-status", 3, replicationFactor, Map.of(
+                        "cleanup.policy", "compact",
+                        "min.compaction.lag.ms", "0",
+                        "segment.ms", String.valueOf(Duration.ofHours(1).toMillis()),
+                        "min.insync.replicas", minIsr)),
+                new TopicSpec(p + ".route-decisions", 6, replicationFactor, Map.of(
+                        "cleanup.policy", "delete",
+                        "retention.ms", String.valueOf(Duration.ofDays(7).toMillis()),
+                        "min.insync.replicas", minIsr)));
+    }
+
+    public List<TopicSpec> all() {
+        return List.of(kvEvents, deadLetters, podStatus, routeDecisions);
+    }
+}
