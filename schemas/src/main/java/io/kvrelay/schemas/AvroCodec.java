@@ -66,9 +66,19 @@ public final class AvroCodec<T extends SpecificRecord> {
         }
     }
 
-    /** @throws IOException if the bytes are not single-object encoded, or carry an unknown schema fingerprint */
+    /**
+     * @throws IOException if the bytes are not single-object encoded, carry an unknown schema fingerprint, or their body
+     *                     is corrupt; never another exception type, so a consumer can dead-letter what it cannot read
+     */
     public T decode(byte[] bytes) throws IOException {
-        return decoder.decode(bytes);
+        try {
+            return decoder.decode(bytes);
+        } catch (IOException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Avro reports bad headers and unknown fingerprints unchecked, and corrupt bodies as whatever the reader hit.
+            throw new IOException("not a readable " + schema.getName() + " record: " + e, e);
+        }
     }
 
     /**
