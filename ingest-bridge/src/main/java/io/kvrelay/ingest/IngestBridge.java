@@ -1,0 +1,140 @@
+package io.kvrelay.ingest;
+
+import io.kvrelay.ingest.config.BridgeConfig;
+import io.kvrelay.ingest.config.PodConfig;
+import io.kvrelay.ingest.handoff.BoundedHandoff;
+import io.kvrelay.ingest.metrics.BridgeMetrics;
+import io.kvrelay.ingest.pods.PodRegistry;
+import io.kvrelay.ingest.publish.KafkaPublisher;
+import io.kvrelay.ingest.publish.Outbound;
+import io.kvrelay.ingest.publish.TopicCreator;
+import io.kvrelay.ingest.status.PodStatusReporter;
+import io.kvrelay.schemas.Topics;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.ZContext;
+
+/**
+ * The running bridge: ZeroMQ subscribers, the bounded hand-off, the Kafka publisher and the pod-status reporter.
+ *
+ * <pre>
+ *   pod/rank SUB+DEALER threads --put (blocks when full)--> BoundedHandoff --drain--> KafkaPublisher --> Kafka
+ * </pre>
+ */
+public final class IngestBridge implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(IngestBridge.class);
+
+    /** Lifecycle; only moves forward. */
+    public enum State { CREATED, RUNNING, STOPPING, STOPPED }
+
+    private final BridgeConfig config;
+    private final BridgeMetrics metrics = new BridgeMetrics();
+    private final Topics topics;
+    private final BoundedHandoff<Outbound> handoff;
+    private final ZContext ctx = new ZContext();
+    private final PodRegistry registry;
+    private final KafkaPublisher publisher;
+    private final PodStatusReporter statusReporter;
+    private final Thread publisherThread;
+    private volatile State state = State.CREATED;
+
+    public IngestBridge(BridgeConfig config) {
+        this.config = config;
+        this.topics = config.kafka().topics();
+        this.handoff = new BoundedHandoff<>(config.handoffCapacity());
+        metrics.gaugeHandoffDepth(handoff::depth);
+        this.registry = new PodRegistry(ctx, config.zmq(), handoff, metrics, topics);
+        this.publisher = new KafkaPublisher(KafkaPublisher.createProducer(config.kafka(), config.instanceId()),
+                handoff, metrics);
+        this.publisherThread = new Thread(publisher, "kafka-publisher");
+        this.statusReporter = new PodStatusReporter(registry, handoff, metrics, topics.podStatus().name(),
+                config.instanceId(), config.zmq().livenessTimeoutMs());
+    }
+
+    public synchronized IngestBridge start() {
+        if (state != State.CREATED) {
+            throw new IllegalStateException("bridge already " + state);
+        }
+        if (config.kafka().createTopics()) {
+            TopicCreator.ensure(config.kafka().bootstrapServers(), topics.all());
+        }
+        publisherThread.start();
+        config.pods().forEach(registry::add);
+        statusReporter.start(config.statusIntervalMs());
+        state = State.RUNNING;
+        log.info("ingest bridge {} running: {} pod(s) -> {} ({})", config.instanceId(), config.pods().size(),
+                topics.kvEvents().name(), config.kafka().bootstrapServers());
+        return this;
+    }
+
+    public PodRegistry.RunningPod addPod(PodConfig pod) {
+        requireRunning();
+        return registry.add(pod);
+    }
+
+    public Optional<PodConfig> removePod(String podId) throws InterruptedException {
+        requireRunning();
+        Optional<PodConfig> removed = registry.remove(podId);
+        removed.ifPresent(statusReporter::removed);
+        return removed;
+    }
+
+    private void requireRunning() {
+        if (state != State.RUNNING) {
+            throw new IllegalStateException("bridge is " + state);
+        }
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Healthy: running, and the Kafka publisher is alive and not blocked. */
+    public boolean healthy() {
+        return state == State.RUNNING && publisherThread.isAlive() && !publisher.kafkaBlocked();
+    }
+
+    public BridgeMetrics metrics() {
+        return metrics;
+    }
+
+    public PodRegistry registry() {
+        return registry;
+    }
+
+    public PodStatusReporter statusReporter() {
+        return statusReporter;
+    }
+
+    public Topics topics() {
+        return topics;
+    }
+
+    public int handoffDepth() {
+        return handoff.depth();
+    }
+
+    /** Stops reading, sends what was handed over, then closes the producer. */
+    @Override
+    public synchronized void close() {
+        if (state == State.STOPPED || state == State.STOPPING) {
+            return;
+        }
+        state = State.STOPPING;
+        log.info("ingest bridge stopping");
+        statusReporter.close();
+        try {
+            registry.close();
+            publisher.stop();
+            publisherThread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        publisher.close(Duration.ofSeconds(10));
+        ctx.close();
+        state = State.STOPPED;
+        log.info("ingest bridge stopped");
+    }
+}

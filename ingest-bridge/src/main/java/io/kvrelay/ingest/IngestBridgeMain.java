@@ -1,0 +1,65 @@
+package io.kvrelay.ingest;
+
+import io.kvrelay.ingest.admin.AdminServer;
+import io.kvrelay.ingest.config.AdminConfig;
+import io.kvrelay.ingest.config.BridgeConfig;
+import io.kvrelay.ingest.config.ConfigLoader;
+import io.kvrelay.ingest.config.KafkaSinkConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Starts the ingest bridge from a JSON config file; flags override the file. Wiring only. */
+@Command(name = "ingest-bridge", mixinStandardHelpOptions = true,
+        description = "Subscribes to vLLM pods' KV-event ZeroMQ publishers and republishes the events to Kafka.")
+public final class IngestBridgeMain implements Callable<Integer> {
+
+    @Option(names = {"-c", "--config"}, required = true, description = "JSON config file (see docs/configuration.md)")
+    Path config;
+
+    @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers; overrides kafka.bootstrapServers")
+    String bootstrapServers;
+
+    @Option(names = "--admin-port", description = "HTTP port for /health, /metrics and /pods; overrides admin.port")
+    Integer adminPort;
+
+    public static void main(String[] args) {
+        // Must be set before the JDK HTTP server classes load: without it every keep-alive response waits 40 ms.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.exit(new CommandLine(new IngestBridgeMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        BridgeConfig cfg;
+        try {
+            cfg = withOverrides(ConfigLoader.load(config));
+        } catch (ConfigLoader.InvalidConfigException | IllegalArgumentException e) {
+            System.err.println("invalid configuration: " + e.getMessage());
+            return 2;
+        }
+        IngestBridge bridge = new IngestBridge(cfg).start();
+        AdminServer admin = new AdminServer(bridge, cfg.admin()).start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            admin.close();
+            bridge.close();
+            stopped.countDown();
+        }, "shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    private BridgeConfig withOverrides(BridgeConfig c) {
+        KafkaSinkConfig k = c.kafka();
+        if (bootstrapServers != null) {
+            k = new KafkaSinkConfig(bootstrapServers, k.topicPrefix(), k.createTopics(), k.replicationFactor(),
+                    k.compression(), k.lingerMs(), k.producer());
+        }
+        AdminConfig a = adminPort == null ? c.admin() : new AdminConfig(c.admin().host(), adminPort);
+        return new BridgeConfig(c.instanceId(), k, c.zmq(), a, c.handoffCapacity(), c.statusIntervalMs(), c.pods());
+    }
+}

@@ -1,0 +1,36 @@
+package io.kvrelay.ingest.config;
+
+/**
+ * How the bridge talks to vLLM's ZeroMQ sockets.
+ *
+ * @param receiveHighWaterMark  SUB receive queue bound, in messages; while the bridge is blocked (Kafka down) the
+ *                              publisher drops beyond this and the bridge recovers the rest through replay
+ * @param replayTimeoutMs       how long to wait for each replay reply before giving up on the replay
+ * @param reconnectIntervalMs   ZeroMQ's first reconnect delay after a pod goes away
+ * @param reconnectIntervalMaxMs ZeroMQ doubles the delay up to this bound (exponential backoff)
+ * @param livenessTimeoutMs     a worker with no message for this long is reported as not connected
+ * @param ipv6                  enable IPv6 on the sockets (vLLM pods may listen on {@code ::})
+ */
+public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int reconnectIntervalMs,
+                        int reconnectIntervalMaxMs, int livenessTimeoutMs, boolean ipv6) {
+    public ZmqConfig {
+        requirePositive("zmq.receiveHighWaterMark", receiveHighWaterMark);
+        requirePositive("zmq.replayTimeoutMs", replayTimeoutMs);
+        requirePositive("zmq.reconnectIntervalMs", reconnectIntervalMs);
+        requirePositive("zmq.livenessTimeoutMs", livenessTimeoutMs);
+        if (reconnectIntervalMaxMs < reconnectIntervalMs) {
+            throw new IllegalArgumentException("zmq.reconnectIntervalMaxMs (" + reconnectIntervalMaxMs
+                    + ") must be >= zmq.reconnectIntervalMs (" + reconnectIntervalMs + ")");
+        }
+    }
+
+    static void requirePositive(String name, long value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + value);
+        }
+    }
+
+    public static ZmqConfig defaults() {
+        return new ZmqConfig(100_000, 2_000, 100, 5_000, 10_000, true);
+    }
+}

@@ -1,0 +1,157 @@
+package io.kvrelay.ingest.metrics;
+
+import io.kvrelay.schemas.avro.DeadLetterKind;
+import io.kvrelay.schemas.avro.EventOrigin;
+import io.kvrelay.schemas.avro.WorkerResetReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Every meter of the bridge, created once so the hot path only increments. Names are Prometheus-style
+ * ({@code kvrelay_bridge_*}); see docs/metrics in the README.
+ *
+ * <p>Thread-safe.
+ */
+public final class BridgeMetrics {
+    private final PrometheusMeterRegistry registry;
+    private final Map<EventOrigin, Counter> batches = new EnumMap<>(EventOrigin.class);
+    private final Map<WorkerResetReason, Counter> resets = new EnumMap<>(WorkerResetReason.class);
+    private final Map<DeadLetterKind, Counter> deadLetters = new EnumMap<>(DeadLetterKind.class);
+    private final Counter events;
+    private final Counter blocksStored;
+    private final Counter blocksRemoved;
+    private final Counter cleared;
+    private final Counter unknownEvents;
+    private final Counter decodeErrors;
+    private final Counter gaps;
+    private final Counter replaysComplete;
+    private final Counter replaysFailed;
+    private final Counter duplicates;
+    private final Counter produceErrors;
+    private final Counter statusSkipped;
+    private final Counter rankMismatches;
+    private final Timer produceLatency;
+
+    public BridgeMetrics() {
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        for (EventOrigin o : EventOrigin.values()) {
+            batches.put(o, Counter.builder("kvrelay.bridge.batches").description("Batches handed to Kafka")
+                    .tag("origin", o.name().toLowerCase()).register(registry));
+        }
+        for (WorkerResetReason r : WorkerResetReason.values()) {
+            resets.put(r, Counter.builder("kvrelay.bridge.worker.resets").description("WorkerReset records emitted")
+                    .tag("reason", r.name().toLowerCase()).register(registry));
+        }
+        for (DeadLetterKind k : DeadLetterKind.values()) {
+            deadLetters.put(k, Counter.builder("kvrelay.bridge.dead.letters").description("Messages dead-lettered")
+                    .tag("kind", k.name().toLowerCase()).register(registry));
+        }
+        events = counter("kvrelay.bridge.events", "Decoded KV events");
+        blocksStored = counter("kvrelay.bridge.blocks.stored", "Blocks in BlockStored events");
+        blocksRemoved = counter("kvrelay.bridge.blocks.removed", "Blocks in BlockRemoved events");
+        cleared = counter("kvrelay.bridge.all.blocks.cleared", "AllBlocksCleared events");
+        unknownEvents = counter("kvrelay.bridge.events.unknown", "Events of unknown type, skipped");
+        decodeErrors = counter("kvrelay.bridge.decode.errors", "Payloads that failed to decode");
+        gaps = counter("kvrelay.bridge.gaps", "Sequence gaps detected");
+        replaysComplete = counter("kvrelay.bridge.replays.complete", "Replays that recovered the whole gap");
+        replaysFailed = counter("kvrelay.bridge.replays.failed", "Replays that could not recover the whole gap");
+        duplicates = counter("kvrelay.bridge.duplicates", "Batches dropped as already delivered");
+        produceErrors = counter("kvrelay.bridge.produce.errors", "Records Kafka refused for good");
+        statusSkipped = counter("kvrelay.bridge.status.skipped", "Pod-status records skipped because the hand-off was full");
+        rankMismatches = counter("kvrelay.bridge.rank.mismatches", "Batches whose envelope rank differs from the port's rank");
+        produceLatency = Timer.builder("kvrelay.bridge.produce.latency")
+                .description("From hand-off to Kafka acknowledgement").publishPercentiles(0.5, 0.99)
+                .register(registry);
+    }
+
+    private Counter counter(String name, String description) {
+        return Counter.builder(name).description(description).register(registry);
+    }
+
+    public void gaugeHandoffDepth(Supplier<Number> depth) {
+        Gauge.builder("kvrelay.bridge.handoff.depth", depth).description("Records waiting for the Kafka producer")
+                .register(registry);
+    }
+
+    public void gaugeWorkers(Supplier<Number> count) {
+        Gauge.builder("kvrelay.bridge.workers", count).description("Subscribed workers (pod x DP rank)")
+                .register(registry);
+    }
+
+    public void batch(EventOrigin origin, int eventCount, long stored, long removed, int clears, int unknown) {
+        batches.get(origin).increment();
+        events.increment(eventCount);
+        if (stored > 0) {
+            blocksStored.increment(stored);
+        }
+        if (removed > 0) {
+            blocksRemoved.increment(removed);
+        }
+        if (clears > 0) {
+            cleared.increment(clears);
+        }
+        if (unknown > 0) {
+            unknownEvents.increment(unknown);
+        }
+    }
+
+    public void reset(WorkerResetReason reason) {
+        resets.get(reason).increment();
+    }
+
+    public void deadLetter(DeadLetterKind kind) {
+        deadLetters.get(kind).increment();
+        if (kind == DeadLetterKind.DECODE_ERROR) {
+            decodeErrors.increment();
+        }
+    }
+
+    public void gap() {
+        gaps.increment();
+    }
+
+    public void replay(boolean complete) {
+        (complete ? replaysComplete : replaysFailed).increment();
+    }
+
+    public void duplicate() {
+        duplicates.increment();
+    }
+
+    public void produceError() {
+        produceErrors.increment();
+    }
+
+    public void statusSkipped() {
+        statusSkipped.increment();
+    }
+
+    public void rankMismatch() {
+        rankMismatches.increment();
+    }
+
+    public void produceLatency(long nanos) {
+        produceLatency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public double count(String name, String... tags) {
+        Counter c = registry.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+}

@@ -1,0 +1,123 @@
+package io.kvrelay.ingest.pods;
+
+import io.kvrelay.ingest.config.PodConfig;
+import io.kvrelay.ingest.config.ZmqConfig;
+import io.kvrelay.ingest.handoff.BoundedHandoff;
+import io.kvrelay.ingest.metrics.BridgeMetrics;
+import io.kvrelay.ingest.publish.Outbound;
+import io.kvrelay.ingest.zmq.WorkerSubscriber;
+import io.kvrelay.schemas.Topics;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.ZContext;
+
+/**
+ * The pods the bridge subscribes to, changeable while it runs: one {@link WorkerSubscriber} thread per DP rank.
+ *
+ * <p>Thread-safe (all mutations synchronized; they are rare).
+ */
+public final class PodRegistry implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PodRegistry.class);
+    private static final long JOIN_MS = 5_000;
+
+    private final ZContext ctx;
+    private final ZmqConfig zmq;
+    private final BoundedHandoff<Outbound> handoff;
+    private final BridgeMetrics metrics;
+    private final Topics topics;
+    private final Map<String, RunningPod> pods = new LinkedHashMap<>();
+
+    public PodRegistry(ZContext ctx, ZmqConfig zmq, BoundedHandoff<Outbound> handoff, BridgeMetrics metrics,
+                       Topics topics) {
+        this.ctx = ctx;
+        this.zmq = zmq;
+        this.handoff = handoff;
+        this.metrics = metrics;
+        this.topics = topics;
+        metrics.gaugeWorkers(this::workerCount);
+    }
+
+    /** A pod and its running workers, one per DP rank. */
+    public record RunningPod(PodConfig config, List<WorkerSubscriber> workers, List<Thread> threads) {
+    }
+
+    /** @throws IllegalArgumentException if a pod with the same id is already subscribed */
+    public synchronized RunningPod add(PodConfig pod) {
+        String id = pod.key().id();
+        if (pods.containsKey(id)) {
+            throw new IllegalArgumentException("pod " + id + " is already subscribed");
+        }
+        List<WorkerSubscriber> workers = new ArrayList<>(pod.dpRanks());
+        List<Thread> threads = new ArrayList<>(pod.dpRanks());
+        for (int rank = 0; rank < pod.dpRanks(); rank++) {
+            WorkerSubscriber w = new WorkerSubscriber(pod, rank, zmq, ctx, handoff, metrics, topics);
+            Thread t = new Thread(w, "zmq-" + w.name());
+            t.setDaemon(true);
+            workers.add(w);
+            threads.add(t);
+        }
+        RunningPod running = new RunningPod(pod, List.copyOf(workers), List.copyOf(threads));
+        pods.put(id, running);
+        threads.forEach(Thread::start);
+        log.info("pod {} added: {} rank(s) at {}", id, pod.dpRanks(), pod.pubEndpoint(0));
+        return running;
+    }
+
+    /**
+     * Stops the pod's workers and emits {@code WorkerReset(POD_REMOVED)} for each, so consumers purge it.
+     *
+     * @return the removed pod, or empty if it was not subscribed
+     */
+    public synchronized Optional<PodConfig> remove(String podId) throws InterruptedException {
+        RunningPod p = pods.remove(podId);
+        if (p == null) {
+            return Optional.empty();
+        }
+        stop(p);
+        for (WorkerSubscriber w : p.workers()) {
+            w.emitRemoved();
+        }
+        log.info("pod {} removed", podId);
+        return Optional.of(p.config());
+    }
+
+    private static void stop(RunningPod p) throws InterruptedException {
+        p.workers().forEach(WorkerSubscriber::stop);
+        for (Thread t : p.threads()) {
+            t.join(JOIN_MS);
+            if (t.isAlive()) {
+                log.warn("{} did not stop within {} ms", t.getName(), JOIN_MS);
+            }
+        }
+    }
+
+    public synchronized Collection<RunningPod> pods() {
+        return List.copyOf(pods.values());
+    }
+
+    public synchronized Optional<RunningPod> get(String podId) {
+        return Optional.ofNullable(pods.get(podId));
+    }
+
+    private synchronized int workerCount() {
+        return pods.values().stream().mapToInt(p -> p.workers().size()).sum();
+    }
+
+    /** Stops every worker (no removal records: a shutdown is not a removal). */
+    @Override
+    public synchronized void close() throws InterruptedException {
+        for (RunningPod p : pods.values()) {
+            p.workers().forEach(WorkerSubscriber::stop);
+        }
+        for (RunningPod p : pods.values()) {
+            stop(p);
+        }
+        pods.clear();
+    }
+}

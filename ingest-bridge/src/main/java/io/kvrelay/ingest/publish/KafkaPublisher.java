@@ -1,0 +1,160 @@
+package io.kvrelay.ingest.publish;
+
+import io.kvrelay.ingest.config.KafkaSinkConfig;
+import io.kvrelay.ingest.handoff.BoundedHandoff;
+import io.kvrelay.ingest.metrics.BridgeMetrics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single consumer of the hand-off: sends every record to Kafka with an idempotent, {@code acks=all} producer.
+ *
+ * <p>While Kafka is unreachable the producer keeps retrying (the delivery timeout is effectively unbounded) and, once
+ * its buffer is full, {@code send} times out; this loop then retries the same record, the hand-off fills up, and the
+ * subscriber threads stop reading. Records Kafka refuses for good are counted and reported to their worker.
+ *
+ * <p>Runs on its own thread ({@link #run()}); {@link #stop()} may be called from any thread.
+ */
+public final class KafkaPublisher implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(KafkaPublisher.class);
+    private static final int DRAIN_MAX = 512;
+
+    private final Producer<byte[], byte[]> producer;
+    private final BoundedHandoff<Outbound> handoff;
+    private final BridgeMetrics metrics;
+    private volatile boolean running = true;
+    private volatile boolean kafkaBlocked;
+
+    public KafkaPublisher(Producer<byte[], byte[]> producer, BoundedHandoff<Outbound> handoff, BridgeMetrics metrics) {
+        this.producer = producer;
+        this.handoff = handoff;
+        this.metrics = metrics;
+    }
+
+    public static Properties producerProperties(KafkaSinkConfig cfg, String clientId) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, cfg.compression());
+        p.put(ProducerConfig.LINGER_MS_CONFIG, String.valueOf(cfg.lingerMs()));
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+        // Keep retrying while Kafka is away instead of expiring records: back-pressure, not loss.
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Integer.MAX_VALUE));
+        // A full buffer makes send() give up quickly, so this loop can notice shutdown and retry.
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000");
+        p.putAll(cfg.producer());
+        return p;
+    }
+
+    public static Producer<byte[], byte[]> createProducer(KafkaSinkConfig cfg, String clientId) {
+        return new KafkaProducer<>(producerProperties(cfg, clientId));
+    }
+
+    @Override
+    public void run() {
+        List<Outbound> batch = new ArrayList<>(DRAIN_MAX);
+        try {
+            while (running || handoff.depth() > 0) {
+                batch.clear();
+                if (handoff.drainTo(batch, DRAIN_MAX, 100) == 0) {
+                    continue;
+                }
+                for (Outbound o : batch) {
+                    sendUntilAccepted(o);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("Kafka publisher failed; the bridge stops reading", e);
+            handoff.fail(e);
+        } finally {
+            producer.flush();
+        }
+    }
+
+    private void sendUntilAccepted(Outbound o) {
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(o.topic(), o.key(), o.value());
+        while (true) {
+            try {
+                producer.send(record, (md, e) -> onAck(o, e));
+                if (kafkaBlocked) {
+                    kafkaBlocked = false;
+                    log.info("Kafka accepts records again");
+                }
+                return;
+            } catch (TimeoutException e) {
+                // Buffer full or metadata unavailable: Kafka is away. Hold this record; the hand-off fills behind it.
+                if (!kafkaBlocked) {
+                    kafkaBlocked = true;
+                    log.warn("Kafka is not accepting records ({}); holding back, subscribers will block", e.getMessage());
+                }
+                if (!running) {
+                    loseAtShutdown(o, e);
+                    return;
+                }
+            } catch (AuthenticationException | AuthorizationException e) {
+                throw e; // fatal: no retry will help
+            } catch (KafkaException e) {
+                metrics.produceError();
+                log.error("Kafka refused a record for {} (seq {}): {}", o.topic(), o.sequence(), e.toString());
+                if (o.onLost() != null) {
+                    o.onLost().lost(o.sequence(), e);
+                }
+                return;
+            }
+        }
+    }
+
+    private void loseAtShutdown(Outbound o, Exception e) {
+        metrics.produceError();
+        log.error("shutting down with Kafka unreachable: record for {} (seq {}) not written", o.topic(), o.sequence());
+        if (o.onLost() != null) {
+            o.onLost().lost(o.sequence(), e);
+        }
+    }
+
+    private void onAck(Outbound o, Exception e) {
+        if (e == null) {
+            metrics.produceLatency(System.nanoTime() - o.handedAtNs());
+            return;
+        }
+        metrics.produceError();
+        log.error("Kafka did not take a record for {} (seq {}): {}", o.topic(), o.sequence(), e.toString());
+        if (o.onLost() != null) {
+            o.onLost().lost(o.sequence(), e);
+        }
+    }
+
+    /** True while Kafka is refusing records (buffer full or unreachable). */
+    public boolean kafkaBlocked() {
+        return kafkaBlocked;
+    }
+
+    /** Stops after sending what is already handed over. */
+    public void stop() {
+        running = false;
+    }
+
+    public void close(Duration timeout) {
+        producer.close(timeout);
+    }
+}

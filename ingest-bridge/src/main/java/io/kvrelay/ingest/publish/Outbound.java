@@ -1,0 +1,20 @@
+package io.kvrelay.ingest.publish;
+
+/**
+ * One encoded record on its way to Kafka.
+ *
+ * @param topic       destination topic
+ * @param key         record key (the pod id, UTF-8)
+ * @param value       single-object-encoded Avro value
+ * @param onLost      told when Kafka refuses the record for good, so its worker can report the loss; may be null
+ * @param sequence    the vLLM sequence it carries, or -1
+ * @param handedAtNs  {@link System#nanoTime()} at hand-off, for the produce-latency metric
+ */
+public record Outbound(String topic, byte[] key, byte[] value, LossListener onLost, long sequence, long handedAtNs) {
+
+    /** Told, on the producer's I/O thread, that a record will never reach Kafka. Must not block. */
+    @FunctionalInterface
+    public interface LossListener {
+        void lost(long sequence, Exception cause);
+    }
+}

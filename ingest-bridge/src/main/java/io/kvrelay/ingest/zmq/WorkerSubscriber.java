@@ -1,0 +1,362 @@
+package io.kvrelay.ingest.zmq;
+
+import io.kvrelay.ingest.config.PodConfig;
+import io.kvrelay.ingest.config.ZmqConfig;
+import io.kvrelay.ingest.decode.DecodeException;
+import io.kvrelay.ingest.decode.DecodedBatch;
+import io.kvrelay.ingest.decode.KvEventDecoder;
+import io.kvrelay.ingest.handoff.BoundedHandoff;
+import io.kvrelay.ingest.metrics.BridgeMetrics;
+import io.kvrelay.ingest.publish.Outbound;
+import io.kvrelay.ingest.publish.RecordFactory;
+import io.kvrelay.ingest.sequence.SequenceTracker;
+import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.Topics;
+import io.kvrelay.schemas.avro.BlockRemoved;
+import io.kvrelay.schemas.avro.BlockStored;
+import io.kvrelay.schemas.avro.DeadLetter;
+import io.kvrelay.schemas.avro.DeadLetterKind;
+import io.kvrelay.schemas.avro.EventOrigin;
+import io.kvrelay.schemas.avro.KvEventBatch;
+import io.kvrelay.schemas.avro.WorkerResetReason;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+/**
+ * Reads one worker's (pod + DP rank) KV-event stream and hands every batch to Kafka, in sequence order, exactly once.
+ *
+ * <p>Live messages come from a SUB socket. A gap is filled from the pod's replay socket; what replay cannot recover,
+ * and every publisher restart, becomes a {@code WorkerReset} record. Malformed messages become dead letters. Nothing
+ * is dropped without a record or a counter saying so.
+ *
+ * <p>Owns its sockets and runs on its own thread ({@link #run()}); {@link #stop()} may be called from any thread.
+ */
+public final class WorkerSubscriber implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(WorkerSubscriber.class);
+    private static final int POLL_MS = 100;
+    private static final int MAX_FRAMES = 16;
+    private static final int MONITOR_EVERY = 256;
+
+    private final PodConfig pod;
+    private final int rank;
+    private final ZmqConfig cfg;
+    private final ZContext ctx;
+    private final BoundedHandoff<Outbound> handoff;
+    private final BridgeMetrics metrics;
+    private final Topics topics;
+    private final RecordFactory records;
+    private final byte[] key;
+    private final SequenceTracker tracker = new SequenceTracker();
+    private final KvEventDecoder decoder = new KvEventDecoder();
+    private final AvroCodec<KvEventBatch> eventCodec = AvroCodec.kvEvents();
+    private final AvroCodec<DeadLetter> deadLetterCodec = AvroCodec.deadLetters();
+    private final WorkerStats stats = new WorkerStats();
+    private final AtomicReference<String> lostInKafka = new AtomicReference<>();
+    private final Outbound.LossListener lossListener = this::lostInKafka;
+    private volatile boolean running = true;
+    private volatile boolean removing;
+
+    public WorkerSubscriber(PodConfig pod, int rank, ZmqConfig cfg, ZContext ctx, BoundedHandoff<Outbound> handoff,
+                            BridgeMetrics metrics, Topics topics) {
+        this.pod = pod;
+        this.rank = rank;
+        this.cfg = cfg;
+        this.ctx = ctx;
+        this.handoff = handoff;
+        this.metrics = metrics;
+        this.topics = topics;
+        this.records = new RecordFactory(pod, rank);
+        this.key = pod.key().toKafkaKey();
+    }
+
+    public String name() {
+        return pod.key().id() + "#" + rank;
+    }
+
+    public WorkerStats stats() {
+        return stats;
+    }
+
+    public void stop() {
+        running = false;
+    }
+
+    @Override
+    public void run() {
+        String monitorAddr = "inproc://monitor-" + System.identityHashCode(this);
+        ZMQ.Socket sub = ctx.createSocket(SocketType.SUB);
+        ZMQ.Socket monitor = ctx.createSocket(SocketType.PAIR);
+        ReplayClient replay = pod.replayPort() == null ? null : new ReplayClient(ctx, pod.replayEndpoint(rank), cfg);
+        try {
+            sub.setLinger(0);
+            sub.setIPv6(cfg.ipv6());
+            sub.setRcvHWM(cfg.receiveHighWaterMark());
+            sub.setReceiveTimeOut(POLL_MS);
+            // ZeroMQ reconnects by itself, doubling the delay up to the maximum: that is our backoff.
+            sub.setReconnectIVL(cfg.reconnectIntervalMs());
+            sub.setReconnectIVLMax(cfg.reconnectIntervalMaxMs());
+            sub.monitor(monitorAddr, ZMQ.EVENT_CONNECTED | ZMQ.EVENT_DISCONNECTED);
+            monitor.connect(monitorAddr);
+            sub.subscribe(pod.topic().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sub.connect(pod.pubEndpoint(rank));
+            log.info("worker {} subscribed to {} (replay: {})", name(), pod.pubEndpoint(rank),
+                    replay == null ? "none" : pod.replayEndpoint(rank));
+            loop(sub, monitor, replay);
+        } catch (BoundedHandoff.HandoffFailedException e) {
+            log.error("worker {} stops: {}", name(), e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            if (running) {
+                log.error("worker {} failed", name(), e);
+            }
+        } finally {
+            stats.connected(false);
+            if (replay != null) {
+                replay.close();
+            }
+            ctx.destroySocket(monitor);
+            ctx.destroySocket(sub);
+        }
+    }
+
+    private void loop(ZMQ.Socket sub, ZMQ.Socket monitor, ReplayClient replay) throws InterruptedException {
+        int sinceMonitor = 0;
+        List<byte[]> frames = new ArrayList<>(3);
+        while (running) {
+            reportKafkaLoss();
+            if (!receive(sub, frames)) {
+                drainMonitor(monitor);
+                continue;
+            }
+            if (++sinceMonitor >= MONITOR_EVERY) {
+                sinceMonitor = 0;
+                drainMonitor(monitor);
+            }
+            onLiveMessage(frames, replay);
+        }
+    }
+
+    private boolean receive(ZMQ.Socket sub, List<byte[]> frames) {
+        frames.clear();
+        byte[] first = sub.recv(0);
+        if (first == null) {
+            return false;
+        }
+        frames.add(first);
+        int total = 1;
+        while (sub.hasReceiveMore()) {
+            byte[] f = sub.recv(0);
+            // Keep a bounded number of frames of a malformed message; the count still tells what arrived.
+            if (++total <= MAX_FRAMES) {
+                frames.add(f == null ? new byte[0] : f);
+            }
+        }
+        if (total > MAX_FRAMES) {
+            frames.add(("<" + (total - MAX_FRAMES) + " more frames dropped>").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return true;
+    }
+
+    private void drainMonitor(ZMQ.Socket monitor) {
+        ZMQ.Event e;
+        while ((e = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
+            boolean up = e.getEvent() == ZMQ.EVENT_CONNECTED;
+            if (up != stats.connected()) {
+                log.info("worker {} {}", name(), up ? "connected" : "disconnected; ZeroMQ reconnects with backoff");
+            }
+            stats.connected(up);
+        }
+    }
+
+    void onLiveMessage(List<byte[]> frames, ReplayClient replay) throws InterruptedException {
+        long now = MicrosClock.now();
+        stats.message(now);
+        if (frames.size() != 3) {
+            deadLetter(DeadLetterKind.WRONG_FRAME_COUNT,
+                    "expected 3 frames [topic, seq, payload], got " + frames.size(), null, frames, now);
+            return;
+        }
+        byte[] seqFrame = frames.get(1);
+        if (seqFrame.length != 8) {
+            deadLetter(DeadLetterKind.BAD_SEQUENCE_FRAME,
+                    "sequence frame has " + seqFrame.length + " bytes, expected 8", null, frames, now);
+            return;
+        }
+        long seq = Frames.getLong(seqFrame);
+        SequenceTracker.Verdict v = tracker.onLive(seq);
+        if (v == SequenceTracker.Verdict.RESTART) {
+            long last = tracker.lastDelivered();
+            emitReset(WorkerResetReason.PUBLISHER_RESTART, last, seq,
+                    "sequence went back from " + last + " to " + seq + ": the publisher restarted");
+            tracker.restartedAt(seq);
+            v = tracker.onReplayed(seq); // classify without moving the live position again
+        }
+        switch (v) {
+            case DELIVER -> deliver(seq, frames.get(0), frames.get(2), EventOrigin.LIVE, frames, now);
+            case DUPLICATE -> metrics.duplicate();
+            case GAP -> recoverGap(seq, frames, replay, now);
+            default -> throw new IllegalStateException("unexpected verdict " + v);
+        }
+    }
+
+    private void recoverGap(long liveSeq, List<byte[]> liveFrames, ReplayClient replay, long now)
+            throws InterruptedException {
+        metrics.gap();
+        long from = tracker.nextExpected();
+        ReplayClient.Outcome outcome = null;
+        boolean[] lostDuringReplay = {false};
+        if (replay != null) {
+            outcome = replay.replayFrom(from, new ReplayClient.Handler() {
+                @Override
+                public boolean onBatch(String topic, long seq, byte[] payload, List<byte[]> frames) {
+                    try {
+                        return onReplayed(topic, seq, payload, frames, lostDuringReplay) && running;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                }
+
+                @Override
+                public void onProtocolError(List<byte[]> frames, String problem) {
+                    try {
+                        deadLetter(DeadLetterKind.REPLAY_PROTOCOL_ERROR, problem, null, frames, MicrosClock.now());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            });
+        }
+        // What replay could not bring, up to the live message, is lost: say so before delivering past it.
+        SequenceTracker.Verdict v = tracker.onReplayed(liveSeq);
+        if (v == SequenceTracker.Verdict.GAP) {
+            long last = tracker.lastDelivered();
+            String why = replay == null ? "the pod has no replay socket configured" : "replay " + outcome;
+            emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, liveSeq,
+                    "sequences " + (last + 1) + ".." + (liveSeq - 1) + " lost: " + why);
+            lostDuringReplay[0] = true;
+            v = SequenceTracker.Verdict.DELIVER;
+        }
+        if (replay != null) {
+            metrics.replay(!lostDuringReplay[0]);
+        }
+        if (v == SequenceTracker.Verdict.DELIVER) {
+            deliver(liveSeq, liveFrames.get(0), liveFrames.get(2), EventOrigin.LIVE, liveFrames, now);
+        } else {
+            metrics.duplicate(); // replay already brought it
+        }
+    }
+
+    private boolean onReplayed(String topic, long seq, byte[] payload, List<byte[]> frames, boolean[] lost)
+            throws InterruptedException {
+        long now = MicrosClock.now();
+        switch (tracker.onReplayed(seq)) {
+            case DUPLICATE -> metrics.duplicate();
+            case GAP -> {
+                // The pod's buffer no longer reaches back far enough.
+                long last = tracker.lastDelivered();
+                emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, seq,
+                        "sequences " + (last + 1) + ".." + (seq - 1) + " lost: the replay buffer starts at " + seq);
+                lost[0] = true;
+                deliverReplayed(topic, seq, payload, frames, now);
+            }
+            case DELIVER -> deliverReplayed(topic, seq, payload, frames, now);
+            default -> throw new IllegalStateException("replayed sequences never restart");
+        }
+        return true;
+    }
+
+    private void deliverReplayed(String topic, long seq, byte[] payload, List<byte[]> frames, long now)
+            throws InterruptedException {
+        byte[] topicBytes = topic == null ? pod.topic().getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                : topic.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        deliver(seq, topicBytes, payload, EventOrigin.REPLAY, frames, now);
+    }
+
+    private void deliver(long seq, byte[] topic, byte[] payload, EventOrigin origin, List<byte[]> frames, long now)
+            throws InterruptedException {
+        DecodedBatch decoded;
+        try {
+            decoded = decoder.decode(payload);
+        } catch (DecodeException e) {
+            deadLetter(DeadLetterKind.DECODE_ERROR, e.getMessage(), seq, frames, now);
+            markDelivered(seq); // accounted for, in the dead-letter topic
+            return;
+        }
+        if (decoded.dataParallelRank() != DecodedBatch.NO_RANK && decoded.dataParallelRank() != rank) {
+            metrics.rankMismatch(); // the port decides the rank, as in vLLM; the envelope is informational
+        }
+        KvEventBatch record = records.batch(seq, Frames.utf8(topic), origin, decoded, now);
+        hand(topics.kvEvents().name(), eventCodec.encode(record), seq);
+        markDelivered(seq);
+        countBatch(origin, decoded);
+    }
+
+    private void countBatch(EventOrigin origin, DecodedBatch decoded) {
+        long stored = 0;
+        long removed = 0;
+        int clears = 0;
+        for (Object e : decoded.events()) {
+            if (e instanceof BlockStored s) {
+                stored += s.getBlockHashes().size();
+            } else if (e instanceof BlockRemoved r) {
+                removed += r.getBlockHashes().size();
+            } else {
+                clears++;
+            }
+        }
+        metrics.batch(origin, decoded.events().size(), stored, removed, clears, decoded.skippedUnknown());
+    }
+
+    private void markDelivered(long seq) {
+        tracker.delivered(seq);
+        stats.delivered(seq);
+    }
+
+    /** Emits a reset for this worker; the caller updates the tracker. */
+    void emitReset(WorkerResetReason reason, long last, long resume, String detail) throws InterruptedException {
+        log.warn("worker {}: WorkerReset {} ({})", name(), reason, detail);
+        hand(topics.kvEvents().name(), eventCodec.encode(records.reset(reason, last, resume, detail, MicrosClock.now())), resume);
+        metrics.reset(reason);
+        stats.reset();
+    }
+
+    private void deadLetter(DeadLetterKind kind, String message, Long seq, List<byte[]> frames, long now)
+            throws InterruptedException {
+        log.warn("worker {}: dead letter {} (seq {}): {}", name(), kind, seq, message);
+        DeadLetter dl = records.deadLetter(kind, message, seq, List.copyOf(frames), now);
+        hand(topics.deadLetters().name(), deadLetterCodec.encode(dl), seq == null ? -1 : seq);
+        metrics.deadLetter(kind);
+    }
+
+    private void hand(String topic, byte[] value, long seq) throws InterruptedException {
+        handoff.put(new Outbound(topic, key, value, lossListener, seq, System.nanoTime()), () -> running || removing);
+    }
+
+    /** Called on the producer's thread: remember it, the subscriber thread reports it. */
+    private void lostInKafka(long seq, Exception cause) {
+        lostInKafka.accumulateAndGet("seq " + seq + ": " + cause.getMessage(),
+                (prev, next) -> prev == null ? next : prev);
+    }
+
+    private void reportKafkaLoss() throws InterruptedException {
+        String lost = lostInKafka.getAndSet(null);
+        if (lost != null) {
+            long last = tracker.lastDelivered();
+            emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, -1, "Kafka refused a record (" + lost + ")");
+        }
+    }
+
+    /** Removal: the pod left the configuration; consumers purge this worker. Call after the thread ended. */
+    public void emitRemoved() throws InterruptedException {
+        removing = true;
+        emitReset(WorkerResetReason.POD_REMOVED, tracker.lastDelivered(), -1, "pod removed from the bridge");
+    }
+}
