@@ -11,8 +11,8 @@ import java.nio.file.Path;
 /** Reads a {@link BridgeConfig} or a {@link PodConfig} from JSON, turning every failure into one clear message. */
 public final class ConfigLoader {
     private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            // Absent numbers arrive as 0 and the records treat 0 as "use the default".
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private ConfigLoader() {
     }

@@ -7,13 +7,13 @@ import java.util.Map;
  *
  * @param bootstrapServers  the cluster
  * @param topicPrefix       prefix of every topic name (see {@code Topics})
- * @param createTopics      create missing topics at start (partitions, replication and configs from {@code Topics})
+ * @param createTopics      create missing topics at start (default true) (partitions, replication and configs from {@code Topics})
  * @param replicationFactor replication factor for created topics
  * @param compression       producer compression: none, gzip, snappy, lz4 or zstd
  * @param lingerMs          producer linger: how long a batch may wait to fill
  * @param producer          extra producer properties, applied last (they win)
  */
-public record KafkaSinkConfig(String bootstrapServers, String topicPrefix, boolean createTopics, short replicationFactor,
+public record KafkaSinkConfig(String bootstrapServers, String topicPrefix, Boolean createTopics, short replicationFactor,
                               String compression, int lingerMs, Map<String, String> producer) {
     private static final java.util.Set<String> COMPRESSIONS = java.util.Set.of("none", "gzip", "snappy", "lz4", "zstd");
 
@@ -24,6 +24,7 @@ public record KafkaSinkConfig(String bootstrapServers, String topicPrefix, boole
         if (topicPrefix == null || topicPrefix.isBlank()) {
             topicPrefix = io.kvrelay.schemas.Topics.DEFAULT_PREFIX;
         }
+        createTopics = createTopics == null || createTopics;
         if (replicationFactor == 0) {
             replicationFactor = 1;
         }

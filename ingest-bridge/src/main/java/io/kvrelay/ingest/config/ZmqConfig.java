@@ -1,7 +1,7 @@
 package io.kvrelay.ingest.config;
 
 /**
- * How the bridge talks to vLLM's ZeroMQ sockets.
+ * How the bridge talks to vLLM's ZeroMQ sockets. A setting left at 0 (or absent from the file) takes its default.
  *
  * @param receiveHighWaterMark  SUB receive queue bound, in messages; while the bridge is blocked (Kafka down) the
  *                              publisher drops beyond this and the bridge recovers the rest through replay
@@ -12,8 +12,14 @@ package io.kvrelay.ingest.config;
  * @param ipv6                  enable IPv6 on the sockets (vLLM pods may listen on {@code ::})
  */
 public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int reconnectIntervalMs,
-                        int reconnectIntervalMaxMs, int livenessTimeoutMs, boolean ipv6) {
+                        int reconnectIntervalMaxMs, int livenessTimeoutMs, Boolean ipv6) {
     public ZmqConfig {
+        receiveHighWaterMark = orDefault(receiveHighWaterMark, 100_000);
+        replayTimeoutMs = orDefault(replayTimeoutMs, 2_000);
+        reconnectIntervalMs = orDefault(reconnectIntervalMs, 100);
+        reconnectIntervalMaxMs = orDefault(reconnectIntervalMaxMs, Math.max(5_000, reconnectIntervalMs));
+        livenessTimeoutMs = orDefault(livenessTimeoutMs, 10_000);
+        ipv6 = ipv6 == null || ipv6;
         requirePositive("zmq.receiveHighWaterMark", receiveHighWaterMark);
         requirePositive("zmq.replayTimeoutMs", replayTimeoutMs);
         requirePositive("zmq.reconnectIntervalMs", reconnectIntervalMs);
@@ -24,6 +30,10 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
         }
     }
 
+    static int orDefault(int value, int dflt) {
+        return value == 0 ? dflt : value;
+    }
+
     static void requirePositive(String name, long value) {
         if (value <= 0) {
             throw new IllegalArgumentException(name + " must be > 0, got " + value);
@@ -31,6 +41,6 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
     }
 
     public static ZmqConfig defaults() {
-        return new ZmqConfig(100_000, 2_000, 100, 5_000, 10_000, true);
+        return new ZmqConfig(0, 0, 0, 0, 0, null);
     }
 }

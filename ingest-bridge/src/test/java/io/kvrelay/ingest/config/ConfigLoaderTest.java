@@ -1,0 +1,75 @@
+package io.kvrelay.ingest.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+    private static final String MINIMAL = """
+            {"kafka": {"bootstrapServers": "localhost:9092"},
+             "pods": [{"namespace": "default", "service": "llama", "pod": "llama-0", "host": "10.0.0.5",
+                       "pubPort": 5557, "replayPort": 5558, "dpRanks": 2, "model": "meta-llama/Llama-3.1-8B"}]}
+            """;
+
+    @Test
+    void shouldFillDefaultsForAbsentSections() {
+        BridgeConfig c = ConfigLoader.parse(MINIMAL, BridgeConfig.class);
+
+        assertThat(c.zmq()).isEqualTo(ZmqConfig.defaults());
+        assertThat(c.kafka().compression()).isEqualTo("lz4");
+        assertThat(c.kafka().topics().kvEvents().name()).isEqualTo("kvrelay.kv-events");
+        assertThat(c.handoffCapacity()).isPositive();
+        assertThat(c.pods()).hasSize(1);
+    }
+
+    @Test
+    void shouldOffsetPortsByDataParallelRankAsVllmDoes() {
+        PodConfig p = ConfigLoader.parse(MINIMAL, BridgeConfig.class).pods().get(0);
+
+        assertThat(p.pubEndpoint(0)).isEqualTo("tcp://10.0.0.5:5557");
+        assertThat(p.pubEndpoint(1)).isEqualTo("tcp://10.0.0.5:5558");
+        assertThat(p.replayEndpoint(1)).isEqualTo("tcp://10.0.0.5:5559");
+    }
+
+    @Test
+    void shouldBracketIpv6Hosts() {
+        PodConfig p = new PodConfig("ns", "s", "p", null, "fd00::5", 5557, null, 1, null, null);
+
+        assertThat(p.pubEndpoint(0)).isEqualTo("tcp://[fd00::5]:5557");
+        assertThat(p.replayEndpoint(0)).isNull();
+    }
+
+    @Test
+    void shouldNameTheBadSetting() {
+        assertThatThrownBy(() -> ConfigLoader.parse("{\"kafka\": {}}", BridgeConfig.class))
+                .isInstanceOf(ConfigLoader.InvalidConfigException.class)
+                .hasMessageContaining("kafka.bootstrapServers");
+        assertThatThrownBy(() -> ConfigLoader.parse(
+                "{\"kafka\": {\"bootstrapServers\": \"x:1\"}, \"zmq\": {\"receiveHighWaterMark\": -1,"
+                        + " \"replayTimeoutMs\": 1, \"reconnectIntervalMs\": 1, \"reconnectIntervalMaxMs\": 1,"
+                        + " \"livenessTimeoutMs\": 1, \"ipv6\": true}}", BridgeConfig.class))
+                .hasMessageContaining("zmq.receiveHighWaterMark");
+        assertThatThrownBy(() -> ConfigLoader.parse(
+                "{\"namespace\": \"a\", \"service\": \"b\", \"pod\": \"c\", \"host\": \"h\", \"pubPort\": 65535,"
+                        + " \"dpRanks\": 2}", PodConfig.class))
+                .hasMessageContaining("pubPort");
+    }
+
+    @Test
+    void shouldRejectUnknownKeysAndBrokenJsonWithAPosition() {
+        assertThatThrownBy(() -> ConfigLoader.parse("{\"kafka\": {\"bootstrapServers\": \"x:1\"}, \"podz\": []}",
+                BridgeConfig.class)).hasMessageContaining("podz");
+        assertThatThrownBy(() -> ConfigLoader.parse("{\"kafka\": ", BridgeConfig.class))
+                .hasMessageContaining("line 1");
+    }
+
+    @Test
+    void shouldRejectDuplicatePods() {
+        String twice = MINIMAL.replace("]}", ", {\"namespace\": \"default\", \"service\": \"llama\", \"pod\": \"llama-0\","
+                + " \"host\": \"h\", \"pubPort\": 6000}]}");
+
+        assertThatThrownBy(() -> ConfigLoader.parse(twice, BridgeConfig.class)).hasMessageContaining("listed twice");
+    }
+}
