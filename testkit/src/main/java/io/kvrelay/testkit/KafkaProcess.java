@@ -1,0 +1,168 @@
+package io.kvrelay.testkit;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.Uuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kafka broker (KRaft, broker + controller in one node) in a child JVM, running {@code kafka.Kafka} from the
+ * Maven artifacts on this JVM's classpath, on fixed ports and a fixed data directory, so it can be stopped and
+ * started again: the way to test what happens while Kafka is down.
+ */
+public final class KafkaProcess implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(KafkaProcess.class);
+
+    private final Path dir;
+    private final int port;
+    private final Path properties;
+    private Process process;
+
+    private KafkaProcess(Path dir, int port, Path properties) {
+        this.dir = dir;
+        this.port = port;
+        this.properties = properties;
+    }
+
+    /** Formats {@code dir} (if new) and starts a broker on {@code port}; a free port when 0. */
+    public static KafkaProcess start(Path dir, int port) {
+        try {
+            Files.createDirectories(dir);
+            int brokerPort = port == 0 ? freePort() : port;
+            int controllerPort = freePort();
+            Path props = dir.resolve("server.properties");
+            Files.writeString(props, String.join("\n",
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    "controller.quorum.bootstrap.servers=localhost:" + controllerPort,
+                    "listeners=PLAINTEXT://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort,
+                    "advertised.listeners=PLAINTEXT://localhost:" + brokerPort,
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    "log.dirs=" + dir.resolve("data").toAbsolutePath(),
+                    "num.partitions=1",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=3",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",
+                    ""));
+            KafkaProcess k = new KafkaProcess(dir, brokerPort, props);
+            if (!Files.exists(dir.resolve("data").resolve("meta.properties"))) {
+                k.run(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", Uuid.randomUuid().toString(),
+                        "-c", props.toString()), dir.resolve("format.log"), Duration.ofSeconds(60));
+            }
+            k.startProcess();
+            return k;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare Kafka in " + dir, e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return "localhost:" + port;
+    }
+
+    /** Starts the broker again after {@link #stop()}, same ports, same data. */
+    public synchronized void startProcess() {
+        if (process != null && process.isAlive()) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        try {
+            process = java(List.of("-Xmx512m", "kafka.Kafka", properties.toString()), dir.resolve("broker.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start Kafka", e);
+        }
+        awaitPort(Duration.ofSeconds(60));
+        log.info("Kafka process up at {} in {} ms", bootstrapServers(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
+    /** Stops the broker (SIGTERM, then SIGKILL after 30 s). */
+    public synchronized void stop() {
+        if (process == null) {
+            return;
+        }
+        process.destroy();
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
+    private void awaitPort(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Kafka exited with " + process.exitValue() + "; see " + dir.resolve("broker.log"));
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("localhost", port), 200);
+                return;
+            } catch (IOException e) {
+                sleep(100);
+            }
+        }
+        throw new IllegalStateException("Kafka did not open port " + port + " within " + timeout);
+    }
+
+    private void run(List<String> args, Path logFile, Duration timeout) throws IOException {
+        Process p = java(args, logFile);
+        try {
+            if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException(args.get(0) + " failed; see " + logFile);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    private static Process java(List<String> args, Path logFile) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-cp");
+        // Under surefire/failsafe this may be a manifest-only jar whose Class-Path lists every dependency: fine too.
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}
