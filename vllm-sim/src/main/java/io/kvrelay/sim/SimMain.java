@@ -1,0 +1,179 @@
+package io.kvrelay.sim;
+
+import io.kvrelay.sim.metrics.WorkerMetrics;
+import io.kvrelay.sim.wire.HashEncoding;
+import io.kvrelay.sim.wire.PayloadLayout;
+import io.kvrelay.sim.zmq.ReplayReplyShape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Runs a fleet of simulated vLLM pods with a workload until Ctrl-C. Pod i binds its PUB on
+ * {@code base + i*stride} (+ rank) and its replay ROUTER {@code ranks} ports above, so with the defaults pod 0 uses
+ * vLLM's own 5557/5558.
+ */
+@Command(name = "vllm-sim", mixinStandardHelpOptions = true,
+        description = "Simulated vLLM pods publishing real KV-cache events over ZeroMQ.")
+public final class SimMain implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(SimMain.class);
+
+    @Option(names = "--pods", defaultValue = "4", description = "Number of pods (default ${DEFAULT-VALUE}).")
+    int pods;
+    @Option(names = "--dp-ranks", defaultValue = "1", description = "Data-parallel ranks per pod.")
+    int ranks;
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Bind address, or * for all.")
+    String host;
+    @Option(names = "--base-port", defaultValue = "5557", description = "First PUB port; 0 = free ports.")
+    int basePort;
+    @Option(names = "--port-stride", description = "Ports between pods (default 2 x ranks, 1 x without replay).")
+    Integer stride;
+    @Option(names = "--no-replay", description = "Run without the replay ROUTER.")
+    boolean noReplay;
+    @Option(names = "--metrics-base-port", description = "Serve /metrics for pod i on this port + i (0 = free).")
+    Integer metricsBasePort;
+    @Option(names = "--layout", defaultValue = "MAP_EVENTS", description = "${COMPLETION-CANDIDATES}")
+    PayloadLayout layout;
+    @Option(names = "--hash-encoding", defaultValue = "INT", description = "${COMPLETION-CANDIDATES}")
+    HashEncoding hashEncoding;
+    @Option(names = "--reply-shape", defaultValue = "WITH_TOPIC", description = "${COMPLETION-CANDIDATES}")
+    ReplayReplyShape replyShape;
+    @Option(names = "--rate", defaultValue = "100", description = "Requests per second per pod.")
+    double rate;
+    @Option(names = "--duration", defaultValue = "0", description = "Seconds to run; 0 = until Ctrl-C.")
+    long duration;
+    @Option(names = "--capacity", defaultValue = "4096", description = "KV blocks per rank.")
+    int capacity;
+    @Option(names = "--block-size", defaultValue = "16", description = "Tokens per block.")
+    int blockSize;
+    @Option(names = "--snd-hwm", defaultValue = "100000", description = "PUB high-water mark (vLLM hwm).")
+    int sndHwm;
+    @Option(names = "--buffer-steps", defaultValue = "10000", description = "Replay buffer (vLLM buffer_steps).")
+    int bufferSteps;
+    @Option(names = "--model", defaultValue = "sim-model")
+    String model;
+    @Option(names = "--namespace", defaultValue = "default")
+    String namespace;
+    @Option(names = "--service", defaultValue = "vllm")
+    String service;
+    @Option(names = "--topic", description = "Topic template; {pod} and {model} are replaced (default kv@{pod}@{model}).")
+    String topic;
+    @Option(names = "--lora", split = ",", description = "LoRA adapter names, comma separated.")
+    List<String> loras = new ArrayList<>();
+    @Option(names = "--lora-probability", defaultValue = "0.2")
+    double loraProbability;
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    private volatile boolean running = true;
+
+    public static void main(String[] args) {
+        // Must be set before the JDK HTTP server classes load, or keep-alive scrapes wait 40 ms each (Nagle).
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.exit(new CommandLine(new SimMain()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        SimFleet fleet = SimFleet.start(configs());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread driver = new Thread(() -> drive(fleet), "kvsim-driver");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running = false;
+            try {
+                stopped.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "kvsim-shutdown"));
+        for (SimPod p : fleet.pods()) {
+            LOG.info("{}: pub {} replay {} metrics {}", p.id(), p.pubEndpoint(0), p.replayEndpoint(0),
+                    p.metricsPort());
+        }
+        driver.start();
+        try {
+            driver.join(duration > 0 ? TimeUnit.SECONDS.toMillis(duration) : 0);
+            running = false;
+            driver.join();
+        } finally {
+            fleet.close();
+            stopped.countDown();
+        }
+        return 0;
+    }
+
+    List<SimPodConfig> configs() {
+        int step = stride != null ? stride : (noReplay ? ranks : 2 * ranks);
+        List<SimPodConfig> out = new ArrayList<>(pods);
+        for (int i = 0; i < pods; i++) {
+            String pod = "pod-" + i;
+            int pub = basePort == 0 ? 0 : basePort + i * step;
+            Integer replay = noReplay ? null : basePort == 0 ? 0 : pub + ranks;
+            Integer metrics = metricsBasePort == null ? null : metricsBasePort == 0 ? 0 : metricsBasePort + i;
+            String t = topic == null ? null : topic.replace("{pod}", pod).replace("{model}", model);
+            out.add(SimPodConfig.builder(pod).namespace(namespace).service(service).host(host).pubBasePort(pub)
+                    .replayBasePort(replay).dpRanks(ranks).layout(layout).hashEncoding(hashEncoding)
+                    .replyShape(replyShape).sndHwm(sndHwm).replayBufferSteps(bufferSteps).capacityBlocks(capacity)
+                    .blockSize(blockSize).topic(t).model(model).metricsPort(metrics).seed(seed)
+                    .publishLogLimit(0).build());
+        }
+        return out;
+    }
+
+    private void drive(SimFleet fleet) {
+        WorkloadGenerator.Settings settings = WorkloadGenerator.Settings.defaults();
+        if (!loras.isEmpty()) {
+            settings = settings.withLoras(loras, loraProbability);
+        }
+        WorkloadGenerator workload = new WorkloadGenerator(settings, seed);
+        SplittableRandom random = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        long interval = (long) (1e9 / (rate * fleet.size()));
+        long next = System.nanoTime();
+        long lastReport = next;
+        long served = 0;
+        while (running) {
+            SimPod pod = fleet.pod(random.nextInt(fleet.size()));
+            int rank = random.nextInt(pod.ranks());
+            WorkloadGenerator.Request request = workload.next();
+            pod.serve(rank, request.tokens(), request.lora());
+            pod.setLoad(rank, 1 + random.nextInt(8), random.nextInt(4));
+            served++;
+            next += interval;
+            long now = System.nanoTime();
+            if (next > now) {
+                LockSupport.parkNanos(next - now);
+            } else if (now - next > 1_000_000_000L) {
+                next = now; // fell behind by more than a second: do not try to catch up in a burst
+            }
+            if (now - lastReport > 10_000_000_000L) {
+                lastReport = now;
+                report(fleet, served);
+            }
+        }
+        report(fleet, served);
+    }
+
+    private static void report(SimFleet fleet, long served) {
+        long published = 0;
+        double usage = 0;
+        int workers = 0;
+        for (SimPod p : fleet.pods()) {
+            for (WorkerMetrics m : p.workerMetrics()) {
+                published += m.published();
+                usage += m.usage();
+                workers++;
+            }
+        }
+        LOG.info("served {} requests, published {} batches, mean cache usage {}%", served, published,
+                Math.round(100 * usage / Math.max(1, workers)));
+    }
+}

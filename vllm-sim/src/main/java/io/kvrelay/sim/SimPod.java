@@ -1,0 +1,248 @@
+package io.kvrelay.sim;
+
+import io.kvrelay.sim.cache.BlockHasher;
+import io.kvrelay.sim.cache.CachedBlock;
+import io.kvrelay.sim.cache.KvCacheModel;
+import io.kvrelay.sim.metrics.SimMetricsServer;
+import io.kvrelay.sim.metrics.WorkerMetrics;
+import io.kvrelay.sim.wire.SimEvent;
+import io.kvrelay.sim.zmq.KvEventPublisher;
+import io.kvrelay.sim.zmq.PublishLog;
+import io.kvrelay.sim.zmq.PublishedBatch;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.zeromq.ZMQException;
+
+/**
+ * A simulated vLLM pod: one worker per data-parallel rank, each with its own KV cache model and KV-event publisher
+ * (PUB on {@code pubBase + rank}, replay ROUTER on {@code replayBase + rank}), and an optional {@code /metrics}.
+ *
+ * <p>Thread-safe: each rank's operations are serialised on that worker; different ranks run in parallel.
+ */
+public final class SimPod implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SimPod.class);
+
+    private final SimPodConfig config;
+    private final List<SimWorker> workers = new ArrayList<>();
+    private PodSockets sockets;
+    private SimMetricsServer metrics;
+    private boolean started;
+    private boolean closed;
+
+    public SimPod(SimPodConfig config) {
+        this.config = config;
+        BlockHasher hasher = new BlockHasher(config.seed());
+        for (int rank = 0; rank < config.dpRanks(); rank++) {
+            PublishLog log = config.publishLogLimit() > 0 ? new PublishLog(config.publishLogLimit()) : null;
+            workers.add(new SimWorker(rank, new KvCacheModel(config.capacityBlocks(), config.blockSize(), hasher), log,
+                    config.seed()));
+        }
+    }
+
+    /** Creates and starts a pod. */
+    public static SimPod start(SimPodConfig config) {
+        return new SimPod(config).start();
+    }
+
+    /**
+     * Binds every rank's sockets (picking free runs of ports where the config says 0) and the metrics endpoint.
+     *
+     * @throws ZMQException if a configured port is taken
+     */
+    public synchronized SimPod start() {
+        if (started) {
+            throw new IllegalStateException("pod " + config.id() + " already started");
+        }
+        started = true;
+        sockets = new PodSockets(config);
+        try {
+            sockets.bindAll(workers);
+            if (config.metricsPort() != null) {
+                metrics = new SimMetricsServer(config.model(), this::workerMetrics, config.host(), config.metricsPort());
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        LOG.info("pod {} up: {} rank(s), pub {}, replay {}, layout {}", config.id(), workers.size(),
+                sockets.pubBase(), sockets.replayBase(), config.layout());
+        return this;
+    }
+
+    /** Serves a prompt on {@code rank}: runs the cache model and publishes the step's batch, if it had events. */
+    public Optional<PublishedBatch> serve(int rank, int[] promptTokens, String lora) {
+        return worker(rank).serve(promptTokens, lora);
+    }
+
+    /** vLLM's prefix-cache reset on {@code rank}: the cache empties and one AllBlocksCleared is published. */
+    public PublishedBatch clear(int rank) {
+        return worker(rank).clear();
+    }
+
+    /** Evicts the {@code blocks} least recently used blocks on {@code rank} and publishes the BlockRemoved. */
+    public Optional<PublishedBatch> evict(int rank, int blocks) {
+        return worker(rank).evict(blocks);
+    }
+
+    /**
+     * Publishes arbitrary events on {@code rank} (e.g. an unknown tag) without touching the cache model, so
+     * {@link #cacheContents(int)} does not follow them.
+     */
+    public PublishedBatch publishEvents(int rank, List<? extends SimEvent> events) {
+        return worker(rank).publishEvents(events);
+    }
+
+    /** Publishes a pre-encoded payload on {@code rank} (benchmarks); returns the seq used. */
+    public long publishRaw(int rank, byte[] payload) {
+        return worker(rank).publishRaw(payload);
+    }
+
+    /** Serves {@code n} random prompts back to back on {@code rank}; with a small sndHwm the PUB drops some. */
+    public int overflow(int rank, int n) {
+        return worker(rank).overflow(n);
+    }
+
+    /** The next {@code n} batches of {@code rank} skip the PUB but enter the replay buffer and the log. */
+    public void withholdNext(int rank, int n) {
+        publisher(rank).withholdNext(n);
+    }
+
+    /**
+     * A vLLM restart on every rank, sockets kept bound: caches emptied without AllBlocksCleared, seq back to 0,
+     * replay buffers emptied, epoch + 1.
+     */
+    public void restart() {
+        restart(false);
+    }
+
+    /**
+     * A vLLM restart; with {@code rebindSockets} the sockets are closed and bound again on the same ports, so
+     * connected subscribers and replay clients see the disconnect and must reconnect, as after a real restart.
+     */
+    public void restart(boolean rebindSockets) {
+        requireStarted();
+        for (SimWorker w : workers) {
+            synchronized (w) {
+                w.resetCache();
+                KvEventPublisher old = w.publisher();
+                if (!rebindSockets) {
+                    old.restart();
+                    continue;
+                }
+                int epoch = old.epoch() + 1;
+                old.close();
+                w.attach(sockets.rebind(w.rank(), epoch, w.log()));
+            }
+        }
+    }
+
+    /** Ground truth of {@code rank}'s cache: every cached block by hash, least recently used first. */
+    public Map<Long, CachedBlock> cacheContents(int rank) {
+        return worker(rank).contents();
+    }
+
+    /** Every batch {@code rank} published (bounded by {@code publishLogLimit}), or null when the log is off. */
+    public PublishLog publishLog(int rank) {
+        return worker(rank).log();
+    }
+
+    /** {@code rank}'s publisher, for seq, epoch, replay counters and {@code awaitSubscribers}. */
+    public KvEventPublisher publisher(int rank) {
+        requireStarted();
+        return worker(rank).publisher();
+    }
+
+    /** Waits until {@code n} subscribers are connected to {@code rank}'s PUB (see the publisher's method). */
+    public boolean awaitSubscribers(int rank, int n, Duration timeout) {
+        return publisher(rank).awaitSubscribers(n, timeout);
+    }
+
+    /** Sets the request gauges {@code /metrics} reports for {@code rank}. */
+    public void setLoad(int rank, int running, int waiting) {
+        worker(rank).setLoad(running, waiting);
+    }
+
+    public List<WorkerMetrics> workerMetrics() {
+        return workers.stream().map(SimWorker::metrics).toList();
+    }
+
+    public int pubPort(int rank) {
+        return publisher(rank).pubPort();
+    }
+
+    /** The replay port of {@code rank}, or -1 when replay is off. */
+    public int replayPort(int rank) {
+        return publisher(rank).replayPort();
+    }
+
+    public String pubEndpoint(int rank) {
+        return publisher(rank).pubEndpoint();
+    }
+
+    /** The replay endpoint of {@code rank}, or null when replay is off. */
+    public String replayEndpoint(int rank) {
+        return publisher(rank).replayEndpoint();
+    }
+
+    /** The actual PUB base port (rank r binds base + r). */
+    public synchronized int pubBasePort() {
+        requireStarted();
+        return sockets.pubBase();
+    }
+
+    /** The actual replay base port, or null when replay is off. */
+    public synchronized Integer replayBasePort() {
+        requireStarted();
+        return sockets.replayBase();
+    }
+
+    /** The actual metrics port, or -1 without a metrics endpoint. */
+    public synchronized int metricsPort() {
+        return metrics == null ? -1 : metrics.port();
+    }
+
+    public SimPodConfig config() {
+        return config;
+    }
+
+    public String id() {
+        return config.id();
+    }
+
+    public int ranks() {
+        return workers.size();
+    }
+
+    private SimWorker worker(int rank) {
+        if (rank < 0 || rank >= workers.size()) {
+            throw new IllegalArgumentException("rank must be 0.." + (workers.size() - 1) + ", got " + rank);
+        }
+        return workers.get(rank);
+    }
+
+    private synchronized void requireStarted() {
+        if (!started || closed) {
+            throw new IllegalStateException("pod " + config.id() + (closed ? " is closed" : " is not started"));
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (metrics != null) {
+            metrics.close();
+        }
+        if (sockets != null) {
+            sockets.detachAll(workers);
+            sockets.close();
+        }
+    }
+}
