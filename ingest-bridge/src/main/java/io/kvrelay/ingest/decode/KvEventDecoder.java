@@ -7,6 +7,7 @@ import java.util.Objects;
 import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessageInsufficientBufferException;
 import org.msgpack.core.MessagePackException;
+import org.msgpack.core.MessageSizeException;
 import org.msgpack.value.ValueType;
 
 /**
@@ -53,9 +54,11 @@ public final class KvEventDecoder {
             return batch;
         } catch (MessageInsufficientBufferException e) {
             throw r.fail("truncated: the payload ends inside a value", e);
+        } catch (MessageSizeException e) {
+            throw r.fail("declared length " + e.getSize() + " is 2^31 or more", e);
         } catch (MessagePackException | IOException e) {
-            // msgpack's own checks (0xc1, lengths >= 2^31, type mismatches it detects first): still bad data.
-            throw r.fail("malformed msgpack: " + e.getMessage(), e);
+            // msgpack's own checks (0xc1, type mismatches it detects first): still bad data.
+            throw r.fail("malformed msgpack: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
         }
     }
 
@@ -74,7 +77,7 @@ public final class KvEventDecoder {
     private DecodedBatch readArrayEnvelope() throws IOException, DecodeException {
         int n = r.arrayHeader();
         if (n < 2) {
-            throw r.fail("batch array has " + n + " elements, expected [ts, events, rank?]");
+            throw r.fail("array has " + n + " elements, expected [ts, events, rank?]");
         }
         double ts = readTs();
         List<Object> list = readEvents();
@@ -104,7 +107,7 @@ public final class KvEventDecoder {
             r.field = Names.NONE;
         }
         if (list == null || !hasTs) {
-            throw r.fail("batch map has no \"" + (list == null ? "events" : "ts") + "\" key");
+            throw r.fail("map has no \"" + (list == null ? "events" : "ts") + "\" key");
         }
         return new DecodedBatch(ts, rank, list, skippedUnknown);
     }

@@ -135,7 +135,7 @@ class FixtureManifestTest {
     void notABatchFixtureNamesTheMissingEvents() {
         assertThatThrownBy(() -> new KvEventDecoder().decode(fixture("bad-not-a-batch")))
             .isInstanceOf(DecodeException.class)
-            .hasMessageContaining("batch map has no \"events\" key");
+            .hasMessageContaining("batch: map has no \"events\" key");
     }
 
     @Test

@@ -486,7 +486,8 @@ class KvEventDecoderTest {
 
         @Test
         void envelopeProblems() throws Exception {
-            assertFails(pack(p -> p.packArrayHeader(1).packDouble(1)), "batch array has 1 elements");
+            assertFails(pack(p -> p.packArrayHeader(1).packDouble(1)),
+                "batch: array has 1 elements, expected [ts, events, rank?]");
             assertFails(pack(p -> p.packArrayHeader(2).packDouble(1).packMapHeader(0)),
                 "batch: field events: expected array, got MAP");
             assertFails(pack(p -> p.packArrayHeader(2).packString("now").packArrayHeader(0)),
@@ -495,7 +496,7 @@ class KvEventDecoderTest {
             assertFails(pack(p -> p.packArrayHeader(3).packDouble(1).packArrayHeader(0).packString("0")),
                 "field data_parallel_rank: expected int, got STRING");
             assertFails(pack(p -> p.packMapHeader(1).packString("events").packArrayHeader(0)),
-                "batch map has no \"ts\" key");
+                "batch: map has no \"ts\" key");
         }
 
         @Test
@@ -529,13 +530,14 @@ class KvEventDecoderTest {
         @Test
         void forgedLengthsAreRejectedBeforeAllocating() {
             HexFormat hex = HexFormat.of();
-            assertFails(hex.parseHex("92cb41da305498100000ddffffffff"), "field events: malformed msgpack");
+            assertFails(hex.parseHex("92cb41da305498100000ddffffffff"),
+                "batch: field events: declared length 4294967295 is 2^31 or more");
             assertFails(hex.parseHex("92cb41da305498100000dd7fffffff00"),
                 "field events: array declares 2147483647 elements but only 1 bytes remain");
             assertFails(hex.parseHex("92cb41da3054981000009192ac426c6f636b52656d6f766564dd7ffffff0"),
                 "event 0 (BlockRemoved): field block_hashes: array declares 2147483632 elements");
             assertFails(hex.parseHex("92cb41da3054981000009192ac426c6f636b52656d6f76656491c6ffffff00"),
-                "field block_hashes: malformed msgpack");
+                "field block_hashes: declared length 4294967040 is 2^31 or more");
             assertFails(hex.parseHex("92cb41da3054981000009192ac426c6f636b52656d6f76656491c67ffffff0"),
                 "field block_hashes: declares 2147483632 bytes but only 0 remain");
             assertFails(hex.parseHex("df7fffffff"), "map declares 2147483647 elements");
