@@ -10,9 +10,15 @@ package io.kvrelay.ingest.config;
  * @param reconnectIntervalMaxMs ZeroMQ doubles the delay up to this bound (exponential backoff)
  * @param livenessTimeoutMs     a worker with no message for this long is reported as not connected
  * @param ipv6                  enable IPv6 on the sockets (vLLM pods may listen on {@code ::})
+ * @param tailProbeMs           after this long without a message, ask the replay socket once for anything newer
+ *                              than the last delivered batch: a drop is otherwise only noticed when the next message
+ *                              arrives, which on an idle pod may be never. Negative turns it off.
+ * @param handshakeIntervalMs   ZeroMQ handshake timeout; JeroMQ 0.6.0 occasionally stalls a fresh connection until
+ *                              it fires (default 30 s upstream, 2 s here)
  */
 public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int reconnectIntervalMs,
-                        int reconnectIntervalMaxMs, int livenessTimeoutMs, Boolean ipv6) {
+                        int reconnectIntervalMaxMs, int livenessTimeoutMs, Boolean ipv6, int tailProbeMs,
+                        int handshakeIntervalMs) {
     public ZmqConfig {
         receiveHighWaterMark = orDefault(receiveHighWaterMark, 100_000);
         replayTimeoutMs = orDefault(replayTimeoutMs, 2_000);
@@ -20,6 +26,9 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
         reconnectIntervalMaxMs = orDefault(reconnectIntervalMaxMs, Math.max(5_000, reconnectIntervalMs));
         livenessTimeoutMs = orDefault(livenessTimeoutMs, 10_000);
         ipv6 = ipv6 == null || ipv6;
+        tailProbeMs = orDefault(tailProbeMs, 1_000);
+        handshakeIntervalMs = orDefault(handshakeIntervalMs, 2_000);
+        requirePositive("zmq.handshakeIntervalMs", handshakeIntervalMs);
         requirePositive("zmq.receiveHighWaterMark", receiveHighWaterMark);
         requirePositive("zmq.replayTimeoutMs", replayTimeoutMs);
         requirePositive("zmq.reconnectIntervalMs", reconnectIntervalMs);
@@ -41,6 +50,6 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
     }
 
     public static ZmqConfig defaults() {
-        return new ZmqConfig(0, 0, 0, 0, 0, null);
+        return new ZmqConfig(0, 0, 0, 0, 0, null, 0, 0);
     }
 }

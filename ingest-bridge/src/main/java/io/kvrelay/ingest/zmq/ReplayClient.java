@@ -62,6 +62,7 @@ final class ReplayClient implements AutoCloseable {
         dealer.setReceiveTimeOut(cfg.replayTimeoutMs());
         dealer.setReconnectIVL(cfg.reconnectIntervalMs());
         dealer.setReconnectIVLMax(cfg.reconnectIntervalMaxMs());
+        dealer.setHandshakeIvl(cfg.handshakeIntervalMs());
         dealer.connect(endpoint);
     }
 

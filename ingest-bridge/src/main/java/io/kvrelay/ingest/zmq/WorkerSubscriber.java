@@ -61,6 +61,9 @@ public final class WorkerSubscriber implements Runnable {
     private final Outbound.LossListener lossListener = this::lostInKafka;
     private volatile boolean running = true;
     private volatile boolean removing;
+    private long lastMessageNanos = System.nanoTime();
+    private boolean tailProbed;
+    private boolean disconnectedSinceMessage;
 
     public WorkerSubscriber(PodConfig pod, int rank, ZmqConfig cfg, ZContext ctx, BoundedHandoff<Outbound> handoff,
                             BridgeMetrics metrics, Topics topics) {
@@ -101,6 +104,7 @@ public final class WorkerSubscriber implements Runnable {
             // ZeroMQ reconnects by itself, doubling the delay up to the maximum: that is our backoff.
             sub.setReconnectIVL(cfg.reconnectIntervalMs());
             sub.setReconnectIVLMax(cfg.reconnectIntervalMaxMs());
+            sub.setHandshakeIvl(cfg.handshakeIntervalMs());
             sub.monitor(monitorAddr, ZMQ.EVENT_CONNECTED | ZMQ.EVENT_DISCONNECTED);
             monitor.connect(monitorAddr);
             sub.subscribe(pod.topic().getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -133,8 +137,12 @@ public final class WorkerSubscriber implements Runnable {
             reportKafkaLoss();
             if (!receive(sub, frames)) {
                 drainMonitor(monitor);
+                probeTail(replay);
                 continue;
             }
+            lastMessageNanos = System.nanoTime();
+            tailProbed = false;
+            disconnectedSinceMessage = false;
             if (++sinceMonitor >= MONITOR_EVERY) {
                 sinceMonitor = 0;
                 drainMonitor(monitor);
@@ -172,7 +180,23 @@ public final class WorkerSubscriber implements Runnable {
                 log.info("worker {} {}", name(), up ? "connected" : "disconnected; ZeroMQ reconnects with backoff");
             }
             stats.connected(up);
+            disconnectedSinceMessage |= !up;
         }
+    }
+
+    /**
+     * A batch dropped in transit is normally noticed when the next one arrives. On an idle pod that may be never, so
+     * once per idle period ask the replay socket for anything after the last delivered batch. Skipped when the
+     * connection dropped meanwhile: the publisher may have restarted, and its new sequence would look like ours.
+     */
+    private void probeTail(ReplayClient replay) throws InterruptedException {
+        if (replay == null || tailProbed || cfg.tailProbeMs() < 0 || disconnectedSinceMessage
+                || tracker.lastDelivered() == SequenceTracker.NONE
+                || System.nanoTime() - lastMessageNanos < cfg.tailProbeMs() * 1_000_000L) {
+            return;
+        }
+        tailProbed = true;
+        replayFrom(replay, Long.MAX_VALUE - 1, new boolean[1]);
     }
 
     void onLiveMessage(List<byte[]> frames, ReplayClient replay) throws InterruptedException {
@@ -209,36 +233,15 @@ public final class WorkerSubscriber implements Runnable {
     private void recoverGap(long liveSeq, List<byte[]> liveFrames, ReplayClient replay, long now)
             throws InterruptedException {
         metrics.gap();
-        long from = tracker.nextExpected();
-        ReplayClient.Outcome outcome = null;
         boolean[] lostDuringReplay = {false};
-        if (replay != null) {
-            outcome = replay.replayFrom(from, new ReplayClient.Handler() {
-                @Override
-                public boolean onBatch(String topic, long seq, byte[] payload, List<byte[]> frames) {
-                    try {
-                        return onReplayed(topic, seq, payload, frames, lostDuringReplay) && running;
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return false;
-                    }
-                }
-
-                @Override
-                public void onProtocolError(List<byte[]> frames, String problem) {
-                    try {
-                        deadLetter(DeadLetterKind.REPLAY_PROTOCOL_ERROR, problem, null, frames, MicrosClock.now());
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            });
-        }
+        ReplayClient.Outcome outcome = replay == null ? null : replayFrom(replay, liveSeq, lostDuringReplay);
         // What replay could not bring, up to the live message, is lost: say so before delivering past it.
         SequenceTracker.Verdict v = tracker.onReplayed(liveSeq);
         if (v == SequenceTracker.Verdict.GAP) {
             long last = tracker.lastDelivered();
-            String why = replay == null ? "the pod has no replay socket configured" : "replay " + outcome;
+            String why = replay == null ? "the pod has no replay socket configured"
+                    : outcome == ReplayClient.Outcome.COMPLETE ? "the pod's replay buffer no longer holds them"
+                    : "replay " + outcome.name().toLowerCase().replace('_', ' ');
             emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, liveSeq,
                     "sequences " + (last + 1) + ".." + (liveSeq - 1) + " lost: " + why);
             lostDuringReplay[0] = true;
@@ -252,6 +255,34 @@ public final class WorkerSubscriber implements Runnable {
         } else {
             metrics.duplicate(); // replay already brought it
         }
+    }
+
+    /** Replays from the next expected sequence, delivering everything below {@code liveSeq}. */
+    private ReplayClient.Outcome replayFrom(ReplayClient replay, long liveSeq, boolean[] lost) {
+        return replay.replayFrom(tracker.nextExpected(), new ReplayClient.Handler() {
+            @Override
+            public boolean onBatch(String topic, long seq, byte[] payload, List<byte[]> frames) {
+                if (Long.compareUnsigned(seq, liveSeq) >= 0) {
+                    // Already in (or on its way to) the SUB queue: the live stream delivers it, in order.
+                    return running;
+                }
+                try {
+                    return onReplayed(topic, seq, payload, frames, lost) && running;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+
+            @Override
+            public void onProtocolError(List<byte[]> frames, String problem) {
+                try {
+                    deadLetter(DeadLetterKind.REPLAY_PROTOCOL_ERROR, problem, null, frames, MicrosClock.now());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
     }
 
     private boolean onReplayed(String topic, long seq, byte[] payload, List<byte[]> frames, boolean[] lost)
