@@ -9,14 +9,11 @@ import io.kvrelay.ingest.config.BridgeConfig;
 import io.kvrelay.ingest.config.KafkaSinkConfig;
 import io.kvrelay.ingest.config.PodConfig;
 import io.kvrelay.ingest.config.ZmqConfig;
-import io.kvrelay.schemas.avro.BlockRemoved;
-import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.DeadLetter;
 import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.PodState;
 import io.kvrelay.schemas.avro.PodStatus;
-import io.kvrelay.schemas.avro.WorkerReset;
 import io.kvrelay.schemas.avro.WorkerResetReason;
 import io.kvrelay.sim.SimFleet;
 import io.kvrelay.sim.SimPod;
@@ -25,7 +22,6 @@ import io.kvrelay.sim.WorkloadGenerator;
 import io.kvrelay.sim.wire.HashEncoding;
 import io.kvrelay.sim.wire.PayloadLayout;
 import io.kvrelay.sim.wire.SimEvent;
-import io.kvrelay.sim.zmq.PublishedBatch;
 import io.kvrelay.sim.zmq.ReplayReplyShape;
 import io.kvrelay.testkit.KafkaBroker;
 import java.nio.charset.StandardCharsets;
@@ -246,77 +242,5 @@ class IngestNothingLostIT {
             assertThat(latest.values()).allSatisfy(s -> assertThat(s.getState()).isEqualTo(PodState.CONNECTED));
             assertThat(latest.get("pod-7").getWorkers()).hasSize(2);
         });
-    }
-
-    /** One worker's records in Kafka, checked against what its publisher sent. */
-    private record WorkerLedger(String worker, List<KvEventBatch> records) {
-
-        long check(List<PublishedBatch> published, Set<Long> deadLettered, List<WorkerResetReason> expected) {
-            Map<Long, KvEventBatch> byEpochSeq = new HashMap<>();
-            List<long[]> lostRanges = new ArrayList<>(); // {epoch, from, to}
-            List<WorkerResetReason> resets = new ArrayList<>();
-            int epoch = 0;
-            long last = -1;
-            for (KvEventBatch b : records) {
-                if (b.getOrigin() == EventOrigin.BRIDGE) {
-                    WorkerReset reset = (WorkerReset) b.getEvents().get(0);
-                    resets.add(reset.getReason());
-                    if (reset.getReason() == WorkerResetReason.PUBLISHER_RESTART) {
-                        epoch++;
-                        last = -1;
-                    } else {
-                        long from = reset.getLastSequence() == null ? 0 : reset.getLastSequence() + 1;
-                        long to = reset.getResumeSequence() == null ? Long.MAX_VALUE : reset.getResumeSequence() - 1;
-                        lostRanges.add(new long[] {epoch, from, to});
-                    }
-                    continue;
-                }
-                assertThat(b.getSequence()).as("%s: sequences strictly increase (epoch %d)", worker, epoch)
-                        .isGreaterThan(last);
-                last = b.getSequence();
-                byEpochSeq.put(key(epoch, b.getSequence()), b);
-            }
-            assertThat(resets).as("%s: resets", worker).isEqualTo(expected);
-
-            long found = 0;
-            for (PublishedBatch pb : published) {
-                KvEventBatch got = byEpochSeq.get(key(pb.epoch(), pb.seq()));
-                if (got != null) {
-                    found++;
-                    if (pb.summary() != null) {
-                        assertThat(storedBlocks(got)).as("%s seq %d stored blocks", worker, pb.seq())
-                                .isEqualTo(pb.summary().storedBlocks());
-                        assertThat(removedBlocks(got)).as("%s seq %d removed blocks", worker, pb.seq())
-                                .isEqualTo(pb.summary().removedBlocks());
-                        assertThat(got.getSkippedEvents()).isEqualTo(pb.summary().unknown());
-                    }
-                    continue;
-                }
-                boolean dead = pb.epoch() == 0 && deadLettered.contains(pb.seq());
-                boolean declaredLost = lostRanges.stream()
-                        .anyMatch(r -> r[0] == pb.epoch() && pb.seq() >= r[1] && pb.seq() <= r[2]);
-                assertThat(dead || declaredLost).as("%s: %s is in Kafka, dead-lettered or declared lost", worker, pb)
-                        .isTrue();
-                if (declaredLost && !dead) {
-                    // Only what really never reached the bridge may be declared lost.
-                    assertThat(pb.sentToPub()).as("%s: %s declared lost but it was sent", worker, pb).isFalse();
-                }
-            }
-            return found;
-        }
-
-        private static long key(int epoch, long seq) {
-            return ((long) epoch << 40) | seq;
-        }
-
-        private static int storedBlocks(KvEventBatch b) {
-            return b.getEvents().stream().filter(e -> e instanceof BlockStored)
-                    .mapToInt(e -> ((BlockStored) e).getBlockHashes().size()).sum();
-        }
-
-        private static int removedBlocks(KvEventBatch b) {
-            return b.getEvents().stream().filter(e -> e instanceof BlockRemoved)
-                    .mapToInt(e -> ((BlockRemoved) e).getBlockHashes().size()).sum();
-        }
     }
 }
