@@ -11,6 +11,7 @@ import io.kvrelay.ingest.publish.Outbound;
 import io.kvrelay.ingest.publish.RecordFactory;
 import io.kvrelay.ingest.sequence.SequenceTracker;
 import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.KvEventBatchEncoder;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.schemas.avro.BlockRemoved;
 import io.kvrelay.schemas.avro.BlockStored;
@@ -54,7 +55,7 @@ public final class WorkerSubscriber implements Runnable {
     private final byte[] key;
     private final SequenceTracker tracker = new SequenceTracker();
     private final KvEventDecoder decoder = new KvEventDecoder();
-    private final AvroCodec<KvEventBatch> eventCodec = AvroCodec.kvEvents();
+    private final KvEventBatchEncoder eventEncoder = new KvEventBatchEncoder();
     private final AvroCodec<DeadLetter> deadLetterCodec = AvroCodec.deadLetters();
     private final WorkerStats stats = new WorkerStats();
     private final AtomicReference<String> lostInKafka = new AtomicReference<>();
@@ -325,7 +326,7 @@ public final class WorkerSubscriber implements Runnable {
             metrics.rankMismatch(); // the port decides the rank, as in vLLM; the envelope is informational
         }
         KvEventBatch record = records.batch(seq, Frames.utf8(topic), origin, decoded, now);
-        hand(topics.kvEvents().name(), eventCodec.encode(record), seq);
+        hand(topics.kvEvents().name(), eventEncoder.encode(record), seq);
         markDelivered(seq);
         countBatch(origin, decoded);
     }
@@ -354,7 +355,7 @@ public final class WorkerSubscriber implements Runnable {
     /** Emits a reset for this worker; the caller updates the tracker. */
     void emitReset(WorkerResetReason reason, long last, long resume, String detail) throws InterruptedException {
         log.warn("worker {}: WorkerReset {} ({})", name(), reason, detail);
-        hand(topics.kvEvents().name(), eventCodec.encode(records.reset(reason, last, resume, detail, MicrosClock.now())), resume);
+        hand(topics.kvEvents().name(), eventEncoder.encode(records.reset(reason, last, resume, detail, MicrosClock.now())), resume);
         metrics.reset(reason);
         stats.reset();
     }
