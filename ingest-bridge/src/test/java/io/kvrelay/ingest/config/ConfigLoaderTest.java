@@ -72,4 +72,18 @@ class ConfigLoaderTest {
 
         assertThatThrownBy(() -> ConfigLoader.parse(twice, BridgeConfig.class)).hasMessageContaining("listed twice");
     }
+
+    @Test
+    void shouldLoadTheShippedExample() {
+        BridgeConfig c = ConfigLoader.load(java.nio.file.Path.of("examples", "bridge.json"));
+
+        assertThat(c.pods()).extracting(p -> p.key().id()).containsExactly("default/llama-8b/llama-8b-0");
+        assertThat(c.admin().port()).isEqualTo(8081);
+    }
+
+    @Test
+    void shouldSayWhichFileIsMissing() {
+        assertThatThrownBy(() -> ConfigLoader.load(java.nio.file.Path.of("no-such.json")))
+                .hasMessageContaining("no-such.json");
+    }
 }
