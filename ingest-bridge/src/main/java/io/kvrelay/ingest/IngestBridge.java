@@ -53,12 +53,24 @@ public final class IngestBridge implements AutoCloseable {
                 config.instanceId(), config.zmq().livenessTimeoutMs());
     }
 
+    /** @throws RuntimeException if it cannot start; everything it opened is closed again */
     public synchronized IngestBridge start() {
         if (state != State.CREATED) {
             throw new IllegalStateException("bridge already " + state);
         }
+        try {
+            startParts();
+        } catch (RuntimeException e) {
+            state = State.RUNNING; // so close() tears down what did start
+            close();
+            throw e;
+        }
+        return this;
+    }
+
+    private void startParts() {
         if (config.kafka().createTopics()) {
-            TopicCreator.ensure(config.kafka().bootstrapServers(), topics.all());
+            TopicCreator.ensure(config.kafka().bootstrapServers(), config.kafka().producer(), topics.all());
         }
         publisherThread.start();
         config.pods().forEach(registry::add);
@@ -66,7 +78,6 @@ public final class IngestBridge implements AutoCloseable {
         state = State.RUNNING;
         log.info("ingest bridge {} running: {} pod(s) -> {} ({})", config.instanceId(), config.pods().size(),
                 topics.kvEvents().name(), config.kafka().bootstrapServers());
-        return this;
     }
 
     public PodRegistry.RunningPod addPod(PodConfig pod) {

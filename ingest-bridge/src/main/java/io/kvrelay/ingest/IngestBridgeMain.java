@@ -41,7 +41,19 @@ public final class IngestBridgeMain implements Callable<Integer> {
             System.err.println("invalid configuration: " + e.getMessage());
             return 2;
         }
-        IngestBridge bridge = new IngestBridge(cfg).start();
+        IngestBridge bridge;
+        try {
+            bridge = new IngestBridge(cfg);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            System.err.println("invalid configuration: kafka.producer: " + e.getMessage());
+            return 2;
+        }
+        try {
+            bridge.start();
+        } catch (RuntimeException e) {
+            System.err.println("cannot start the bridge: " + e.getMessage());
+            return 1;
+        }
         AdminServer admin = new AdminServer(bridge, cfg.admin()).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -59,7 +71,7 @@ public final class IngestBridgeMain implements Callable<Integer> {
             k = new KafkaSinkConfig(bootstrapServers, k.topicPrefix(), k.createTopics(), k.replicationFactor(),
                     k.compression(), k.lingerMs(), k.producer());
         }
-        AdminConfig a = adminPort == null ? c.admin() : new AdminConfig(c.admin().host(), adminPort);
+        AdminConfig a = adminPort == null ? c.admin() : new AdminConfig(c.admin().host(), adminPort, c.admin().token());
         return new BridgeConfig(c.instanceId(), k, c.zmq(), a, c.handoffCapacity(), c.statusIntervalMs(), c.pods());
     }
 }

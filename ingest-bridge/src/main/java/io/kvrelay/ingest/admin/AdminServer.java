@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /metrics}: Prometheus text</li>
  *   <li>{@code GET /pods}: every subscribed pod with its workers' liveness</li>
  *   <li>{@code POST /pods}: subscribe to a pod (a {@link PodConfig} as JSON); 201, 400 or 409</li>
+ *   <li>with {@code admin.token} set, POST and DELETE need {@code Authorization: Bearer <token>} (else 401)</li>
  *   <li>{@code DELETE /pods/{namespace}/{service}/{pod}}: unsubscribe; emits WorkerReset(POD_REMOVED); 200 or 404</li>
  * </ul>
  */
@@ -47,9 +48,11 @@ public final class AdminServer implements AutoCloseable {
         return t;
     });
     private final ObjectMapper json = ConfigLoader.json();
+    private final String token;
 
     public AdminServer(IngestBridge bridge, AdminConfig cfg) throws IOException {
         this.bridge = bridge;
+        this.token = cfg.token();
         this.server = HttpServer.create(new InetSocketAddress(cfg.host(), cfg.port()), 64);
         server.setExecutor(pool);
         server.createContext("/health", ex -> handle(ex, this::health));
@@ -81,7 +84,11 @@ public final class AdminServer implements AutoCloseable {
     private void handle(HttpExchange ex, Handler h) throws IOException {
         Response r;
         try {
-            r = h.handle(ex);
+            r = authorized(ex) ? h.handle(ex) : Response.json(401, json, Map.of("error", "missing or wrong bearer token"));
+        } catch (PodRegistry.PodExistsException e) {
+            r = Response.json(409, json, Map.of("error", String.valueOf(e.getMessage())));
+        } catch (IllegalStateException e) {
+            r = Response.json(503, json, Map.of("error", String.valueOf(e.getMessage())));
         } catch (ConfigLoader.InvalidConfigException | IllegalArgumentException e) {
             r = Response.json(400, json, Map.of("error", String.valueOf(e.getMessage())));
         } catch (Exception e) {
@@ -93,6 +100,17 @@ public final class AdminServer implements AutoCloseable {
         try (OutputStream out = ex.getResponseBody()) {
             out.write(r.body());
         }
+    }
+
+    /** Reads are open (probes, scrapers); changes need the token when one is configured. */
+    private boolean authorized(HttpExchange ex) {
+        String m = ex.getRequestMethod();
+        if (token == null || m.equals("GET") || m.equals("HEAD")) {
+            return true;
+        }
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        return auth != null && java.security.MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
+                ("Bearer " + token).getBytes(StandardCharsets.UTF_8));
     }
 
     private Response health(HttpExchange ex) throws IOException {
@@ -115,7 +133,8 @@ public final class AdminServer implements AutoCloseable {
 
     private Response pods(HttpExchange ex) throws Exception {
         String method = ex.getRequestMethod();
-        String rest = ex.getRequestURI().getPath().substring("/pods".length());
+        // Raw path, decoded once: getPath() is already decoded, and decoding again would turn '+' into ' '.
+        String rest = ex.getRequestURI().getRawPath().substring("/pods".length());
         if (rest.isEmpty() || rest.equals("/")) {
             return switch (method) {
                 case "GET" -> Response.json(200, json, listPods());
@@ -144,8 +163,8 @@ public final class AdminServer implements AutoCloseable {
             return Response.json(413, json, Map.of("error", "body larger than " + MAX_BODY + " bytes"));
         }
         PodConfig pod = ConfigLoader.parse(new String(body, StandardCharsets.UTF_8), PodConfig.class);
-        if (bridge.registry().get(pod.key().id()).isPresent()) {
-            return Response.json(409, json, Map.of("error", "pod " + pod.key().id() + " is already subscribed"));
+        if (pod == null) {
+            return Response.json(400, json, Map.of("error", "body must be a pod as a JSON object"));
         }
         return Response.json(201, json, describe(bridge.addPod(pod)));
     }

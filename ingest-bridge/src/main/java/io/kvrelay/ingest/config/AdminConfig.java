@@ -3,20 +3,28 @@ package io.kvrelay.ingest.config;
 /**
  * The bridge's HTTP endpoint: health, Prometheus metrics, and pod management.
  *
- * @param host bind address
- * @param port port; 0 picks a free one
+ * @param host  bind address
+ * @param port  port; 0 picks a free one
+ * @param token when set, POST and DELETE need {@code Authorization: Bearer <token>}; reads stay open for probes
  */
-public record AdminConfig(String host, int port) {
+public record AdminConfig(String host, int port, String token) {
     public AdminConfig {
         if (host == null || host.isBlank()) {
             host = "0.0.0.0";
+        }
+        if (token != null && token.isBlank()) {
+            token = null;
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("admin.port must be 0..65535, got " + port);
         }
     }
 
+    public AdminConfig(String host, int port) {
+        this(host, port, null);
+    }
+
     public static AdminConfig defaults() {
-        return new AdminConfig("0.0.0.0", 8081);
+        return new AdminConfig("0.0.0.0", 8081, null);
     }
 }

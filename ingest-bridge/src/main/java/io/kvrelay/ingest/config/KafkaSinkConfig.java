@@ -15,6 +15,10 @@ import java.util.Map;
  */
 public record KafkaSinkConfig(String bootstrapServers, String topicPrefix, Boolean createTopics, short replicationFactor,
                               String compression, int lingerMs, Map<String, String> producer) {
+    /** Producer settings the guarantees rest on (idempotence, acks=all, retry without expiry, byte serializers). */
+    private static final java.util.List<String> GUARANTEES = java.util.List.of("enable.idempotence", "acks",
+            "delivery.timeout.ms", "retries", "max.in.flight.requests.per.connection", "key.serializer",
+            "value.serializer", "bootstrap.servers");
     private static final java.util.Set<String> COMPRESSIONS = java.util.Set.of("none", "gzip", "snappy", "lz4", "zstd");
 
     public KafkaSinkConfig {
@@ -41,6 +45,12 @@ public record KafkaSinkConfig(String bootstrapServers, String topicPrefix, Boole
             throw new IllegalArgumentException("kafka.lingerMs must be >= 0, got " + lingerMs);
         }
         producer = producer == null ? Map.of() : Map.copyOf(producer);
+        for (String guarded : GUARANTEES) {
+            if (producer.containsKey(guarded)) {
+                throw new IllegalArgumentException("kafka.producer." + guarded + " cannot be overridden: the bridge's"
+                        + " ordering and no-loss guarantees depend on it");
+            }
+        }
     }
 
     public static KafkaSinkConfig defaults(String bootstrapServers) {

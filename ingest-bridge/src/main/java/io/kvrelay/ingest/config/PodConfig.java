@@ -39,6 +39,12 @@ public record PodConfig(String namespace, String service, String pod, Integer in
         requirePortRange(where + "pubPort", pubPort, dpRanks);
         if (replayPort != null) {
             requirePortRange(where + "replayPort", replayPort, dpRanks);
+            // vLLM offsets both endpoints by the rank: with 2+ ranks, adjacent ports collide (rank 1's PUB = rank 0's replay).
+            if (pubPort < replayPort + dpRanks && replayPort < pubPort + dpRanks) {
+                throw new IllegalArgumentException(where + "pub ports " + pubPort + ".." + (pubPort + dpRanks - 1)
+                        + " overlap replay ports " + replayPort + ".." + (replayPort + dpRanks - 1)
+                        + " (vLLM adds the DP rank to both; leave at least dpRanks ports between them)");
+            }
         }
         if (topic == null) {
             topic = "";

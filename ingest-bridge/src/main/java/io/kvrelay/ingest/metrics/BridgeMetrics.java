@@ -38,6 +38,8 @@ public final class BridgeMetrics {
     private final Counter produceErrors;
     private final Counter statusSkipped;
     private final Counter rankMismatches;
+    private final Counter workerFailures;
+    private final Counter shutdownDrops;
     private final Timer produceLatency;
 
     public BridgeMetrics() {
@@ -67,6 +69,8 @@ public final class BridgeMetrics {
         produceErrors = counter("kvrelay.bridge.produce.errors", "Records Kafka refused for good");
         statusSkipped = counter("kvrelay.bridge.status.skipped", "Pod-status records skipped because the hand-off was full");
         rankMismatches = counter("kvrelay.bridge.rank.mismatches", "Batches whose envelope rank differs from the port's rank");
+        workerFailures = counter("kvrelay.bridge.worker.failures", "Unexpected worker errors (sockets rebuilt)");
+        shutdownDrops = counter("kvrelay.bridge.shutdown.dropped", "Batches read but not handed to Kafka because the bridge stopped");
         produceLatency = Timer.builder("kvrelay.bridge.produce.latency")
                 .description("From hand-off to Kafka acknowledgement").publishPercentiles(0.5, 0.99)
                 .register(registry);
@@ -136,6 +140,14 @@ public final class BridgeMetrics {
 
     public void rankMismatch() {
         rankMismatches.increment();
+    }
+
+    public void workerFailure() {
+        workerFailures.increment();
+    }
+
+    public void shutdownDrop() {
+        shutdownDrops.increment();
     }
 
     public void produceLatency(long nanos) {

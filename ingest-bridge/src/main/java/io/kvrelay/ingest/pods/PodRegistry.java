@@ -9,10 +9,11 @@ import io.kvrelay.ingest.zmq.WorkerSubscriber;
 import io.kvrelay.schemas.Topics;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZContext;
@@ -20,7 +21,7 @@ import org.zeromq.ZContext;
 /**
  * The pods the bridge subscribes to, changeable while it runs: one {@link WorkerSubscriber} thread per DP rank.
  *
- * <p>Thread-safe (all mutations synchronized; they are rare).
+ * <p>Thread-safe: adds and removes are serialised (they are rare); reads never wait.
  */
 public final class PodRegistry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PodRegistry.class);
@@ -31,7 +32,9 @@ public final class PodRegistry implements AutoCloseable {
     private final BoundedHandoff<Outbound> handoff;
     private final BridgeMetrics metrics;
     private final Topics topics;
-    private final Map<String, RunningPod> pods = new LinkedHashMap<>();
+    // Concurrent so that health, metrics and status never wait behind a slow add or remove.
+    private final Map<String, RunningPod> pods = new ConcurrentHashMap<>();
+    private final Object mutation = new Object();
 
     public PodRegistry(ZContext ctx, ZmqConfig zmq, BoundedHandoff<Outbound> handoff, BridgeMetrics metrics,
                        Topics topics) {
@@ -47,11 +50,17 @@ public final class PodRegistry implements AutoCloseable {
     public record RunningPod(PodConfig config, List<WorkerSubscriber> workers, List<Thread> threads) {
     }
 
-    /** @throws IllegalArgumentException if a pod with the same id is already subscribed */
-    public synchronized RunningPod add(PodConfig pod) {
+    /** @throws PodExistsException if a pod with the same id is already subscribed */
+    public RunningPod add(PodConfig pod) {
+        synchronized (mutation) {
+            return addLocked(pod);
+        }
+    }
+
+    private RunningPod addLocked(PodConfig pod) {
         String id = pod.key().id();
         if (pods.containsKey(id)) {
-            throw new IllegalArgumentException("pod " + id + " is already subscribed");
+            throw new PodExistsException("pod " + id + " is already subscribed");
         }
         List<WorkerSubscriber> workers = new ArrayList<>(pod.dpRanks());
         List<Thread> threads = new ArrayList<>(pod.dpRanks());
@@ -74,8 +83,11 @@ public final class PodRegistry implements AutoCloseable {
      *
      * @return the removed pod, or empty if it was not subscribed
      */
-    public synchronized Optional<PodConfig> remove(String podId) throws InterruptedException {
-        RunningPod p = pods.remove(podId);
+    public Optional<PodConfig> remove(String podId) throws InterruptedException {
+        RunningPod p;
+        synchronized (mutation) {
+            p = pods.remove(podId);
+        }
         if (p == null) {
             return Optional.empty();
         }
@@ -87,37 +99,53 @@ public final class PodRegistry implements AutoCloseable {
         return Optional.of(p.config());
     }
 
+    /** Waits until every worker thread has ended: its socket and state must not be shared with anyone after. */
     private static void stop(RunningPod p) throws InterruptedException {
         p.workers().forEach(WorkerSubscriber::stop);
         for (Thread t : p.threads()) {
-            t.join(JOIN_MS);
-            if (t.isAlive()) {
-                log.warn("{} did not stop within {} ms", t.getName(), JOIN_MS);
+            // A worker notices stop within one poll or replay timeout; say so if that takes unusually long.
+            while (!joined(t)) {
+                log.warn("{} is still stopping", t.getName());
             }
         }
     }
 
-    public synchronized Collection<RunningPod> pods() {
-        return List.copyOf(pods.values());
+    private static boolean joined(Thread t) throws InterruptedException {
+        t.join(JOIN_MS);
+        return !t.isAlive();
     }
 
-    public synchronized Optional<RunningPod> get(String podId) {
+    /** Sorted by pod id. */
+    public Collection<RunningPod> pods() {
+        return pods.values().stream().sorted(Comparator.comparing(p -> p.config().key().id())).toList();
+    }
+
+    public Optional<RunningPod> get(String podId) {
         return Optional.ofNullable(pods.get(podId));
     }
 
-    private synchronized int workerCount() {
+    private int workerCount() {
         return pods.values().stream().mapToInt(p -> p.workers().size()).sum();
     }
 
     /** Stops every worker (no removal records: a shutdown is not a removal). */
     @Override
-    public synchronized void close() throws InterruptedException {
-        for (RunningPod p : pods.values()) {
-            p.workers().forEach(WorkerSubscriber::stop);
+    public void close() throws InterruptedException {
+        synchronized (mutation) {
+            for (RunningPod p : pods.values()) {
+                p.workers().forEach(WorkerSubscriber::stop);
+            }
+            for (RunningPod p : pods.values()) {
+                stop(p);
+            }
+            pods.clear();
         }
-        for (RunningPod p : pods.values()) {
-            stop(p);
+    }
+
+    /** The pod is already subscribed. */
+    public static final class PodExistsException extends IllegalArgumentException {
+        PodExistsException(String message) {
+            super(message);
         }
-        pods.clear();
     }
 }

@@ -7,14 +7,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * The single consumer of the hand-off: sends every record to Kafka with an idempotent, {@code acks=all} producer.
  *
  * <p>While Kafka is unreachable the producer keeps retrying (the delivery timeout is effectively unbounded) and, once
- * its buffer is full, {@code send} times out; this loop then retries the same record, the hand-off fills up, and the
- * subscriber threads stop reading. Records Kafka refuses for good are counted and reported to their worker.
+ * its buffer is full, {@code send} gives up after {@code max.block.ms} with a retriable error; this loop then retries
+ * the same record, the hand-off fills up, and the subscriber threads stop reading. Records Kafka refuses for good are
+ * counted and reported to their worker; an authorization failure stops the bridge.
  *
  * <p>Runs on its own thread ({@link #run()}); {@link #stop()} may be called from any thread.
  */
@@ -37,6 +41,8 @@ public final class KafkaPublisher implements Runnable {
     private final BridgeMetrics metrics;
     private volatile boolean running = true;
     private volatile boolean kafkaBlocked;
+    private volatile Thread publisherThread;
+    private boolean sending; // only read on the publisher thread
 
     public KafkaPublisher(Producer<byte[], byte[]> producer, BoundedHandoff<Outbound> handoff, BridgeMetrics metrics) {
         this.producer = producer;
@@ -70,6 +76,7 @@ public final class KafkaPublisher implements Runnable {
 
     @Override
     public void run() {
+        publisherThread = Thread.currentThread();
         List<Outbound> batch = new ArrayList<>(DRAIN_MAX);
         try {
             while (running || handoff.depth() > 0) {
@@ -87,46 +94,82 @@ public final class KafkaPublisher implements Runnable {
             log.error("Kafka publisher failed; the bridge stops reading", e);
             handoff.fail(e);
         } finally {
-            producer.flush();
+            if (kafkaBlocked) {
+                // Nothing will drain: count what is left as lost rather than wait forever.
+                List<Outbound> left = new ArrayList<>();
+                while (drainNow(left) > 0) {
+                    left.forEach(o -> lose(o, new org.apache.kafka.common.errors.TimeoutException("Kafka unreachable at shutdown")));
+                    left.clear();
+                }
+            } else {
+                producer.flush();
+            }
         }
     }
 
     private void sendUntilAccepted(Outbound o) {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(o.topic(), o.key(), o.value());
         while (true) {
+            Future<RecordMetadata> sent;
+            sending = true;
             try {
-                producer.send(record, (md, e) -> onAck(o, e));
+                sent = producer.send(record, (md, e) -> onAck(o, e));
+            } finally {
+                sending = false;
+            }
+            // The producer reports its own refusals (full buffer, no metadata, too large, not authorized) through the
+            // future and the callback, on this thread, instead of throwing: look at the future to tell them apart.
+            Exception refused = sent.isDone() ? failure(sent) : null;
+            if (refused == null) {
                 if (kafkaBlocked) {
                     kafkaBlocked = false;
                     log.info("Kafka accepts records again");
                 }
                 return;
-            } catch (TimeoutException e) {
-                // Buffer full or metadata unavailable: Kafka is away. Hold this record; the hand-off fills behind it.
-                if (!kafkaBlocked) {
-                    kafkaBlocked = true;
-                    log.warn("Kafka is not accepting records ({}); holding back, subscribers will block", e.getMessage());
-                }
-                if (!running) {
-                    loseAtShutdown(o, e);
-                    return;
-                }
-            } catch (AuthenticationException | AuthorizationException e) {
-                throw e; // fatal: no retry will help
-            } catch (KafkaException e) {
-                metrics.produceError();
-                log.error("Kafka refused a record for {} (seq {}): {}", o.topic(), o.sequence(), e.toString());
-                if (o.onLost() != null) {
-                    o.onLost().lost(o.sequence(), e);
-                }
+            }
+            if (refused instanceof AuthenticationException || refused instanceof AuthorizationException) {
+                throw new KafkaException("Kafka refuses this bridge: " + refused.getMessage(), refused); // fatal
+            }
+            if (!(refused instanceof RetriableException)) {
+                lose(o, refused);
+                return;
+            }
+            // Buffer full or metadata unavailable: Kafka is away. Hold this record; the hand-off fills behind it.
+            if (!kafkaBlocked) {
+                kafkaBlocked = true;
+                log.warn("Kafka is not accepting records ({}); holding back, subscribers will block", refused.getMessage());
+            }
+            if (!running) {
+                lose(o, refused);
                 return;
             }
         }
     }
 
-    private void loseAtShutdown(Outbound o, Exception e) {
+    private int drainNow(List<Outbound> sink) {
+        try {
+            return handoff.drainTo(sink, DRAIN_MAX, 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+
+    private static Exception failure(Future<RecordMetadata> done) {
+        try {
+            done.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause() instanceof Exception ex ? ex : e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e;
+        }
+    }
+
+    private void lose(Outbound o, Exception e) {
         metrics.produceError();
-        log.error("shutting down with Kafka unreachable: record for {} (seq {}) not written", o.topic(), o.sequence());
+        log.error("record for {} (seq {}) not written: {}", o.topic(), o.sequence(), e.toString());
         if (o.onLost() != null) {
             o.onLost().lost(o.sequence(), e);
         }
@@ -135,13 +178,10 @@ public final class KafkaPublisher implements Runnable {
     private void onAck(Outbound o, Exception e) {
         if (e == null) {
             metrics.produceLatency(System.nanoTime() - o.handedAtNs());
-            return;
+        } else if (!(sending && Thread.currentThread() == publisherThread)) {
+            lose(o, e); // failed after it was accepted: retries exhausted or a permanent error
         }
-        metrics.produceError();
-        log.error("Kafka did not take a record for {} (seq {}): {}", o.topic(), o.sequence(), e.toString());
-        if (o.onLost() != null) {
-            o.onLost().lost(o.sequence(), e);
-        }
+        // else: refused synchronously inside send(); sendUntilAccepted decides
     }
 
     /** True while Kafka is refusing records (buffer full or unreachable). */

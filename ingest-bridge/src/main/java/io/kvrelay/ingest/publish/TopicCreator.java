@@ -21,8 +21,17 @@ public final class TopicCreator {
     private TopicCreator() {
     }
 
-    public static void ensure(String bootstrapServers, List<TopicSpec> specs) {
+    /**
+     * @param clientSettings the producer's settings; the connection ones (security, SSL, SASL, client.dns.lookup)
+     *                       apply to the admin client too, so a secured cluster works the same
+     */
+    public static void ensure(String bootstrapServers, java.util.Map<String, String> clientSettings, List<TopicSpec> specs) {
         Properties p = new Properties();
+        clientSettings.forEach((k, v) -> {
+            if (k.startsWith("security.") || k.startsWith("ssl.") || k.startsWith("sasl.") || k.equals("client.dns.lookup")) {
+                p.put(k, v);
+            }
+        });
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
         try (Admin admin = Admin.create(p)) {

@@ -49,11 +49,24 @@ final class ReplayClient implements AutoCloseable {
         this.ctx = ctx;
         this.endpoint = endpoint;
         this.cfg = cfg;
-        open();
     }
 
-    private void open() {
-        dealer = ctx.createSocket(SocketType.DEALER);
+    /** Opens the socket lazily: JeroMQ resolves the host in connect(), and a pod may not resolve yet. */
+    private boolean open() {
+        if (dealer != null) {
+            return true;
+        }
+        try {
+            dealer = connect();
+            return true;
+        } catch (RuntimeException e) {
+            dealer = null;
+            return false;
+        }
+    }
+
+    private ZMQ.Socket connect() {
+        ZMQ.Socket dealer = ctx.createSocket(SocketType.DEALER);
         dealer.setLinger(0);
         dealer.setIPv6(cfg.ipv6());
         // Queue requests only on a live connection, so an absent replay socket fails fast instead of later.
@@ -63,15 +76,26 @@ final class ReplayClient implements AutoCloseable {
         dealer.setReconnectIVL(cfg.reconnectIntervalMs());
         dealer.setReconnectIVLMax(cfg.reconnectIntervalMaxMs());
         dealer.setHandshakeIvl(cfg.handshakeIntervalMs());
-        dealer.connect(endpoint);
+        // Unbounded: a long replay must not be cut at our end (vLLM's own ROUTER may still cut it at 1000).
+        dealer.setRcvHWM(0);
+        try {
+            dealer.connect(endpoint);
+        } catch (RuntimeException e) {
+            ctx.destroySocket(dealer);
+            throw e;
+        }
+        return dealer;
     }
 
+    /** Drops the socket (and any late replies queued in it); the next replay opens a fresh one. */
     private void reopen() {
-        ctx.destroySocket(dealer);
-        open();
+        close();
     }
 
     Outcome replayFrom(long startSeq, Handler handler) {
+        if (!open()) {
+            return Outcome.UNAVAILABLE;
+        }
         byte[] seq8 = new byte[8];
         Frames.putLong(seq8, startSeq);
         if (!dealer.send(new byte[0], ZMQ.SNDMORE) || !dealer.send(seq8, 0)) {
@@ -126,7 +150,10 @@ final class ReplayClient implements AutoCloseable {
 
     @Override
     public void close() {
-        ctx.destroySocket(dealer);
+        if (dealer != null) {
+            ctx.destroySocket(dealer);
+            dealer = null;
+        }
     }
 
     @Override

@@ -43,6 +43,7 @@ public final class WorkerSubscriber implements Runnable {
     private static final int POLL_MS = 100;
     private static final int MAX_FRAMES = 16;
     private static final int MONITOR_EVERY = 256;
+    private static final int MAX_REPLAY_ROUNDS = 32;
 
     private final PodConfig pod;
     private final int rank;
@@ -58,10 +59,10 @@ public final class WorkerSubscriber implements Runnable {
     private final KvEventBatchEncoder eventEncoder = new KvEventBatchEncoder();
     private final AvroCodec<DeadLetter> deadLetterCodec = AvroCodec.deadLetters();
     private final WorkerStats stats = new WorkerStats();
-    private final AtomicReference<String> lostInKafka = new AtomicReference<>();
+    private final AtomicReference<KafkaLoss> lostInKafka = new AtomicReference<>();
     private final Outbound.LossListener lossListener = this::lostInKafka;
     private volatile boolean running = true;
-    private volatile boolean removing;
+    private volatile long removalDeadlineNanos;
     private long lastMessageNanos = System.nanoTime();
     private boolean tailProbed;
     private boolean disconnectedSinceMessage;
@@ -93,11 +94,41 @@ public final class WorkerSubscriber implements Runnable {
 
     @Override
     public void run() {
-        String monitorAddr = "inproc://monitor-" + System.identityHashCode(this);
-        ZMQ.Socket sub = ctx.createSocket(SocketType.SUB);
-        ZMQ.Socket monitor = ctx.createSocket(SocketType.PAIR);
-        ReplayClient replay = pod.replayPort() == null ? null : new ReplayClient(ctx, pod.replayEndpoint(rank), cfg);
+        long backoffMs = cfg.reconnectIntervalMs();
+        while (running) {
+            try {
+                session();
+                return;
+            } catch (BoundedHandoff.HandoffFailedException e) {
+                log.error("worker {} stops: {}", name(), e.getMessage());
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                // Keep the sequence position; only the sockets are rebuilt.
+                metrics.workerFailure();
+                log.error("worker {} failed; rebuilding its sockets in {} ms", name(), backoffMs, e);
+                if (!sleep(backoffMs)) {
+                    return;
+                }
+                backoffMs = Math.min(backoffMs * 2, cfg.reconnectIntervalMaxMs());
+            }
+        }
+    }
+
+    /** One life of the sockets: open, connect, read until stopped. */
+    private void session() throws InterruptedException {
+        String monitorAddr = "inproc://monitor-" + System.identityHashCode(this) + "-" + System.nanoTime();
+        ZMQ.Socket sub = null;
+        ZMQ.Socket monitor = null;
+        ReplayClient replay = null;
         try {
+            sub = ctx.createSocket(SocketType.SUB);
+            monitor = ctx.createSocket(SocketType.PAIR);
             sub.setLinger(0);
             sub.setIPv6(cfg.ipv6());
             sub.setRcvHWM(cfg.receiveHighWaterMark());
@@ -109,25 +140,53 @@ public final class WorkerSubscriber implements Runnable {
             sub.monitor(monitorAddr, ZMQ.EVENT_CONNECTED | ZMQ.EVENT_DISCONNECTED);
             monitor.connect(monitorAddr);
             sub.subscribe(pod.topic().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            sub.connect(pod.pubEndpoint(rank));
+            if (!connectWithRetry(sub, pod.pubEndpoint(rank))) {
+                return;
+            }
+            replay = pod.replayPort() == null ? null : new ReplayClient(ctx, pod.replayEndpoint(rank), cfg);
             log.info("worker {} subscribed to {} (replay: {})", name(), pod.pubEndpoint(rank),
                     replay == null ? "none" : pod.replayEndpoint(rank));
             loop(sub, monitor, replay);
-        } catch (BoundedHandoff.HandoffFailedException e) {
-            log.error("worker {} stops: {}", name(), e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            if (running) {
-                log.error("worker {} failed", name(), e);
-            }
         } finally {
             stats.connected(false);
             if (replay != null) {
                 replay.close();
             }
-            ctx.destroySocket(monitor);
-            ctx.destroySocket(sub);
+            if (monitor != null) {
+                ctx.destroySocket(monitor);
+            }
+            if (sub != null) {
+                ctx.destroySocket(sub);
+            }
+        }
+    }
+
+    /** JeroMQ resolves the host inside connect(): a pod whose name does not resolve yet is retried, not fatal. */
+    private boolean connectWithRetry(ZMQ.Socket socket, String endpoint) {
+        long backoffMs = cfg.reconnectIntervalMs();
+        while (running) {
+            try {
+                socket.connect(endpoint);
+                return true;
+            } catch (RuntimeException e) {
+                log.warn("worker {}: cannot connect to {} ({}); retrying in {} ms", name(), endpoint, e.getMessage(),
+                        backoffMs);
+                if (!sleep(backoffMs)) {
+                    return false;
+                }
+                backoffMs = Math.min(backoffMs * 2, cfg.reconnectIntervalMaxMs());
+            }
+        }
+        return false;
+    }
+
+    private boolean sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+            return running;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -218,7 +277,7 @@ public final class WorkerSubscriber implements Runnable {
         SequenceTracker.Verdict v = tracker.onLive(seq);
         if (v == SequenceTracker.Verdict.RESTART) {
             long last = tracker.lastDelivered();
-            emitReset(WorkerResetReason.PUBLISHER_RESTART, last, seq,
+            emitReset(WorkerResetReason.PUBLISHER_RESTART, last, 0,
                     "sequence went back from " + last + " to " + seq + ": the publisher restarted");
             tracker.restartedAt(seq);
             v = tracker.onReplayed(seq); // classify without moving the live position again
@@ -258,14 +317,44 @@ public final class WorkerSubscriber implements Runnable {
         }
     }
 
-    /** Replays from the next expected sequence, delivering everything below {@code liveSeq}. */
+    /**
+     * Replays from the next expected sequence, delivering everything below {@code liveSeq}. vLLM's replay ROUTER
+     * keeps ZeroMQ's default send limit (1000 messages) and silently drops replies beyond it, so a replay can stop
+     * short or jump: a jump on the first reply means the pod's buffer no longer reaches back (a real loss), a jump or
+     * a timeout after progress means the reply stream was cut, and the rest is asked for again.
+     */
     private ReplayClient.Outcome replayFrom(ReplayClient replay, long liveSeq, boolean[] lost) {
-        return replay.replayFrom(tracker.nextExpected(), new ReplayClient.Handler() {
+        ReplayClient.Outcome outcome = null;
+        for (int round = 0; round < MAX_REPLAY_ROUNDS && running; round++) {
+            long before = tracker.lastDelivered();
+            boolean[] cut = {false};
+            outcome = replay.replayFrom(tracker.nextExpected(), replayHandler(liveSeq, lost, cut));
+            boolean progressed = tracker.lastDelivered() != before;
+            boolean incomplete = cut[0] || outcome == ReplayClient.Outcome.TIMEOUT;
+            boolean caughtUp = Long.compareUnsigned(tracker.nextExpected(), liveSeq) >= 0;
+            if (!incomplete || !progressed || caughtUp) {
+                break;
+            }
+            log.debug("worker {}: replay cut short at {}, asking again", name(), tracker.lastDelivered());
+        }
+        return outcome;
+    }
+
+    private ReplayClient.Handler replayHandler(long liveSeq, boolean[] lost, boolean[] cut) {
+        return new ReplayClient.Handler() {
+            private boolean first = true;
+
             @Override
             public boolean onBatch(String topic, long seq, byte[] payload, List<byte[]> frames) {
                 if (Long.compareUnsigned(seq, liveSeq) >= 0) {
                     // Already in (or on its way to) the SUB queue: the live stream delivers it, in order.
                     return running;
+                }
+                boolean wasFirst = first;
+                first = false;
+                if (!wasFirst && tracker.onReplayed(seq) == SequenceTracker.Verdict.GAP) {
+                    cut[0] = true; // replies were dropped on the way: ask again from where we are
+                    return false;
                 }
                 try {
                     return onReplayed(topic, seq, payload, frames, lost) && running;
@@ -283,7 +372,7 @@ public final class WorkerSubscriber implements Runnable {
                     Thread.currentThread().interrupt();
                 }
             }
-        });
+        };
     }
 
     private boolean onReplayed(String topic, long seq, byte[] payload, List<byte[]> frames, boolean[] lost)
@@ -369,26 +458,38 @@ public final class WorkerSubscriber implements Runnable {
     }
 
     private void hand(String topic, byte[] value, long seq) throws InterruptedException {
-        handoff.put(new Outbound(topic, key, value, lossListener, seq, System.nanoTime()), () -> running || removing);
+        Outbound o = new Outbound(topic, key, value, lossListener, seq, System.nanoTime());
+        if (!handoff.put(o, () -> running || System.nanoTime() < removalDeadlineNanos)) {
+            metrics.shutdownDrop(); // stopping while Kafka is too slow to take it
+            log.warn("worker {}: stopped before seq {} could be handed to Kafka", name(), seq);
+        }
     }
 
     /** Called on the producer's thread: remember it, the subscriber thread reports it. */
     private void lostInKafka(long seq, Exception cause) {
-        lostInKafka.accumulateAndGet("seq " + seq + ": " + cause.getMessage(),
-                (prev, next) -> prev == null ? next : prev);
+        lostInKafka.accumulateAndGet(new KafkaLoss(seq, String.valueOf(cause.getMessage())),
+                (first, next) -> first == null ? next : first);
+    }
+
+    /** The first record Kafka refused since the last report; later ones are covered by the same reset. */
+    private record KafkaLoss(long seq, String why) {
     }
 
     private void reportKafkaLoss() throws InterruptedException {
-        String lost = lostInKafka.getAndSet(null);
+        KafkaLoss lost = lostInKafka.getAndSet(null);
         if (lost != null) {
-            long last = tracker.lastDelivered();
-            emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, -1, "Kafka refused a record (" + lost + ")");
+            // From the first lost record on, this worker's state is unknown: purge, then apply what follows.
+            emitReset(WorkerResetReason.UNRECOVERABLE_GAP, lost.seq() - 1, -1,
+                    "Kafka refused the record of seq " + lost.seq() + ": " + lost.why());
         }
     }
 
-    /** Removal: the pod left the configuration; consumers purge this worker. Call after the thread ended. */
+    /**
+     * Removal: the pod left the configuration; consumers purge this worker. Call only after the thread ended (the
+     * tracker and encoder are the thread's). Waits at most 10 s for room in the hand-off.
+     */
     public void emitRemoved() throws InterruptedException {
-        removing = true;
+        removalDeadlineNanos = System.nanoTime() + 10_000_000_000L;
         emitReset(WorkerResetReason.POD_REMOVED, tracker.lastDelivered(), -1, "pod removed from the bridge");
     }
 }

@@ -10,7 +10,7 @@ class ConfigLoaderTest {
     private static final String MINIMAL = """
             {"kafka": {"bootstrapServers": "localhost:9092"},
              "pods": [{"namespace": "default", "service": "llama", "pod": "llama-0", "host": "10.0.0.5",
-                       "pubPort": 5557, "replayPort": 5558, "dpRanks": 2, "model": "meta-llama/Llama-3.1-8B"}]}
+                       "pubPort": 5557, "replayPort": 5600, "dpRanks": 2, "model": "meta-llama/Llama-3.1-8B"}]}
             """;
 
     @Test
@@ -30,7 +30,7 @@ class ConfigLoaderTest {
 
         assertThat(p.pubEndpoint(0)).isEqualTo("tcp://10.0.0.5:5557");
         assertThat(p.pubEndpoint(1)).isEqualTo("tcp://10.0.0.5:5558");
-        assertThat(p.replayEndpoint(1)).isEqualTo("tcp://10.0.0.5:5559");
+        assertThat(p.replayEndpoint(1)).isEqualTo("tcp://10.0.0.5:5601");
     }
 
     @Test
@@ -85,5 +85,19 @@ class ConfigLoaderTest {
     void shouldSayWhichFileIsMissing() {
         assertThatThrownBy(() -> ConfigLoader.load(java.nio.file.Path.of("no-such.json")))
                 .hasMessageContaining("no-such.json");
+    }
+
+    @Test
+    void shouldRejectPortRangesThatCollideAcrossRanks() {
+        assertThatThrownBy(() -> new PodConfig("ns", "s", "p", null, "h", 5557, 5558, 2, null, null))
+                .hasMessageContaining("overlap");
+        assertThat(new PodConfig("ns", "s", "p", null, "h", 5557, 5600, 2, null, null).replayEndpoint(1))
+                .isEqualTo("tcp://h:5601");
+    }
+
+    @Test
+    void shouldRefuseProducerOverridesThatWouldBreakTheGuarantees() {
+        assertThatThrownBy(() -> new KafkaSinkConfig("x:1", null, null, (short) 1, null, 0, java.util.Map.of("acks", "1")))
+                .hasMessageContaining("kafka.producer.acks");
     }
 }
