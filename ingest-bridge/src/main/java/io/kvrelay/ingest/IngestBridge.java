@@ -7,7 +7,7 @@ import io.kvrelay.ingest.metrics.BridgeMetrics;
 import io.kvrelay.ingest.pods.PodRegistry;
 import io.kvrelay.ingest.publish.KafkaPublisher;
 import io.kvrelay.ingest.publish.Outbound;
-import io.kvrelay.ingest.publish.TopicCreator;
+import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.ingest.status.PodStatusReporter;
 import io.kvrelay.schemas.Topics;
 import java.time.Duration;

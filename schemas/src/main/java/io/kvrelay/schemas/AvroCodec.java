@@ -29,13 +29,19 @@ public final class AvroCodec<T extends SpecificRecord> {
     private final BinaryMessageEncoder<T> encoder;
     private final BinaryMessageDecoder<T> decoder;
     private final Schema schema;
+    /** Fingerprints of the current schema and every published version: what {@link #accepts} recognises. */
+    private final java.util.Set<Long> fingerprints = new java.util.HashSet<>();
 
     private AvroCodec(Schema schema) {
         this.schema = schema;
         SpecificData model = SpecificData.get();
         this.encoder = new BinaryMessageEncoder<>(model, schema);
         SchemaStore.Cache store = new SchemaStore.Cache();
-        SchemaHistory.versionsOf(schema.getFullName()).forEach(store::addSchema);
+        SchemaHistory.versionsOf(schema.getFullName()).forEach(s -> {
+            store.addSchema(s);
+            fingerprints.add(org.apache.avro.SchemaNormalization.parsingFingerprint64(s));
+        });
+        fingerprints.add(org.apache.avro.SchemaNormalization.parsingFingerprint64(schema));
         this.decoder = new BinaryMessageDecoder<>(model, schema, store);
     }
 
@@ -49,6 +55,37 @@ public final class AvroCodec<T extends SpecificRecord> {
 
     public static AvroCodec<PodStatus> podStatus() {
         return new AvroCodec<>(PodStatus.getClassSchema());
+    }
+
+    public static AvroCodec<io.kvrelay.schemas.avro.PodCommand> podCommands() {
+        return new AvroCodec<>(io.kvrelay.schemas.avro.PodCommand.getClassSchema());
+    }
+
+    public static AvroCodec<io.kvrelay.schemas.avro.PodStateEntry> podStates() {
+        return new AvroCodec<>(io.kvrelay.schemas.avro.PodStateEntry.getClassSchema());
+    }
+
+    /**
+     * The schema fingerprint of a single-object encoded record (CRC-64-AVRO, as {@code SchemaNormalization}
+     * computes it), or 0 when the bytes do not start with the single-object marker. Lets a reader of a topic that
+     * carries several record types pick the codec.
+     */
+    public static long fingerprintOf(byte[] bytes) {
+        if (bytes == null || bytes.length < 10 || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
+            return 0L;
+        }
+        return ByteBuffer.wrap(bytes, 2, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    /** This codec's current schema fingerprint (what {@link #fingerprintOf} returns for records it writes). */
+    public long fingerprint() {
+        return org.apache.avro.SchemaNormalization.parsingFingerprint64(schema);
+    }
+
+    /** True when the record was written with the current schema or any published version of it. */
+    public boolean accepts(byte[] bytes) {
+        long fp = fingerprintOf(bytes);
+        return fp != 0L && fingerprints.contains(fp);
     }
 
     public Schema schema() {
@@ -95,6 +132,8 @@ public final class AvroCodec<T extends SpecificRecord> {
                         .add(io.kvrelay.schemas.avro.AllBlocksCleared.class)
                         .add(io.kvrelay.schemas.avro.WorkerReset.class)
                         .add(io.kvrelay.schemas.avro.WorkerStatus.class)
+                        .add(io.kvrelay.schemas.avro.PodCommand.class)
+                        .add(io.kvrelay.schemas.avro.PodStateEntry.class)
                         .build()));
     }
 }

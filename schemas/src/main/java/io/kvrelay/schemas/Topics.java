@@ -13,6 +13,8 @@ import java.util.Map;
 public record Topics(TopicSpec kvEvents, TopicSpec deadLetters, TopicSpec podStatus, TopicSpec routeDecisions) {
 
     public static final String DEFAULT_PREFIX = "kvrelay";
+    /** Partitions of the event log, and so the most stream-app instances that share the work. */
+    public static final int KV_EVENT_PARTITIONS = 12;
 
     /** Topic settings with the default prefix and replication 1 (a single embedded broker). */
     public static Topics defaults() {
@@ -24,7 +26,7 @@ public record Topics(TopicSpec kvEvents, TopicSpec deadLetters, TopicSpec podSta
         String minIsr = String.valueOf(Math.max(1, replicationFactor - 1));
         return new Topics(
                 // The event log is the product: keep a week so analytics and restores can re-read it.
-                new TopicSpec(p + ".kv-events", 12, replicationFactor, Map.of(
+                new TopicSpec(p + ".kv-events", KV_EVENT_PARTITIONS, replicationFactor, Map.of(
                         "cleanup.policy", "delete",
                         "retention.ms", String.valueOf(Duration.ofDays(7).toMillis()),
                         "min.insync.replicas", minIsr,
@@ -34,8 +36,9 @@ public record Topics(TopicSpec kvEvents, TopicSpec deadLetters, TopicSpec podSta
                         "cleanup.policy", "delete",
                         "retention.ms", String.valueOf(Duration.ofDays(14).toMillis()),
                         "min.insync.replicas", minIsr)),
-                // Compacted: the latest status per pod is all anyone needs.
-                new TopicSpec(p + ".pod-status", 3, replicationFactor, Map.of(
+                // Compacted: the latest status per pod is all anyone needs. As many partitions as the event log, so
+                // stream-app reads a pod's status and its events in the same task (co-partitioned, same key).
+                new TopicSpec(p + ".pod-status", KV_EVENT_PARTITIONS, replicationFactor, Map.of(
                         "cleanup.policy", "compact",
                         "min.compaction.lag.ms", "0",
                         "segment.ms", String.valueOf(Duration.ofHours(1).toMillis()),

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SchemaCompatibilityTest {
 
     static Stream<Schema> currentSchemas() {
-        return Stream.of(KvEventBatch.getClassSchema(), DeadLetter.getClassSchema(), PodStatus.getClassSchema());
+        return Stream.of(KvEventBatch.getClassSchema(), DeadLetter.getClassSchema(), PodStatus.getClassSchema(),
+                io.kvrelay.schemas.avro.PodCommand.getClassSchema(), io.kvrelay.schemas.avro.PodStateEntry.getClassSchema());
     }
 
     @ParameterizedTest

@@ -87,8 +87,9 @@ public final class PodStatusReporter implements AutoCloseable {
     }
 
     private PodStatus base(PodConfig pod, PodState state, List<WorkerStatus> workers, long now) {
+        // address and load stay null until the bridge learns them (a serving port and a metrics scrape per pod).
         return new PodStatus(pod.namespace(), pod.service(), pod.pod(), pod.index(), pod.host(), pod.model(),
-                state, workers, now, source);
+                state, workers, now, null, null, null, null, source);
     }
 
     private synchronized void publish(PodStatus status, boolean wait) {

@@ -1,7 +1,5 @@
-package io.kvrelay.ingest.publish;
+package io.kvrelay.schemas;
 
-import io.kvrelay.schemas.TopicSpec;
-import io.kvrelay.schemas.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -14,7 +12,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Creates the topics the bridge writes, with the settings {@link Topics} decides, when they do not exist yet. */
+/** Creates kvrelay's topics (bridge and stream-app alike), with the settings {@link Topics} decides, when they do not exist yet. */
 public final class TopicCreator {
     private static final Logger log = LoggerFactory.getLogger(TopicCreator.class);
 

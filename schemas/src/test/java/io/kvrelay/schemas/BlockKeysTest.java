@@ -1,0 +1,183 @@
+package io.kvrelay.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import net.openhft.hashing.LongHashFunction;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class BlockKeysTest {
+    private static JsonNode vectors;
+
+    @BeforeAll
+    static void loadVectors() throws IOException {
+        try (InputStream in = BlockKeysTest.class.getResourceAsStream("/block-key-vectors.json")) {
+            assertThat(in).as("block-key-vectors.json on the classpath").isNotNull();
+            vectors = new ObjectMapper().readTree(in);
+        }
+    }
+
+    private static long hex(JsonNode n) {
+        assertThat(n.asText()).matches("[0-9a-f]{16}");
+        return Long.parseUnsignedLong(n.asText(), 16);
+    }
+
+    private static int[] ints(JsonNode n) {
+        int[] out = new int[n.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = n.get(i).intValue();
+        }
+        return out;
+    }
+
+    private static String text(JsonNode n) {
+        return n.isNull() ? null : n.asText();
+    }
+
+    @Test
+    void shouldMatchThePublishedSeed() {
+        assertThat(hex(vectors.get("seed"))).isEqualTo(BlockKeys.SEED);
+        assertThat(ByteBuffer.allocate(8).putLong(BlockKeys.SEED).array()).asString().isEqualTo("kvrelay1");
+    }
+
+    @Test
+    void shouldRecomputeEveryExtraKeyVector() {
+        assertThat(vectors.get("extraKeys")).isNotEmpty();
+        for (JsonNode v : vectors.get("extraKeys")) {
+            assertThat(BlockKeys.extraKey(text(v.get("loraName")))).as("extraKey(%s)", v.get("loraName"))
+                    .isEqualTo(hex(v.get("extraKey")));
+        }
+    }
+
+    @Test
+    void shouldRecomputeEveryNextVector() {
+        assertThat(vectors.get("next")).isNotEmpty();
+        for (JsonNode v : vectors.get("next")) {
+            int[] tokens = ints(v.get("tokens"));
+            long key = BlockKeys.next(hex(v.get("parentKey")), hex(v.get("extraKey")), tokens, 0, tokens.length);
+            assertThat(key).as("next %s", v).isEqualTo(hex(v.get("key")));
+        }
+    }
+
+    @Test
+    void shouldRecomputeEveryChainVector() {
+        assertThat(vectors.get("chains")).hasSizeGreaterThanOrEqualTo(5);
+        for (JsonNode v : vectors.get("chains")) {
+            String lora = text(v.get("loraName"));
+            int[] tokens = ints(v.get("tokens"));
+            int blockSize = v.get("blockSize").intValue();
+            long[] expected = new long[v.get("keys").size()];
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = hex(v.get("keys").get(i));
+            }
+            assertThat(BlockKeys.extraKey(lora)).isEqualTo(hex(v.get("extraKey")));
+            assertThat(BlockKeys.chain(tokens, blockSize, lora)).as(v.get("name").asText()).containsExactly(expected);
+        }
+    }
+
+    /** The documented byte layout, built by hand, is what is hashed: guards the javadoc and BLOCK_KEYS.md. */
+    @Test
+    void shouldHashTheDocumentedLittleEndianLayout() {
+        long parent = 0x0123456789abcdefL;
+        long extra = BlockKeys.extraKey("sql-adapter");
+        int[] tokens = {7, -1, Integer.MAX_VALUE, 0, 151_643};
+        ByteBuffer bytes = ByteBuffer.allocate(16 + 4 * tokens.length).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.putLong(parent).putLong(extra);
+        for (int t : tokens) {
+            bytes.putInt(t);
+        }
+        long reference = LongHashFunction.xx3(0x6b7672656c617931L).hashBytes(bytes.array());
+
+        assertThat(BlockKeys.next(parent, extra, tokens, 0, tokens.length)).isEqualTo(reference);
+        assertThat(bytes.array()[0]).isEqualTo((byte) 0xef); // least significant byte of the parent first
+        assertThat(BlockKeys.extraKey("sql-adapter"))
+                .isEqualTo(LongHashFunction.xx3(0x6b7672656c617931L).hashBytes("sql-adapter".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void shouldEqualRepeatedNextWhenChaining() {
+        Random rnd = new Random(7);
+        int[] tokens = rnd.ints(16 * 9 + 5, 0, 200_000).toArray();
+        long extra = BlockKeys.extraKey("x");
+        long[] out = new long[20];
+
+        int n = BlockKeys.chain(tokens, 16, extra, out);
+
+        assertThat(n).isEqualTo(9);
+        long parent = BlockKeys.ROOT;
+        for (int i = 0; i < n; i++) {
+            parent = BlockKeys.next(parent, extra, tokens, 16 * i, 16 * i + 16);
+            assertThat(out[i]).isEqualTo(parent);
+        }
+        assertThat(BlockKeys.chain(tokens, 16, extra, new long[4])).as("capped by out.length").isEqualTo(4);
+    }
+
+    @Test
+    void shouldNeverReturnNoKey() {
+        Random rnd = new Random(11);
+        int[] tokens = new int[8];
+        for (int i = 0; i < 200_000; i++) {
+            tokens[rnd.nextInt(8)] = rnd.nextInt();
+            assertThat(BlockKeys.next(rnd.nextLong(), i % 3 == 0 ? 0 : rnd.nextLong(), tokens, 0, 1 + (i & 7)))
+                    .isNotEqualTo(BlockKeys.NO_KEY);
+        }
+        assertThat(BlockKeys.extraKey("sql-adapter")).isNotEqualTo(0L);
+    }
+
+    @Test
+    void shouldSeparateLoraAdapters() {
+        int[] tokens = java.util.stream.IntStream.range(0, 64).toArray();
+        long[] none = BlockKeys.chain(tokens, 16, null);
+        long[] sql = BlockKeys.chain(tokens, 16, "sql-adapter");
+        long[] other = BlockKeys.chain(tokens, 16, "sql-adapter2");
+
+        assertThat(BlockKeys.chain(tokens, 16, "")).containsExactly(none);
+        for (int i = 0; i < none.length; i++) {
+            assertThat(Set.of(none[i], sql[i], other[i])).hasSize(3);
+        }
+    }
+
+    @Test
+    void shouldSeparateParentsAndPositions() {
+        int[] block = {1, 2, 3, 4};
+        Set<Long> keys = new HashSet<>();
+        for (long parent = 0; parent < 1000; parent++) {
+            keys.add(BlockKeys.next(parent, 0, block, 0, 4));
+        }
+        assertThat(keys).hasSize(1000);
+        // The same tokens at a different depth of the chain get a different key.
+        long[] chain = BlockKeys.chain(new int[] {1, 2, 3, 4, 1, 2, 3, 4}, 4, null);
+        assertThat(chain[0]).isNotEqualTo(chain[1]);
+    }
+
+    @Test
+    void shouldHashOnlyTheGivenRange() {
+        int[] tokens = {9, 9, 1, 2, 3, 9};
+        assertThat(BlockKeys.next(5, 6, tokens, 2, 5)).isEqualTo(BlockKeys.next(5, 6, new int[] {1, 2, 3}, 0, 3));
+        int[] big = new int[1000];
+        assertThat(BlockKeys.next(5, 6, big, 0, 1000)).as("longer than the initial scratch")
+                .isEqualTo(BlockKeys.next(5, 6, new int[1000], 0, 1000));
+    }
+
+    @Test
+    void shouldRejectBadArguments() {
+        assertThatThrownBy(() -> BlockKeys.next(0, 0, new int[4], 2, 5)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> BlockKeys.chain(new int[4], 0, null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void shouldFormatKeysAsSixteenHexDigits() {
+        assertThat(BlockKeys.toHex(1L)).isEqualTo("0000000000000001");
+        assertThat(BlockKeys.toHex(-1L)).isEqualTo("ffffffffffffffff");
+    }
+}

@@ -1,0 +1,164 @@
+package io.kvrelay.stream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.schemas.TopicCreator;
+import io.kvrelay.schemas.Topics;
+import io.kvrelay.stream.admin.PodCommandWriter;
+import io.kvrelay.stream.config.StreamAppConfig;
+import io.kvrelay.stream.http.QueryHttpServer;
+import io.kvrelay.stream.metrics.StreamMetrics;
+import io.kvrelay.stream.query.ClusterQueries;
+import io.kvrelay.stream.query.LocalQueries;
+import io.kvrelay.stream.query.RemoteQueryClient;
+import io.kvrelay.stream.store.IndexShards;
+import io.kvrelay.stream.store.PrefixIndexStore;
+import io.kvrelay.stream.store.StoreNames;
+import io.kvrelay.stream.topology.IndexTopology;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running stream-app instance: the query HTTP server (started first, so its port is known for
+ * {@code application.server}), Kafka Streams with {@link IndexTopology}, and the queries between them.
+ */
+public final class StreamApp implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StreamApp.class);
+
+    private final StreamAppConfig config;
+    private final Topics topics;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final StreamMetrics metrics = new StreamMetrics(registry);
+    private final QueryHttpServer http;
+    private final PodCommandWriter commands;
+    private final KafkaStreams streams;
+    private final ClusterQueries queries;
+    private final KafkaStreamsMetrics streamsMetrics;
+
+    public StreamApp(StreamAppConfig config) throws IOException {
+        this(config, Clock.systemUTC(), false);
+    }
+
+    public StreamApp(StreamAppConfig config, Clock clock, boolean persistentStores) throws IOException {
+        this.config = config;
+        this.topics = Topics.withPrefix(config.topicPrefix(), config.replicationFactor());
+        ObjectMapper json = new ObjectMapper();
+        this.commands = new PodCommandWriter(config.bootstrapServers(), topics.podStatus().name(), Map.of());
+        final ClusterQueries[] ref = new ClusterQueries[1];
+        this.http = new QueryHttpServer(config.httpHost(), config.httpPort(), json, () -> ref[0], this::unhealthy,
+                registry, commands, config.adminToken());
+        HostInfo self = new HostInfo(config.advertisedHost(), http.port());
+        this.streams = new KafkaStreams(IndexTopology.build(topics, metrics, persistentStores),
+                streamsProperties(config, self));
+        streams.setUncaughtExceptionHandler(e -> {
+            log.error("stream thread failed; replacing it", e);
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
+                    .REPLACE_THREAD;
+        });
+        this.streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
+        LocalQueries local = new LocalQueries(
+                () -> streams.store(StoreQueryParameters.fromNameAndType(StoreNames.PREFIX_INDEX, IndexShards.TYPE)),
+                () -> streams.store(StoreQueryParameters.fromNameAndType(StoreNames.POD_STATE,
+                        QueryableStoreTypes.<String, byte[]>keyValueStore())),
+                clock, config.heartbeatTtlMs());
+        this.queries = new ClusterQueries(streams, local,
+                new RemoteQueryClient(json, Duration.ofMillis(config.remoteTimeoutMs())), self,
+                topics.kvEvents().name());
+        ref[0] = queries;
+    }
+
+    static Properties streamsProperties(StreamAppConfig c, HostInfo self) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, c.applicationId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
+        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, c.stateDir().toString());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, c.streamThreads());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, c.commitIntervalMs());
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, c.standbyReplicas());
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        // An event log is read from its start: a new application must see every block still cached.
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        // Freshness: hand records over as soon as the broker has them.
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 10);
+        p.putAll(c.streams());
+        return p;
+    }
+
+    public StreamApp start() {
+        // Kafka Streams stops at once when a source topic is missing: make sure they exist (no-op when they do).
+        TopicCreator.ensure(config.bootstrapServers(), config.streams(), topics.all());
+        http.start();
+        streams.start();
+        log.info("stream-app {} started: topics {} + {}, queries at http://{}:{}", config.applicationId(),
+                topics.kvEvents().name(), topics.podStatus().name(), config.advertisedHost(), http.port());
+        return this;
+    }
+
+    /** null when this instance runs and every local index is rebuilt, else why not. */
+    private String unhealthy() {
+        KafkaStreams.State s = streams.state();
+        if (s != KafkaStreams.State.RUNNING) {
+            return "Kafka Streams is " + s;
+        }
+        try {
+            for (PrefixIndexStore shard : streams.store(StoreQueryParameters.fromNameAndType(StoreNames.PREFIX_INDEX,
+                    IndexShards.TYPE)).shards()) {
+                if (!shard.ready()) {
+                    return "prefix index of partition " + shard.partition() + " is being rebuilt";
+                }
+            }
+        } catch (RuntimeException e) {
+            return "stores unavailable: " + e.getMessage();
+        }
+        return null;
+    }
+
+    public boolean healthy() {
+        return unhealthy() == null;
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public ClusterQueries queries() {
+        return queries;
+    }
+
+    public StreamMetrics metrics() {
+        return metrics;
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    @Override
+    public void close() {
+        log.info("stream-app stopping");
+        // Stop answering first: other instances then see this one as gone (503) instead of reading half-closed stores.
+        http.close();
+        // Leave the group, so the others take these partitions over now rather than after the session timeout.
+        streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
+                org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
+        streamsMetrics.close();
+        commands.close();
+        log.info("stream-app stopped");
+    }
+}

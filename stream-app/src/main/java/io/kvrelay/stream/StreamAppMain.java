@@ -1,0 +1,85 @@
+package io.kvrelay.stream;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import io.kvrelay.stream.config.StreamAppConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Wiring only: configuration from a file and flags, then {@link StreamApp} until SIGTERM. */
+@Command(name = "kvrelay-stream", mixinStandardHelpOptions = true,
+        description = "stream-app: the prefix index and pod state in Kafka Streams, queryable over HTTP")
+public final class StreamAppMain implements Callable<Integer> {
+
+    @Option(names = "--config", description = "JSON file with StreamAppConfig settings (docs/configuration.md)")
+    Path configFile;
+
+    @Option(names = "--bootstrap-servers", description = "Kafka cluster (overrides the file)")
+    String bootstrapServers;
+
+    @Option(names = "--http-port", description = "query API port (overrides the file)")
+    Integer httpPort;
+
+    @Option(names = "--state-dir", description = "local state directory (overrides the file)")
+    Path stateDir;
+
+    @Option(names = "--application-id", description = "Kafka Streams application id (overrides the file)")
+    String applicationId;
+
+    public static void main(String[] args) {
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.exit(new CommandLine(new StreamAppMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        StreamAppConfig cfg;
+        try {
+            cfg = load();
+        } catch (IllegalArgumentException e) {
+            System.err.println("invalid configuration: " + e.getMessage());
+            return 2;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        try (StreamApp app = new StreamApp(cfg)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
+            app.start();
+            stop.await();
+        }
+        return 0;
+    }
+
+    private StreamAppConfig load() throws Exception {
+        ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        var node = configFile == null ? json.createObjectNode() : (com.fasterxml.jackson.databind.node.ObjectNode)
+                json.readTree(Files.readString(configFile));
+        if (bootstrapServers != null) {
+            node.put("bootstrapServers", bootstrapServers);
+        }
+        if (httpPort != null) {
+            node.put("httpPort", httpPort);
+        }
+        if (stateDir != null) {
+            node.put("stateDir", stateDir.toString());
+        }
+        if (applicationId != null) {
+            node.put("applicationId", applicationId);
+        }
+        if (!node.has("bootstrapServers")) {
+            node.put("bootstrapServers", "localhost:9092");
+        }
+        try {
+            return json.treeToValue(node, StreamAppConfig.class);
+        } catch (ValueInstantiationException e) {
+            throw new IllegalArgumentException(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage());
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package io.kvrelay.stream.config;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Everything stream-app needs, validated at construction. A number left at 0 (or absent from the file) takes its
+ * default; see {@code docs/configuration.md}.
+ *
+ * @param applicationId      Kafka Streams application id: instances with the same id share the partitions
+ * @param bootstrapServers   the Kafka cluster
+ * @param topicPrefix        prefix of every topic name ({@code Topics})
+ * @param stateDir           where the stores keep local state (RocksDB files, checkpoints)
+ * @param httpHost           interface the query HTTP server binds
+ * @param httpPort           its port (0 = any free port)
+ * @param advertisedHost     host other instances and routers use to reach this one ({@code application.server});
+ *                           defaults to httpHost, or localhost when httpHost is a wildcard
+ * @param heartbeatTtlMs     a pod whose last bridge status is older than this is not alive
+ * @param streamThreads      Kafka Streams threads
+ * @param commitIntervalMs   Kafka Streams commit interval (also how often event-derived pod fields are saved)
+ * @param standbyReplicas    warm copies of each store on other instances, for faster fail-over
+ * @param remoteTimeoutMs    deadline for a query fanned out to the other instances
+ * @param adminToken         bearer token for drain/undrain; empty = those endpoints are refused
+ * @param replicationFactor  replication of the topics stream-app creates when they are missing (default 1)
+ * @param streams            extra Kafka Streams properties, applied last
+ */
+public record StreamAppConfig(String applicationId, String bootstrapServers, String topicPrefix, Path stateDir,
+                              String httpHost, int httpPort, String advertisedHost, long heartbeatTtlMs,
+                              int streamThreads, long commitIntervalMs, int standbyReplicas, long remoteTimeoutMs,
+                              String adminToken, short replicationFactor, Map<String, String> streams) {
+    private static final Set<String> GUARDED = Set.of("application.id", "bootstrap.servers", "application.server",
+            "state.dir", "processing.guarantee");
+
+    public StreamAppConfig {
+        applicationId = blankTo(applicationId, "kvrelay-stream");
+        if (bootstrapServers == null || bootstrapServers.isBlank()) {
+            throw new IllegalArgumentException("bootstrapServers is required (host:port[,host:port])");
+        }
+        topicPrefix = blankTo(topicPrefix, io.kvrelay.schemas.Topics.DEFAULT_PREFIX);
+        if (stateDir == null) {
+            stateDir = Path.of(System.getProperty("java.io.tmpdir"), "kvrelay-stream", applicationId);
+        }
+        httpHost = blankTo(httpHost, "127.0.0.1");
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("httpPort must be 0..65535, got " + httpPort);
+        }
+        if (advertisedHost == null || advertisedHost.isBlank()) {
+            advertisedHost = httpHost.equals("0.0.0.0") || httpHost.equals("::") ? "localhost" : httpHost;
+        }
+        heartbeatTtlMs = heartbeatTtlMs == 0 ? 15_000 : heartbeatTtlMs;
+        streamThreads = streamThreads == 0 ? 1 : streamThreads;
+        commitIntervalMs = commitIntervalMs == 0 ? 100 : commitIntervalMs;
+        remoteTimeoutMs = remoteTimeoutMs == 0 ? 500 : remoteTimeoutMs;
+        requirePositive("heartbeatTtlMs", heartbeatTtlMs);
+        requirePositive("streamThreads", streamThreads);
+        requirePositive("commitIntervalMs", commitIntervalMs);
+        requirePositive("remoteTimeoutMs", remoteTimeoutMs);
+        if (standbyReplicas < 0) {
+            throw new IllegalArgumentException("standbyReplicas must be >= 0, got " + standbyReplicas);
+        }
+        adminToken = adminToken == null ? "" : adminToken;
+        replicationFactor = replicationFactor == 0 ? 1 : replicationFactor;
+        if (replicationFactor < 1) {
+            throw new IllegalArgumentException("replicationFactor must be >= 1, got " + replicationFactor);
+        }
+        streams = streams == null ? Map.of() : Map.copyOf(streams);
+        for (String key : streams.keySet()) {
+            if (GUARDED.contains(key)) {
+                throw new IllegalArgumentException("streams." + key + " cannot be overridden here: use the setting of"
+                        + " its own (applicationId, bootstrapServers, advertisedHost, stateDir)");
+            }
+        }
+    }
+
+    /** Defaults for one local instance against the given cluster. */
+    public static StreamAppConfig local(String bootstrapServers, Path stateDir) {
+        return new StreamAppConfig(null, bootstrapServers, null, stateDir, null, 0, null, 0, 0, 0, 0, 0, null, (short) 0,
+                null);
+    }
+
+    public StreamAppConfig withHttpPort(int port) {
+        return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, port,
+                advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
+                adminToken, replicationFactor, streams);
+    }
+
+    public StreamAppConfig withApplicationId(String id) {
+        return new StreamAppConfig(id, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
+                advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
+                adminToken, replicationFactor, streams);
+    }
+
+    public StreamAppConfig withTopicPrefix(String prefix) {
+        return new StreamAppConfig(applicationId, bootstrapServers, prefix, stateDir, httpHost, httpPort,
+                advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
+                adminToken, replicationFactor, streams);
+    }
+
+    public StreamAppConfig withAdminToken(String token) {
+        return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
+                advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
+                token, replicationFactor, streams);
+    }
+
+    public StreamAppConfig withHeartbeatTtlMs(long ttl) {
+        return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
+                advertisedHost, ttl, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
+                adminToken, replicationFactor, streams);
+    }
+
+    private static String blankTo(String v, String dflt) {
+        return v == null || v.isBlank() ? dflt : v;
+    }
+
+    private static void requirePositive(String name, long v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + v);
+        }
+    }
+}

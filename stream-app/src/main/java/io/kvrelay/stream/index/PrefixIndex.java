@@ -1,0 +1,367 @@
+package io.kvrelay.stream.index;
+
+import io.kvrelay.schemas.BlockKeys;
+import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * In-memory prefix index: which worker holds which block key, in which tiers, and the longest cached prefix of a
+ * block-key chain per candidate worker. An entry is a (block key, worker) pair; the same key is held by many workers
+ * when they share a prefix (a system prompt), and each holder is one entry.
+ *
+ * <p>Two sides, both primitive open-addressing tables (no boxing, no per-entry objects): per worker, engine hash →
+ * (block key, tiers) ({@link WorkerBlocks}, also the reverse index that makes {@link #purge} cost only that worker's
+ * entries), and block key → holders with tiers ({@link KeyHolders}, what {@link #match} reads).
+ *
+ * <p>Thread-safety: one writer thread (the stream task) and any number of reader threads (HTTP queries). Every public
+ * method is safe to call concurrently; mutators take the write lock, queries the read lock ({@link
+ * ReentrantReadWriteLock}, reentrant, so a caller may hold {@link #writeLock()} around a whole batch to pay for
+ * locking once; readers wait for the batch). An {@link EntryConsumer} runs under the read lock and must not mutate.
+ *
+ * <p>Worker ids are dense ints from {@link #workerId}; they stay valid for the life of the index (also across {@link
+ * #purge} and {@link #clear}). Mutators reject ids never handed out with {@link IllegalArgumentException}, except the
+ * removals, for which an unknown worker simply holds nothing; queries treat unknown ids as holding nothing.
+ */
+public final class PrefixIndex {
+    public static final long NO_KEY = BlockKeys.NO_KEY;
+
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final Lock read = lock.readLock();
+    private final Lock write = lock.writeLock();
+    private final Object2IntOpenHashMap<String> ids = new Object2IntOpenHashMap<>();
+    private final ArrayList<WorkerBlocks> workers = new ArrayList<>();
+    private final KeyHolders holders;
+
+    public PrefixIndex() {
+        this(1 << 12);
+    }
+
+    /** @param expectedKeys distinct block keys to size for, so that a large index does not rehash while it fills */
+    public PrefixIndex(int expectedKeys) {
+        holders = new KeyHolders(expectedKeys);
+        ids.defaultReturnValue(-1);
+    }
+
+    /** The write lock every mutator takes; hold it around a batch of mutations to lock once. */
+    public Lock writeLock() {
+        return write;
+    }
+
+    /** Dense id of a worker ("ns/service/pod#rank"), created on first use. */
+    public int workerId(String workerKey) {
+        write.lock();
+        try {
+            int id = ids.getInt(workerKey);
+            if (id < 0) {
+                if (workers.size() >= KeyHolders.MAX_WORKERS) {
+                    throw new IllegalStateException("too many workers: " + workers.size());
+                }
+                id = workers.size();
+                workers.add(new WorkerBlocks(workerKey));
+                ids.put(workerKey, id);
+            }
+            return id;
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /** The id of a known worker, or -1. */
+    public int findWorker(String workerKey) {
+        read.lock();
+        try {
+            return ids.getInt(workerKey);
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** @throws IllegalArgumentException for an id {@link #workerId} never returned */
+    public String workerKey(int worker) {
+        read.lock();
+        try {
+            return known(worker).key;
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** Keys of the workers that hold at least one block, in id order. */
+    public List<String> workers() {
+        read.lock();
+        try {
+            List<String> out = new ArrayList<>();
+            for (WorkerBlocks w : workers) {
+                if (w.blocks().size() > 0) {
+                    out.add(w.key);
+                }
+            }
+            return out;
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** Every worker id handed out so far is in {@code [0, workerCount())}. */
+    public int workerCount() {
+        read.lock();
+        try {
+            return workers.size();
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** The block key this worker's engine hash maps to, or {@link #NO_KEY}. */
+    public long keyOf(int worker, long engineHash) {
+        read.lock();
+        try {
+            WorkerBlocks w = orNull(worker);
+            int slot = w == null ? -1 : w.blocks().find(engineHash);
+            return slot < 0 ? NO_KEY : w.blocks().value(slot);
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** The tier bits of this worker's engine hash, 0 when it does not hold it. */
+    public int tiersOf(int worker, long engineHash) {
+        read.lock();
+        try {
+            WorkerBlocks w = orNull(worker);
+            int slot = w == null ? -1 : w.blocks().find(engineHash);
+            return slot < 0 ? 0 : w.blocks().aux(slot);
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /**
+     * The worker holds {@code engineHash} as {@code blockKey} in {@code tiers} (added to the tiers it had). If the
+     * engine hash was mapped to another key, that mapping and its tiers go away first.
+     *
+     * @throws IllegalArgumentException for an unknown worker, {@code blockKey == NO_KEY} or tiers outside GPU|CPU|OTHER
+     */
+    public void put(int worker, long engineHash, long blockKey, int tiers) {
+        if (blockKey == NO_KEY) {
+            throw new IllegalArgumentException("NO_KEY is not a block key");
+        }
+        Tier.check(tiers);
+        write.lock();
+        try {
+            WorkerBlocks w = known(worker);
+            LongPairTable blocks = w.blocks();
+            int slot = blocks.findOrInsert(engineHash);
+            if (slot < 0) {
+                blocks.setValue(~slot, blockKey);
+                blocks.setAux(~slot, tiers);
+                w.attach(holders, worker, blockKey, tiers);
+                return;
+            }
+            long oldKey = blocks.value(slot);
+            int oldTiers = blocks.aux(slot);
+            if (oldKey == blockKey) {
+                if ((oldTiers | tiers) != oldTiers) {
+                    blocks.setAux(slot, oldTiers | tiers);
+                    w.retier(holders, worker, blockKey, oldTiers, oldTiers | tiers);
+                }
+                return;
+            }
+            blocks.setValue(slot, blockKey);
+            blocks.setAux(slot, tiers);
+            w.detach(holders, worker, oldKey, oldTiers);
+            w.attach(holders, worker, blockKey, tiers);
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /** Adds tiers to a block the worker already holds (token-less CPU-offload events); false when it does not. */
+    public boolean addTiers(int worker, long engineHash, int tiers) {
+        Tier.check(tiers);
+        write.lock();
+        try {
+            WorkerBlocks w = known(worker);
+            int slot = w.blocks().find(engineHash);
+            if (slot < 0) {
+                return false;
+            }
+            int old = w.blocks().aux(slot);
+            if ((old | tiers) != old) {
+                w.blocks().setAux(slot, old | tiers);
+                w.retier(holders, worker, w.blocks().value(slot), old, old | tiers);
+            }
+            return true;
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /**
+     * Clears these tier bits of the worker's block (use {@link Tier#ALL} to drop it outright); the entry goes away when
+     * no bit is left. Returns the block key, or {@link #NO_KEY} when the worker does not hold {@code engineHash}.
+     */
+    public long remove(int worker, long engineHash, int tiers) {
+        write.lock();
+        try {
+            WorkerBlocks w = orNull(worker);
+            int slot = w == null ? -1 : w.blocks().find(engineHash);
+            if (slot < 0) {
+                return NO_KEY;
+            }
+            long key = w.blocks().value(slot);
+            int old = w.blocks().aux(slot);
+            int left = old & ~tiers;
+            if (left == old) {
+                return key;
+            }
+            if (left == 0) {
+                w.blocks().removeAt(slot);
+                w.detach(holders, worker, key, old);
+            } else {
+                w.blocks().setAux(slot, left);
+                w.retier(holders, worker, key, old, left);
+            }
+            return key;
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /**
+     * Removes every block of the worker, walking only its own entries, and returns how many engine hashes it held.
+     * The key table may shrink afterwards when it is mostly empty (amortised: only after it lost most entries).
+     */
+    public int purge(int worker) {
+        write.lock();
+        try {
+            WorkerBlocks w = orNull(worker);
+            if (w == null) {
+                return 0;
+            }
+            LongPairTable blocks = w.blocks();
+            for (int slot = 0, end = blocks.slotLimit(); slot < end; slot++) {
+                if (blocks.occupied(slot)) {
+                    holders.remove(blocks.value(slot), worker); // 0 for the second alias of a key: already gone
+                }
+            }
+            int n = blocks.size();
+            w.reset();
+            holders.compactIfSparse();
+            return n;
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /** Engine hashes the worker holds (equals its (block, worker) entries unless several map to one key). */
+    public int blockCount(int worker) {
+        read.lock();
+        try {
+            WorkerBlocks w = orNull(worker);
+            return w == null ? 0 : w.blocks().size();
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** (block, worker) entries in total. */
+    public long entryCount() {
+        read.lock();
+        try {
+            return holders.entries();
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** Distinct block keys held by at least one worker. */
+    public int keyCount() {
+        read.lock();
+        try {
+            return holders.keys();
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** Every (engineHash, blockKey, tiers) of the worker, in no particular order; for tests and ground truth. */
+    public void forEach(int worker, EntryConsumer consumer) {
+        read.lock();
+        try {
+            WorkerBlocks w = orNull(worker);
+            if (w == null) {
+                return;
+            }
+            LongPairTable blocks = w.blocks();
+            for (int slot = 0, end = blocks.slotLimit(); slot < end; slot++) {
+                if (blocks.occupied(slot)) {
+                    consumer.accept(blocks.keyAt(slot), blocks.value(slot), blocks.aux(slot));
+                }
+            }
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /**
+     * Longest matched prefix per candidate: {@code matched[i]} = number of leading keys ({@code keys[0..]}) candidate i
+     * holds in any tier, {@code gpuMatched[i]} = the same counting only GPU-tier holdings. Stops at the first key no
+     * remaining candidate holds. Candidates are worker ids (unknown ids, -1 included, match 0; duplicates are allowed).
+     * Returns the largest {@code matched[i]}. Allocates only a few small arrays sized by the largest candidate id.
+     */
+    public int match(long[] keys, int nKeys, int[] candidates, int nCandidates, int[] matched, int[] gpuMatched) {
+        if (nKeys > keys.length || nCandidates > candidates.length || nCandidates > matched.length
+                || nCandidates > gpuMatched.length || nKeys < 0 || nCandidates < 0) {
+            throw new IllegalArgumentException("nKeys/nCandidates exceed the arrays");
+        }
+        read.lock();
+        try {
+            return holders.match(keys, nKeys, candidates, nCandidates, matched, gpuMatched, workers.size());
+        } finally {
+            read.unlock();
+        }
+    }
+
+    /** Removes every entry; worker ids stay valid. */
+    public void clear() {
+        write.lock();
+        try {
+            holders.clear();
+            for (WorkerBlocks w : workers) {
+                w.reset();
+            }
+        } finally {
+            write.unlock();
+        }
+    }
+
+    /** Approximate heap held by the index's arrays, for a metrics gauge (the JVM's own measure is in IndexMemory). */
+    public long memoryBytes() {
+        read.lock();
+        try {
+            long bytes = holders.bytes() + 64L * ids.size();
+            for (WorkerBlocks w : workers) {
+                bytes += w.bytes();
+            }
+            return bytes;
+        } finally {
+            read.unlock();
+        }
+    }
+
+    private WorkerBlocks orNull(int worker) {
+        return worker >= 0 && worker < workers.size() ? workers.get(worker) : null;
+    }
+
+    private WorkerBlocks known(int worker) {
+        WorkerBlocks w = orNull(worker);
+        if (w == null) {
+            throw new IllegalArgumentException("unknown worker id " + worker);
+        }
+        return w;
+    }
+}

@@ -1,0 +1,77 @@
+package io.kvrelay.stream.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+
+/**
+ * stream-app's meters ({@code kvrelay_stream_*} in Prometheus). Every input the index cannot use is counted here by
+ * why, never dropped silently.
+ */
+public final class StreamMetrics {
+    private final MeterRegistry registry;
+    public final Counter batches;
+    public final Counter blocksStored;
+    public final Counter blocksRemoved;
+    /** BlockStored whose parent hash this worker never stored: its blocks are not indexed (their keys are unknowable). */
+    public final Counter unknownParentBlocks;
+    /** Token-less (CPU offload) stored blocks this worker does not know: nothing to key them by. */
+    public final Counter unkeyedBlocks;
+    /** Token-less stored blocks of a known engine hash: a tier added to an existing entry. */
+    public final Counter tierAdds;
+    /** BlockStored whose token count is not blocks × block size. */
+    public final Counter malformedStored;
+    /** BlockRemoved of a hash this worker does not hold. */
+    public final Counter unknownRemoved;
+    public final Counter cleared;
+    public final Counter entriesPurged;
+    public final Counter undecodable;
+    public final Counter podCommands;
+    public final Counter podStatuses;
+    /** Wall-clock time from the record's Kafka timestamp until the index applied it. */
+    public final Timer applyLag;
+    public final Timer indexRebuild;
+    public final DistributionSummary rebuildEntries;
+
+    public StreamMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        batches = Counter.builder("kvrelay.stream.batches").description("KV-event batches applied").register(registry);
+        blocksStored = Counter.builder("kvrelay.stream.blocks.stored").register(registry);
+        blocksRemoved = Counter.builder("kvrelay.stream.blocks.removed").register(registry);
+        unknownParentBlocks = skipped("unknown_parent");
+        unkeyedBlocks = skipped("no_tokens_unknown_hash");
+        malformedStored = skipped("token_count_mismatch");
+        unknownRemoved = skipped("removed_unknown_hash");
+        tierAdds = Counter.builder("kvrelay.stream.tier.adds").register(registry);
+        cleared = Counter.builder("kvrelay.stream.worker.purges").description("AllBlocksCleared and WorkerReset")
+                .register(registry);
+        entriesPurged = Counter.builder("kvrelay.stream.entries.purged").register(registry);
+        undecodable = Counter.builder("kvrelay.stream.records.undecodable")
+                .description("records on the input topics that are not a known Avro record; logged and skipped")
+                .register(registry);
+        podCommands = Counter.builder("kvrelay.stream.pod.commands").register(registry);
+        podStatuses = Counter.builder("kvrelay.stream.pod.statuses").register(registry);
+        applyLag = Timer.builder("kvrelay.stream.apply.lag")
+                .description("Kafka record timestamp to applied in the index")
+                .publishPercentiles(0.5, 0.99).distributionStatisticExpiry(Duration.ofMinutes(1))
+                .register(registry);
+        indexRebuild = Timer.builder("kvrelay.stream.index.rebuild").register(registry);
+        rebuildEntries = DistributionSummary.builder("kvrelay.stream.index.rebuild.entries").register(registry);
+    }
+
+    public static StreamMetrics inMemory() {
+        return new StreamMetrics(new SimpleMeterRegistry());
+    }
+
+    private Counter skipped(String reason) {
+        return Counter.builder("kvrelay.stream.blocks.skipped").tag("reason", reason)
+                .description("blocks the index could not key, by reason").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+}

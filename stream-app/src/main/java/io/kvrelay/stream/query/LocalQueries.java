@@ -1,0 +1,205 @@
+package io.kvrelay.stream.query;
+
+import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.avro.PodState;
+import io.kvrelay.schemas.avro.PodStateEntry;
+import io.kvrelay.schemas.avro.WorkerStatus;
+import io.kvrelay.stream.index.PrefixIndex;
+import io.kvrelay.stream.store.IndexShards;
+import io.kvrelay.stream.store.PrefixIndexStore;
+import io.kvrelay.stream.topology.WorkerKeys;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * Queries over the stores of this instance only (the partitions whose tasks run here). Plain Java, no HTTP; thread-safe
+ * (the stores are). {@link ClusterQueries} merges the answers of every instance.
+ */
+public final class LocalQueries {
+    private final Supplier<IndexShards> indexes;
+    private final Supplier<ReadOnlyKeyValueStore<String, byte[]>> podStates;
+    private final Clock clock;
+    private final long heartbeatTtlMs;
+    private final ThreadLocal<AvroCodec<PodStateEntry>> codec = ThreadLocal.withInitial(AvroCodec::podStates);
+
+    public LocalQueries(Supplier<IndexShards> indexes, Supplier<ReadOnlyKeyValueStore<String, byte[]>> podStates,
+                        Clock clock, long heartbeatTtlMs) {
+        this.indexes = indexes;
+        this.podStates = podStates;
+        this.clock = clock;
+        this.heartbeatTtlMs = heartbeatTtlMs;
+    }
+
+    public QueryOutcome<PrefixMatch> prefixMatch(PrefixMatchRequest req) {
+        List<PrefixIndexStore> shards;
+        try {
+            shards = readyShards();
+        } catch (InvalidStateStoreException | IllegalStateException e) {
+            return QueryOutcome.unavailable("stores are migrating or restoring: " + e.getMessage());
+        }
+        if (shards == null) {
+            return QueryOutcome.unavailable("a prefix index is still being rebuilt after a restore");
+        }
+        String prefix = WorkerKeys.servicePrefix(req.namespace(), req.service());
+        Set<String> pods = req.pods().isEmpty() ? null : new HashSet<>(req.pods());
+        List<PrefixMatch.WorkerMatch> out = new ArrayList<>();
+        List<Integer> partitions = new ArrayList<>();
+        for (PrefixIndexStore shard : shards) {
+            partitions.add(shard.partition());
+            PrefixIndex index = shard.index();
+            List<String> workers = new ArrayList<>();
+            for (String w : index.workers()) {
+                if (w.startsWith(prefix) && (pods == null || pods.contains(podName(w, prefix)))) {
+                    workers.add(w);
+                }
+            }
+            if (workers.isEmpty()) {
+                continue;
+            }
+            int[] ids = new int[workers.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = index.findWorker(workers.get(i));
+            }
+            int[] matched = new int[ids.length];
+            int[] gpu = new int[ids.length];
+            index.match(req.keys(), req.keys().length, ids, ids.length, matched, gpu);
+            for (int i = 0; i < ids.length; i++) {
+                if (matched[i] > 0) {
+                    String w = workers.get(i);
+                    out.add(new PrefixMatch.WorkerMatch(podName(w, prefix), WorkerKeys.rankOf(w), matched[i], gpu[i]));
+                }
+            }
+        }
+        out.sort(BY_MATCH);
+        partitions.sort(Comparator.naturalOrder());
+        return QueryOutcome.found(new PrefixMatch(req.keys().length, out, partitions));
+    }
+
+    static final Comparator<PrefixMatch.WorkerMatch> BY_MATCH = Comparator
+            .comparingInt(PrefixMatch.WorkerMatch::matched).reversed()
+            .thenComparing(PrefixMatch.WorkerMatch::pod).thenComparingInt(PrefixMatch.WorkerMatch::dpRank);
+
+    /** Pods of a service held by this instance; the partitions answered are returned alongside. */
+    public QueryOutcome<PodList> pods(String namespace, String service) {
+        try {
+            List<PrefixIndexStore> shards = readyShards();
+            if (shards == null) {
+                return QueryOutcome.unavailable("a prefix index is still being rebuilt after a restore");
+            }
+            String prefix = namespace + "/" + service + "/";
+            List<PodView> out = new ArrayList<>();
+            try (KeyValueIterator<String, byte[]> it = podStates.get().prefixScan(prefix, new StringSerializer())) {
+                while (it.hasNext()) {
+                    KeyValue<String, byte[]> kv = it.next();
+                    out.add(view(decode(kv.value), shards));
+                }
+            }
+            out.sort(Comparator.comparing(PodView::pod));
+            List<Integer> partitions = new ArrayList<>();
+            shards.forEach(s -> partitions.add(s.partition()));
+            partitions.sort(Comparator.naturalOrder());
+            return QueryOutcome.found(new PodList(out, partitions));
+        } catch (InvalidStateStoreException | IllegalStateException e) {
+            return QueryOutcome.unavailable("stores are migrating or restoring: " + e.getMessage());
+        }
+    }
+
+    public QueryOutcome<PodView> pod(String namespace, String service, String pod) {
+        try {
+            List<PrefixIndexStore> shards = readyShards();
+            if (shards == null) {
+                return QueryOutcome.unavailable("a prefix index is still being rebuilt after a restore");
+            }
+            byte[] raw = podStates.get().get(namespace + "/" + service + "/" + pod);
+            if (raw == null) {
+                return new QueryOutcome.NotFound<>("no pod " + namespace + "/" + service + "/" + pod);
+            }
+            return QueryOutcome.found(view(decode(raw), shards));
+        } catch (InvalidStateStoreException | IllegalStateException e) {
+            return QueryOutcome.unavailable("stores are migrating or restoring: " + e.getMessage());
+        }
+    }
+
+    /** Pods and the partitions they were read from. */
+    public record PodList(List<PodView> pods, List<Integer> partitions) {
+    }
+
+    /** The local shards, or null when one of them is not rebuilt yet. */
+    private List<PrefixIndexStore> readyShards() {
+        List<PrefixIndexStore> shards = indexes.get().shards();
+        for (PrefixIndexStore s : shards) {
+            if (!s.ready()) {
+                return null;
+            }
+        }
+        return shards;
+    }
+
+    private PodView view(PodStateEntry e, List<PrefixIndexStore> shards) {
+        String podId = e.getNamespace() + "/" + e.getService() + "/" + e.getPod();
+        long nowMicros = clock.millis() * 1_000;
+        Long hb = e.getLastHeartbeatMicros();
+        Long age = hb == null ? null : Math.max(0, (nowMicros - hb) / 1_000);
+        boolean alive = e.getBridgeState() == PodState.CONNECTED && age != null && age <= heartbeatTtlMs;
+        List<PodView.Worker> workers = new ArrayList<>();
+        long total = 0;
+        Long lastSeq = null;
+        Long lastEvent = null;
+        Set<Integer> ranks = new HashSet<>();
+        for (WorkerStatus w : e.getWorkers()) {
+            long held = blocksOf(shards, WorkerKeys.of(podId, w.getDpRank()));
+            total += held;
+            ranks.add(w.getDpRank());
+            workers.add(new PodView.Worker(w.getDpRank(), w.getConnected(), w.getLastSequence(),
+                    w.getLastEventAtMicros(), held));
+            lastSeq = max(lastSeq, w.getLastSequence());
+            lastEvent = max(lastEvent, w.getLastEventAtMicros());
+        }
+        if (!ranks.contains(0)) {
+            total += blocksOf(shards, WorkerKeys.of(podId, 0)); // events before the first status
+        }
+        return new PodView(e.getNamespace(), e.getService(), e.getPod(), e.getPodIndex(), e.getHost(),
+                e.getAddress(), e.getModel(), e.getBlockSize(), alive, alive && !e.getDrained(), e.getDrained(),
+                e.getDrainedBy(), e.getDrainReason(),
+                e.getBridgeState() == null ? null : e.getBridgeState().name(), hb, age,
+                new PodView.Load(e.getRunningRequests(), e.getWaitingRequests(), e.getKvCacheUsage()), total,
+                lastSeq, lastEvent, workers);
+    }
+
+    private static long blocksOf(List<PrefixIndexStore> shards, String workerKey) {
+        for (PrefixIndexStore s : shards) {
+            int id = s.index().findWorker(workerKey);
+            if (id >= 0) {
+                return s.index().blockCount(id);
+            }
+        }
+        return 0;
+    }
+
+    private static Long max(Long a, Long b) {
+        return a == null ? b : b == null ? a : Long.valueOf(Math.max(a, b));
+    }
+
+    private static String podName(String workerKey, String servicePrefix) {
+        return workerKey.substring(servicePrefix.length(), workerKey.lastIndexOf('#'));
+    }
+
+    private PodStateEntry decode(byte[] raw) {
+        try {
+            return codec.get().decode(raw);
+        } catch (IOException e) {
+            throw new InvalidStateStoreException("unreadable pod-state entry: " + e.getMessage());
+        }
+    }
+}

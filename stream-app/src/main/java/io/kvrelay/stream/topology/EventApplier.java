@@ -1,0 +1,159 @@
+package io.kvrelay.stream.topology;
+
+import io.kvrelay.schemas.BlockKeys;
+import io.kvrelay.schemas.avro.BlockRemoved;
+import io.kvrelay.schemas.avro.BlockStored;
+import io.kvrelay.stream.index.PrefixIndex;
+import io.kvrelay.stream.index.Tier;
+import io.kvrelay.stream.metrics.StreamMetrics;
+import io.kvrelay.stream.store.WorkerBlockCodec;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The event semantics, in one place: how each KV event changes one worker's entries, in the prefix index and in the
+ * changelogged worker-blocks store alike. Used by the stream processor and by anything that rebuilds state from the
+ * event log (analytics replay), so there is no second implementation.
+ *
+ * <ul>
+ *   <li>{@code BlockStored}: block keys chain from the parent's key (no parent: the prompt's root). A parent this
+ *       worker does not hold, or a token count that is not blocks × block size, skips the event's blocks and counts
+ *       them: their keys cannot be known, and a guess would make the index claim prefixes nobody holds. Token-less
+ *       events (CPU offload) add their tier to blocks the worker already holds, and count the rest.</li>
+ *   <li>{@code BlockRemoved}: clears that tier of each hash; an entry with no tier left goes away.</li>
+ *   <li>{@code AllBlocksCleared} and {@code WorkerReset}: purge exactly this worker, through its key range.</li>
+ * </ul>
+ *
+ * <p>Single-threaded: one applier per stream task.
+ */
+public final class EventApplier {
+    private final PrefixIndex index;
+    private final KeyValueStore<Bytes, byte[]> blocks;
+    private final StreamMetrics metrics;
+
+    public EventApplier(PrefixIndex index, KeyValueStore<Bytes, byte[]> blocks, StreamMetrics metrics) {
+        this.index = index;
+        this.blocks = blocks;
+        this.metrics = metrics;
+    }
+
+    /** Per worker: its dense id in the index and its store-key prefix, resolved once per batch. */
+    public record Worker(String key, int id, byte[] prefix) {
+    }
+
+    public Worker worker(String workerKey) {
+        return new Worker(workerKey, index.workerId(workerKey), WorkerBlockCodec.workerPrefix(workerKey).get());
+    }
+
+    public void stored(Worker w, BlockStored e) {
+        List<Long> hashes = e.getBlockHashes();
+        int n = hashes.size();
+        int tier = Tier.of(e.getMedium());
+        List<Integer> tokens = e.getTokenIds();
+        if (tokens.isEmpty()) {
+            for (int i = 0; i < n; i++) {
+                long h = hashes.get(i);
+                if (index.addTiers(w.id(), h, tier)) {
+                    metrics.tierAdds.increment();
+                    blocks.put(WorkerBlockCodec.key(w.prefix(), h),
+                            WorkerBlockCodec.value(index.keyOf(w.id(), h), index.tiersOf(w.id(), h)));
+                } else {
+                    metrics.unkeyedBlocks.increment();
+                }
+            }
+            return;
+        }
+        int bs = e.getBlockSize();
+        if (bs <= 0 || tokens.size() != (long) n * bs) {
+            metrics.malformedStored.increment(n);
+            return;
+        }
+        long parentKey = BlockKeys.ROOT;
+        Long parentHash = e.getParentBlockHash();
+        if (parentHash != null) {
+            parentKey = index.keyOf(w.id(), parentHash);
+            if (parentKey == PrefixIndex.NO_KEY) {
+                metrics.unknownParentBlocks.increment(n);
+                return;
+            }
+        }
+        long extra = BlockKeys.extraKey(e.getLoraName());
+        int[] scratch = new int[bs];
+        for (int i = 0; i < n; i++) {
+            for (int t = 0; t < bs; t++) {
+                scratch[t] = tokens.get(i * bs + t);
+            }
+            long key = BlockKeys.next(parentKey, extra, scratch, 0, bs);
+            long h = hashes.get(i);
+            index.put(w.id(), h, key, tier);
+            blocks.put(WorkerBlockCodec.key(w.prefix(), h), WorkerBlockCodec.value(key, index.tiersOf(w.id(), h)));
+            parentKey = key;
+        }
+        metrics.blocksStored.increment(n);
+    }
+
+    public void removed(Worker w, BlockRemoved e) {
+        int tier = Tier.of(e.getMedium());
+        int removed = 0;
+        for (long h : e.getBlockHashes()) {
+            long key = index.remove(w.id(), h, tier);
+            if (key == PrefixIndex.NO_KEY) {
+                metrics.unknownRemoved.increment();
+                continue;
+            }
+            removed++;
+            int left = index.tiersOf(w.id(), h);
+            Bytes k = WorkerBlockCodec.key(w.prefix(), h);
+            if (left == 0) {
+                blocks.delete(k);
+            } else {
+                blocks.put(k, WorkerBlockCodec.value(key, left));
+            }
+        }
+        metrics.blocksRemoved.increment(removed);
+    }
+
+    /** AllBlocksCleared, WorkerReset: every entry of this worker goes, and no other worker's. */
+    public int purge(Worker w) {
+        List<Bytes> keys = new ArrayList<>();
+        try (KeyValueIterator<Bytes, byte[]> it = blocks.prefixScan(Bytes.wrap(w.prefix()),
+                new org.apache.kafka.common.serialization.BytesSerializer())) {
+            while (it.hasNext()) {
+                keys.add(it.next().key);
+            }
+        }
+        for (Bytes k : keys) {
+            blocks.delete(k);
+        }
+        int n = index.purge(w.id());
+        metrics.cleared.increment();
+        metrics.entriesPurged.increment(n);
+        return n;
+    }
+
+    /** Rebuilds the index from the worker-blocks store (after a restore); returns the entries loaded. */
+    public static long rebuild(PrefixIndex index, KeyValueStore<Bytes, byte[]> blocks) {
+        long n = 0;
+        index.clear();
+        try (KeyValueIterator<Bytes, byte[]> it = blocks.all()) {
+            String lastWorker = null;
+            int id = -1;
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                String worker = WorkerBlockCodec.workerOf(kv.key);
+                if (!worker.equals(lastWorker)) {
+                    lastWorker = worker;
+                    id = index.workerId(worker);
+                }
+                index.put(id, WorkerBlockCodec.engineHashOf(kv.key), WorkerBlockCodec.blockKeyOf(kv.value),
+                        WorkerBlockCodec.tiersOf(kv.value));
+                n++;
+            }
+        }
+        return n;
+    }
+}
