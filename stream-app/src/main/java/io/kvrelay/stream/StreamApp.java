@@ -128,6 +128,20 @@ public final class StreamApp implements AutoCloseable {
         return null;
     }
 
+    /** (block, worker) entries in this instance's prefix indexes; -1 while its stores are unavailable. */
+    public long indexEntries() {
+        try {
+            long n = 0;
+            for (PrefixIndexStore shard : streams.store(StoreQueryParameters.fromNameAndType(StoreNames.PREFIX_INDEX,
+                    IndexShards.TYPE)).shards()) {
+                n += shard.index().entryCount();
+            }
+            return n;
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
     public boolean healthy() {
         return unhealthy() == null;
     }

@@ -172,128 +172,28 @@ final class KeyHolders {
         return prev;
     }
 
-    /**
-     * See {@link PrefixIndex#match}. Candidates are tracked as bitsets over worker ids (ids are dense), so each key
-     * costs one table probe plus a few word operations, whatever the number of candidates or holders.
-     */
-    int match(long[] keys, int nKeys, int[] candidates, int nCandidates, int[] matched, int[] gpuMatched,
-              int workerCount) {
-        int maxWorker = -1;
-        for (int i = 0; i < nCandidates; i++) {
-            int c = candidates[i];
-            if (c >= 0 && c < workerCount && c > maxWorker) {
-                maxWorker = c;
-            }
-        }
-        if (maxWorker < 0 || nKeys <= 0) {
-            java.util.Arrays.fill(matched, 0, nCandidates, 0);
-            java.util.Arrays.fill(gpuMatched, 0, nCandidates, 0);
-            return 0;
-        }
-        int words = (maxWorker >>> 6) + 1;
-        long[] alive = new long[words];
-        long[] gpuAlive = new long[words];
-        long[] any = new long[words];
-        long[] gpu = new long[words];
-        int[] anyLen = new int[words << 6];
-        int[] gpuLen = new int[words << 6];
-        for (int i = 0; i < nCandidates; i++) {
-            int c = candidates[i];
-            if (c >= 0 && c < workerCount) {
-                alive[c >>> 6] |= 1L << c;
-                gpuAlive[c >>> 6] |= 1L << c;
-            }
-        }
-        int k = 0;
-        for (; k < nKeys; k++) {
-            holderMasks(keys[k], any, gpu, words);
-            long left = 0L;
-            for (int j = 0; j < words; j++) {
-                long a = alive[j];
-                if (a == 0L) {
-                    continue; // gpuAlive ⊆ alive, so nothing of this word is left to drop
-                }
-                long na = a & any[j];
-                long g = gpuAlive[j];
-                long ng = g & gpu[j];
-                if (na != a) {
-                    record(anyLen, j, a & ~na, k);
-                    alive[j] = na;
-                }
-                if (ng != g) {
-                    record(gpuLen, j, g & ~ng, k);
-                    gpuAlive[j] = ng;
-                }
-                left |= na;
-            }
-            if (left == 0L) {
-                break; // no remaining candidate holds keys[k]: the chain is broken for all of them
-            }
-        }
-        for (int j = 0; j < words; j++) {
-            record(anyLen, j, alive[j], k);
-            record(gpuLen, j, gpuAlive[j], k);
-        }
-        for (int i = 0; i < nCandidates; i++) {
-            int c = candidates[i];
-            boolean known = c >= 0 && c < workerCount;
-            matched[i] = known ? anyLen[c] : 0;
-            gpuMatched[i] = known ? gpuLen[c] : 0;
-        }
-        return k;
-    }
-
-    private static void record(int[] len, int word, long dropped, int k) {
-        while (dropped != 0L) {
-            len[(word << 6) + Long.numberOfTrailingZeros(dropped)] = k;
-            dropped &= dropped - 1;
-        }
-    }
-
-    /** The key's holders as bitsets over worker ids [0, 64·words): any tier, and GPU. */
-    private void holderMasks(long key, long[] any, long[] gpu, int words) {
-        for (int j = 0; j < words; j++) {
-            any[j] = 0L;
-            gpu[j] = 0L;
-        }
+    /** The key's raw holder value (decode with {@link #isInline}/{@link #isBitset}), or 0 when nobody holds it. */
+    long lookup(long key) {
         int slot = table.find(key);
-        if (slot < 0) {
-            return;
-        }
-        long v = table.value(slot);
-        if (v >= 0) {
-            addHolder((int) v, any, gpu, words);
-            int b = (int) (v >>> 32);
-            if (b != 0) {
-                addHolder(b, any, gpu, words);
-            }
-            return;
-        }
-        int ref = (int) v;
-        if ((v & BITSET) == 0) {
-            for (int i = 0, n = pool.listCount(ref); i < n; i++) {
-                addHolder(pool.listHolder(ref, i), any, gpu, words);
-            }
-            return;
-        }
-        int width = pool.bitsetWords(ref);
-        int base = HolderPool.bitsetBase(ref);
-        for (int j = 0, n = Math.min(width, words); j < n; j++) {
-            long g = pool.word(base + j);
-            any[j] = g | pool.word(base + width + j) | pool.word(base + 2 * width + j);
-            gpu[j] = g;
-        }
+        return slot < 0 ? 0L : table.value(slot);
     }
 
-    private static void addHolder(int h, long[] any, long[] gpu, int words) {
-        int w = workerOf(h);
-        int j = w >>> 6;
-        if (j < words) {
-            any[j] |= 1L << w;
-            if ((h & Tier.GPU) != 0) {
-                gpu[j] |= 1L << w;
-            }
-        }
+    /** See {@link LongPairTable#touch}. */
+    long touch(long key) {
+        return table.touch(key);
+    }
+
+    static boolean isInline(long value) {
+        return value > 0;
+    }
+
+    /** For a pooled value (not inline, not 0): a BITSET rather than a LIST. */
+    static boolean isBitset(long value) {
+        return (value & BITSET) != 0;
+    }
+
+    HolderPool pool() {
+        return pool;
     }
 
     void compactIfSparse() {

@@ -87,6 +87,15 @@ final class LongPairTable {
         }
     }
 
+    /**
+     * Reads the key's home slot and returns it, for no other purpose than pulling its cache line in: a caller with many
+     * keys touches them all first, in a loop whose loads do not depend on each other, so their misses overlap
+     * (Java has no prefetch instruction). The result must be consumed so the load is not eliminated.
+     */
+    long touch(long key) {
+        return slots[home(key, capacity) << 1];
+    }
+
     /** The slot of {@code key}; if it was absent it is added (value 0, aux 0) and {@code ~slot} is returned. */
     int findOrInsert(long key) {
         if (key == 0L) {

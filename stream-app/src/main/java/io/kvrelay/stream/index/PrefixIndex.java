@@ -52,7 +52,7 @@ public final class PrefixIndex {
 
     /** Dense id of a worker ("ns/service/pod#rank"), created on first use. */
     public int workerId(String workerKey) {
-        write.lock();
+        boolean locked = enterWrite();
         try {
             int id = ids.getInt(workerKey);
             if (id < 0) {
@@ -65,33 +65,33 @@ public final class PrefixIndex {
             }
             return id;
         } finally {
-            write.unlock();
+            exitWrite(locked);
         }
     }
 
     /** The id of a known worker, or -1. */
     public int findWorker(String workerKey) {
-        read.lock();
+        boolean locked = enterRead();
         try {
             return ids.getInt(workerKey);
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** @throws IllegalArgumentException for an id {@link #workerId} never returned */
     public String workerKey(int worker) {
-        read.lock();
+        boolean locked = enterRead();
         try {
             return known(worker).key;
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** Keys of the workers that hold at least one block, in id order. */
     public List<String> workers() {
-        read.lock();
+        boolean locked = enterRead();
         try {
             List<String> out = new ArrayList<>();
             for (WorkerBlocks w : workers) {
@@ -101,41 +101,41 @@ public final class PrefixIndex {
             }
             return out;
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** Every worker id handed out so far is in {@code [0, workerCount())}. */
     public int workerCount() {
-        read.lock();
+        boolean locked = enterRead();
         try {
             return workers.size();
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** The block key this worker's engine hash maps to, or {@link #NO_KEY}. */
     public long keyOf(int worker, long engineHash) {
-        read.lock();
+        boolean locked = enterRead();
         try {
             WorkerBlocks w = orNull(worker);
             int slot = w == null ? -1 : w.blocks().find(engineHash);
             return slot < 0 ? NO_KEY : w.blocks().value(slot);
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** The tier bits of this worker's engine hash, 0 when it does not hold it. */
     public int tiersOf(int worker, long engineHash) {
-        read.lock();
+        boolean locked = enterRead();
         try {
             WorkerBlocks w = orNull(worker);
             int slot = w == null ? -1 : w.blocks().find(engineHash);
             return slot < 0 ? 0 : w.blocks().aux(slot);
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
@@ -150,7 +150,7 @@ public final class PrefixIndex {
             throw new IllegalArgumentException("NO_KEY is not a block key");
         }
         Tier.check(tiers);
-        write.lock();
+        boolean locked = enterWrite();
         try {
             WorkerBlocks w = known(worker);
             LongPairTable blocks = w.blocks();
@@ -175,14 +175,14 @@ public final class PrefixIndex {
             w.detach(holders, worker, oldKey, oldTiers);
             w.attach(holders, worker, blockKey, tiers);
         } finally {
-            write.unlock();
+            exitWrite(locked);
         }
     }
 
     /** Adds tiers to a block the worker already holds (token-less CPU-offload events); false when it does not. */
     public boolean addTiers(int worker, long engineHash, int tiers) {
         Tier.check(tiers);
-        write.lock();
+        boolean locked = enterWrite();
         try {
             WorkerBlocks w = known(worker);
             int slot = w.blocks().find(engineHash);
@@ -196,7 +196,7 @@ public final class PrefixIndex {
             }
             return true;
         } finally {
-            write.unlock();
+            exitWrite(locked);
         }
     }
 
@@ -205,7 +205,7 @@ public final class PrefixIndex {
      * no bit is left. Returns the block key, or {@link #NO_KEY} when the worker does not hold {@code engineHash}.
      */
     public long remove(int worker, long engineHash, int tiers) {
-        write.lock();
+        boolean locked = enterWrite();
         try {
             WorkerBlocks w = orNull(worker);
             int slot = w == null ? -1 : w.blocks().find(engineHash);
@@ -227,7 +227,7 @@ public final class PrefixIndex {
             }
             return key;
         } finally {
-            write.unlock();
+            exitWrite(locked);
         }
     }
 
@@ -236,7 +236,7 @@ public final class PrefixIndex {
      * The key table may shrink afterwards when it is mostly empty (amortised: only after it lost most entries).
      */
     public int purge(int worker) {
-        write.lock();
+        boolean locked = enterWrite();
         try {
             WorkerBlocks w = orNull(worker);
             if (w == null) {
@@ -253,44 +253,44 @@ public final class PrefixIndex {
             holders.compactIfSparse();
             return n;
         } finally {
-            write.unlock();
+            exitWrite(locked);
         }
     }
 
     /** Engine hashes the worker holds (equals its (block, worker) entries unless several map to one key). */
     public int blockCount(int worker) {
-        read.lock();
+        boolean locked = enterRead();
         try {
             WorkerBlocks w = orNull(worker);
             return w == null ? 0 : w.blocks().size();
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** (block, worker) entries in total. */
     public long entryCount() {
-        read.lock();
+        boolean locked = enterRead();
         try {
             return holders.entries();
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** Distinct block keys held by at least one worker. */
     public int keyCount() {
-        read.lock();
+        boolean locked = enterRead();
         try {
             return holders.keys();
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** Every (engineHash, blockKey, tiers) of the worker, in no particular order; for tests and ground truth. */
     public void forEach(int worker, EntryConsumer consumer) {
-        read.lock();
+        boolean locked = enterRead();
         try {
             WorkerBlocks w = orNull(worker);
             if (w == null) {
@@ -303,7 +303,7 @@ public final class PrefixIndex {
                 }
             }
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
@@ -318,30 +318,30 @@ public final class PrefixIndex {
                 || nCandidates > gpuMatched.length || nKeys < 0 || nCandidates < 0) {
             throw new IllegalArgumentException("nKeys/nCandidates exceed the arrays");
         }
-        read.lock();
+        boolean locked = enterRead();
         try {
             return holders.match(keys, nKeys, candidates, nCandidates, matched, gpuMatched, workers.size());
         } finally {
-            read.unlock();
+            exitRead(locked);
         }
     }
 
     /** Removes every entry; worker ids stay valid. */
     public void clear() {
-        write.lock();
+        boolean locked = enterWrite();
         try {
             holders.clear();
             for (WorkerBlocks w : workers) {
                 w.reset();
             }
         } finally {
-            write.unlock();
+            exitWrite(locked);
         }
     }
 
     /** Approximate heap held by the index's arrays, for a metrics gauge (the JVM's own measure is in IndexMemory). */
     public long memoryBytes() {
-        read.lock();
+        boolean locked = enterRead();
         try {
             long bytes = holders.bytes() + 64L * ids.size();
             for (WorkerBlocks w : workers) {
@@ -349,6 +349,39 @@ public final class PrefixIndex {
             }
             return bytes;
         } finally {
+            exitRead(locked);
+        }
+    }
+
+    /**
+     * Takes the write lock unless this thread holds it already (a batch): re-entering would still cost two volatile
+     * writes, i.e. two full fences per block on x86, which serialise the cache misses of consecutive operations.
+     */
+    private boolean enterWrite() {
+        if (lock.isWriteLockedByCurrentThread()) {
+            return false;
+        }
+        write.lock();
+        return true;
+    }
+
+    private void exitWrite(boolean locked) {
+        if (locked) {
+            write.unlock();
+        }
+    }
+
+    /** The writer may query inside its batch (parent keys): its write lock already excludes everyone else. */
+    private boolean enterRead() {
+        if (lock.isWriteLockedByCurrentThread()) {
+            return false;
+        }
+        read.lock();
+        return true;
+    }
+
+    private void exitRead(boolean locked) {
+        if (locked) {
             read.unlock();
         }
     }

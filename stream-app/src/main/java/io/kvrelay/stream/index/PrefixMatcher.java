@@ -1,0 +1,134 @@
+package io.kvrelay.stream.index;
+
+import java.util.Arrays;
+
+/**
+ * {@link PrefixIndex#match}: the longest held prefix of a key chain per candidate worker.
+ *
+ * <p>Candidates still in the race are bitsets over worker ids (ids are dense, so 64 workers are one word), one for
+ * any tier and one for GPU. Each key ANDs them with the key's holders, read straight from its inline value, LIST or
+ * BITSET, so a key costs one table probe and a few word operations however many workers hold it. The bits that
+ * drop at key k get length k. Keys are looked up {@value #AHEAD} at a time, in a loop whose probes do not depend on
+ * each other, so that their cache misses overlap.
+ */
+final class PrefixMatcher {
+    /** Lookups issued together; at most this many are wasted past the key where the chain breaks. */
+    static final int AHEAD = 16;
+
+    private PrefixMatcher() {
+    }
+
+    static int match(KeyHolders holders, long[] keys, int nKeys, int[] candidates, int nCandidates, int[] matched,
+                     int[] gpuMatched, int workerCount) {
+        int maxWorker = -1;
+        for (int i = 0; i < nCandidates; i++) {
+            int c = candidates[i];
+            if (c >= 0 && c < workerCount && c > maxWorker) {
+                maxWorker = c;
+            }
+        }
+        if (maxWorker < 0 || nKeys <= 0) {
+            Arrays.fill(matched, 0, nCandidates, 0);
+            Arrays.fill(gpuMatched, 0, nCandidates, 0);
+            return 0;
+        }
+        int words = (maxWorker >>> 6) + 1;
+        long[] alive = new long[words];
+        long[] gpuAlive = new long[words];
+        int[] anyLen = new int[words << 6];
+        int[] gpuLen = new int[words << 6];
+        for (int i = 0; i < nCandidates; i++) {
+            int c = candidates[i];
+            if (c >= 0 && c < workerCount) {
+                alive[c >>> 6] |= 1L << c;
+                gpuAlive[c >>> 6] |= 1L << c;
+            }
+        }
+        HolderPool pool = holders.pool();
+        long[] values = new long[Math.min(AHEAD, nKeys)];
+        int k = 0;
+        scan:
+        for (int from = 0; from < nKeys; from += AHEAD) {
+            int to = Math.min(nKeys, from + AHEAD);
+            for (int t = from; t < to; t++) {
+                values[t - from] = holders.lookup(keys[t]);
+            }
+            for (k = from; k < to; k++) {
+                long v = values[k - from];
+                long left = 0L;
+                for (int j = 0; j < words; j++) {
+                    long a = alive[j];
+                    if (a == 0L) {
+                        continue; // gpuAlive ⊆ alive: nothing of this word is left to drop
+                    }
+                    long anyMask = 0L;
+                    long gpuMask = 0L;
+                    if (KeyHolders.isInline(v)) {
+                        int h1 = (int) v;
+                        int h2 = (int) (v >>> 32);
+                        anyMask = bit(h1, j) | bit(h2, j);
+                        gpuMask = gpuBit(h1, j) | gpuBit(h2, j);
+                    } else if (v != 0L && !KeyHolders.isBitset(v)) {
+                        int ref = (int) v;
+                        for (int i = 0, n = pool.listCount(ref); i < n; i++) {
+                            int h = pool.listHolder(ref, i);
+                            anyMask |= bit(h, j);
+                            gpuMask |= gpuBit(h, j);
+                        }
+                    } else if (v != 0L) {
+                        int ref = (int) v;
+                        int width = pool.bitsetWords(ref);
+                        if (j < width) {
+                            int p = HolderPool.bitsetBase(ref) + j;
+                            gpuMask = pool.word(p);
+                            anyMask = gpuMask | pool.word(p + width) | pool.word(p + 2 * width);
+                        }
+                    }
+                    long na = a & anyMask;
+                    long g = gpuAlive[j];
+                    long ng = g & gpuMask;
+                    if (na != a) {
+                        record(anyLen, j, a & ~na, k);
+                        alive[j] = na;
+                    }
+                    if (ng != g) {
+                        record(gpuLen, j, g & ~ng, k);
+                        gpuAlive[j] = ng;
+                    }
+                    left |= na;
+                }
+                if (left == 0L) {
+                    break scan; // no remaining candidate holds keys[k]: the chain is broken for all of them
+                }
+            }
+        }
+        for (int j = 0; j < words; j++) {
+            record(anyLen, j, alive[j], k);
+            record(gpuLen, j, gpuAlive[j], k);
+        }
+        for (int i = 0; i < nCandidates; i++) {
+            int c = candidates[i];
+            boolean known = c >= 0 && c < workerCount;
+            matched[i] = known ? anyLen[c] : 0;
+            gpuMatched[i] = known ? gpuLen[c] : 0;
+        }
+        return k;
+    }
+
+    /** The holder's bit within word j, 0 if it is elsewhere (or h is the empty holder 0, worker -1). */
+    private static long bit(int h, int j) {
+        int w = KeyHolders.workerOf(h);
+        return (w >> 6) == j ? 1L << w : 0L;
+    }
+
+    private static long gpuBit(int h, int j) {
+        return (h & Tier.GPU) != 0 ? bit(h, j) : 0L;
+    }
+
+    private static void record(int[] len, int word, long dropped, int k) {
+        while (dropped != 0L) {
+            len[(word << 6) + Long.numberOfTrailingZeros(dropped)] = k;
+            dropped &= dropped - 1;
+        }
+    }
+}
