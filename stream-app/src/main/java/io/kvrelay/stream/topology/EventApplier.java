@@ -84,9 +84,7 @@ public final class EventApplier {
         long extra = BlockKeys.extraKey(e.getLoraName());
         int[] scratch = new int[bs];
         for (int i = 0; i < n; i++) {
-            for (int t = 0; t < bs; t++) {
-                scratch[t] = tokens.get(i * bs + t);
-            }
+            copyTokens(tokens, i * bs, scratch);
             long key = BlockKeys.next(parentKey, extra, scratch, 0, bs);
             long h = hashes.get(i);
             index.put(w.id(), h, key, tier);
@@ -94,6 +92,19 @@ public final class EventApplier {
             parentKey = key;
         }
         metrics.blocksStored.increment(n);
+    }
+
+    /** Avro decodes int arrays as {@code PrimitivesArrays.IntArray}: read them without boxing when they are. */
+    private static void copyTokens(List<Integer> tokens, int from, int[] into) {
+        if (tokens instanceof org.apache.avro.generic.PrimitivesArrays.IntArray ints) {
+            for (int t = 0; t < into.length; t++) {
+                into[t] = ints.getInt(from + t);
+            }
+        } else {
+            for (int t = 0; t < into.length; t++) {
+                into[t] = tokens.get(from + t);
+            }
+        }
     }
 
     public void removed(Worker w, BlockRemoved e) {

@@ -1,0 +1,79 @@
+package io.kvrelay.router.scoring;
+
+import io.kvrelay.router.state.PodInfo;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Scores candidate pods for one request; pure and thread-safe.
+ *
+ * <pre>
+ * cost(pod) = uncached + cpuBlockCost × cpuOnly + runningWeight × running + waitingWeight × waiting
+ *             + kvUsageWeight × kvCacheUsage
+ *   matched  = leading prompt blocks the pod holds (any tier);  gpuMatched = of those, on GPU
+ *   uncached = promptBlocks − matched;                          cpuOnly = matched − gpuMatched
+ * </pre>
+ * Unknown load counts as 0. The lowest cost wins. Ties (for example a new prompt on idle pods) go to the highest
+ * rendezvous hash of (tie key, pod): deterministic for the same request, yet spread across pods for different ones,
+ * where a fixed order (by name) would send every tie to the same pod.
+ */
+public final class PodScorer {
+    private final CostWeights w;
+
+    public PodScorer(CostWeights weights) {
+        this.w = weights;
+    }
+
+    /** One candidate's figures and its cost. */
+    public record Score(PodInfo pod, int matched, int gpuMatched, double cost, boolean overloaded) {
+    }
+
+    /** Prefix lengths of one pod, as stream-app reported them (0 when it reported none). */
+    public interface Matches {
+        int matched(String pod);
+
+        int gpuMatched(String pod);
+    }
+
+    /** Scores every candidate, best first. */
+    public List<Score> rank(List<PodInfo> candidates, int promptBlocks, Matches matches, long tieKey) {
+        List<Score> out = new ArrayList<>(candidates.size());
+        for (PodInfo p : candidates) {
+            int matched = Math.min(matches.matched(p.pod()), promptBlocks);
+            int gpu = Math.min(matches.gpuMatched(p.pod()), matched);
+            out.add(new Score(p, matched, gpu, cost(p, promptBlocks, matched, gpu), overloaded(p)));
+        }
+        out.sort(Comparator.comparingDouble(Score::cost)
+                .thenComparing(Comparator.comparingLong((Score s) -> rendezvous(tieKey, s.pod().pod())).reversed()));
+        return out;
+    }
+
+    public double cost(PodInfo p, int promptBlocks, int matched, int gpuMatched) {
+        double uncached = promptBlocks - matched;
+        double cpuOnly = matched - gpuMatched;
+        return uncached + w.cpuBlockCost() * cpuOnly
+                + w.runningWeight() * orZero(p.running()) + w.waitingWeight() * orZero(p.waiting())
+                + w.kvUsageWeight() * (p.kvCacheUsage() == null ? 0 : p.kvCacheUsage());
+    }
+
+    /** Too busy to keep a sticky user: the link moves to a better pod. */
+    public boolean overloaded(PodInfo p) {
+        return orZero(p.running()) + orZero(p.waiting()) >= w.maxInFlight()
+                || (p.kvCacheUsage() != null && p.kvCacheUsage() >= w.maxKvUsage());
+    }
+
+    private static int orZero(Integer v) {
+        return v == null ? 0 : v;
+    }
+
+    /** A 64-bit mix of the tie key and the pod name (splitmix64 finaliser over both). */
+    static long rendezvous(long tieKey, String pod) {
+        long h = tieKey ^ (pod.hashCode() * 0x9E3779B97F4A7C15L);
+        h ^= h >>> 30;
+        h *= 0xBF58476D1CE4E5B9L;
+        h ^= h >>> 27;
+        h *= 0x94D049BB133111EBL;
+        return h ^ (h >>> 31);
+    }
+}

@@ -1,0 +1,94 @@
+package io.kvrelay.router.scoring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kvrelay.router.state.PodInfo;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class PodScorerTest {
+    private final PodScorer scorer = new PodScorer(CostWeights.defaults());
+
+    private static PodInfo pod(String name, Integer running, Integer waiting, Double usage) {
+        return new PodInfo("ns", "svc", name, null, null, true, true, false, running, waiting, usage, 16, 0);
+    }
+
+    private static PodScorer.Matches matches(Map<String, int[]> m) {
+        return new PodScorer.Matches() {
+            @Override
+            public int matched(String pod) {
+                return m.getOrDefault(pod, new int[] {0, 0})[0];
+            }
+
+            @Override
+            public int gpuMatched(String pod) {
+                return m.getOrDefault(pod, new int[] {0, 0})[1];
+            }
+        };
+    }
+
+    @Test
+    void shouldPreferTheLongestCachedPrefixOnEquallyLoadedPods() {
+        List<PodScorer.Score> r = scorer.rank(List.of(pod("a", 1, 0, 0.5), pod("b", 1, 0, 0.5)), 100,
+                matches(Map.of("a", new int[] {10, 10}, "b", new int[] {80, 80})), 7);
+
+        assertThat(r.get(0).pod().pod()).isEqualTo("b");
+        assertThat(r.get(0).cost()).isEqualTo(20 + 4 + 4.0);
+    }
+
+    @Test
+    void shouldTradeCacheHitsAgainstLoad() {
+        // b holds 20 more blocks but has 2 more requests waiting (2 x 16 = 32 blocks' worth): a wins.
+        List<PodScorer.Score> r = scorer.rank(List.of(pod("a", 0, 0, null), pod("b", 0, 2, null)), 100,
+                matches(Map.of("a", new int[] {50, 50}, "b", new int[] {70, 70})), 7);
+
+        assertThat(r).extracting(s -> s.pod().pod()).containsExactly("a", "b");
+    }
+
+    @Test
+    void shouldValueCpuOnlyHitsBelowGpuHits() {
+        List<PodScorer.Score> r = scorer.rank(List.of(pod("gpu", 0, 0, null), pod("cpu", 0, 0, null)), 40,
+                matches(Map.of("gpu", new int[] {30, 30}, "cpu", new int[] {32, 0})), 7);
+
+        assertThat(r.get(0).pod().pod()).isEqualTo("gpu");
+        assertThat(r.get(1).cost()).isEqualTo(8 + 0.25 * 32);
+    }
+
+    @Test
+    void shouldBreakTiesDeterministicallyButNotAlwaysTowardTheSamePod() {
+        List<PodInfo> idle = List.of(pod("a", 0, 0, null), pod("b", 0, 0, null), pod("c", 0, 0, null));
+        Set<String> winners = new HashSet<>();
+        for (long key = 0; key < 64; key++) {
+            String first = scorer.rank(idle, 10, matches(Map.of()), key).get(0).pod().pod();
+            assertThat(scorer.rank(idle, 10, matches(Map.of()), key).get(0).pod().pod()).isEqualTo(first);
+            winners.add(first);
+        }
+        assertThat(winners).containsExactlyInAnyOrder("a", "b", "c");
+    }
+
+    @Test
+    void shouldCallAPodOverloadedByQueueOrKvUsage() {
+        assertThat(scorer.overloaded(pod("a", 60, 4, 0.1))).isTrue();
+        assertThat(scorer.overloaded(pod("a", 1, 0, 0.99))).isTrue();
+        assertThat(scorer.overloaded(pod("a", 1, 0, null))).isFalse();
+    }
+
+    @Test
+    void shouldClampReportedMatchesToThePrompt() {
+        Map<String, int[]> m = new HashMap<>();
+        m.put("a", new int[] {500, 500});
+        assertThat(scorer.rank(List.of(pod("a", 0, 0, null)), 10, matches(m), 1).get(0).matched()).isEqualTo(10);
+    }
+
+    @Test
+    void shouldRejectWeightsOutOfRange() {
+        assertThatThrownBy(() -> new CostWeights(1.5, 1, 1, 1, 1, 0.5)).hasMessageContaining("cpuBlockCost");
+        assertThatThrownBy(() -> new CostWeights(0.5, -1, 1, 1, 1, 0.5)).hasMessageContaining("runningWeight");
+        assertThatThrownBy(() -> new CostWeights(0.5, 1, 1, 1, 0, 0.5)).hasMessageContaining("maxInFlight");
+    }
+}
