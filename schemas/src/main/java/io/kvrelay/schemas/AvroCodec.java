@@ -61,6 +61,10 @@ public final class AvroCodec<T extends SpecificRecord> {
         return new AvroCodec<>(io.kvrelay.schemas.avro.PodCommand.getClassSchema());
     }
 
+    public static AvroCodec<io.kvrelay.schemas.avro.RouteDecision> routeDecisions() {
+        return new AvroCodec<>(io.kvrelay.schemas.avro.RouteDecision.getClassSchema());
+    }
+
     public static AvroCodec<io.kvrelay.schemas.avro.PodStateEntry> podStates() {
         return new AvroCodec<>(io.kvrelay.schemas.avro.PodStateEntry.getClassSchema());
     }

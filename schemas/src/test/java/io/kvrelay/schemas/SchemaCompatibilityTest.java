@@ -21,7 +21,8 @@ class SchemaCompatibilityTest {
 
     static Stream<Schema> currentSchemas() {
         return Stream.of(KvEventBatch.getClassSchema(), DeadLetter.getClassSchema(), PodStatus.getClassSchema(),
-                io.kvrelay.schemas.avro.PodCommand.getClassSchema(), io.kvrelay.schemas.avro.PodStateEntry.getClassSchema());
+                io.kvrelay.schemas.avro.PodCommand.getClassSchema(), io.kvrelay.schemas.avro.PodStateEntry.getClassSchema(),
+                io.kvrelay.schemas.avro.RouteDecision.getClassSchema());
     }
 
     @ParameterizedTest

@@ -1,0 +1,72 @@
+package io.kvrelay.router;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.router.clients.StreamAppClient;
+import io.kvrelay.router.config.RouterConfig;
+import io.kvrelay.router.decide.RouteDecider;
+import io.kvrelay.router.decisions.DecisionPublisher;
+import io.kvrelay.router.http.RouterHttpServer;
+import io.kvrelay.router.http.RouterRoutes;
+import io.kvrelay.router.links.LinkService;
+import io.kvrelay.router.links.RedisLinkStore;
+import io.kvrelay.router.scoring.PodScorer;
+import io.kvrelay.router.state.ServiceStateCache;
+import io.kvrelay.schemas.Topics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One router replica, wired: stream-app client, pod-state cache, Redis links, decider, decisions, HTTP. */
+public final class RouterApp implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RouterApp.class);
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final RedisLinkStore store;
+    private final ServiceStateCache states;
+    private final DecisionPublisher decisions;
+    private final RouterHttpServer http;
+
+    public RouterApp(RouterConfig c) throws IOException {
+        StreamAppClient streamApp = new StreamAppClient(c.streamAppUrls(), Duration.ofMillis(c.fanOutTimeoutMs()));
+        PodScorer scorer = new PodScorer(c.cost());
+        this.states = new ServiceStateCache(streamApp, scorer, new ServiceStateCache.Config(
+                Duration.ofMillis(c.stateRefreshMs()), Duration.ofMinutes(10), 10_000), Clock.systemUTC());
+        this.store = RedisLinkStore.connect(c.links());
+        LinkService links = new LinkService(store, c.links(), registry);
+        RouteDecider decider = new RouteDecider(states, streamApp::prefixMatch, links, scorer, c.defaultBlockSize());
+        this.decisions = c.kafkaBootstrap() == null || c.kafkaBootstrap().isBlank() ? null
+                : new DecisionPublisher(DecisionPublisher.producer(c.kafkaBootstrap()),
+                Topics.withPrefix(c.topicPrefix(), (short) 1).routeDecisions().name(), c.decisionBuffer(), registry);
+        this.http = new RouterHttpServer(c.httpHost(), c.httpPort(), c.httpThreads(), new ObjectMapper(),
+                new RouterRoutes(decider, links, states, decisions, c.adminToken(), c.routerId(), registry), registry);
+    }
+
+    public RouterApp start() {
+        states.start();
+        http.start();
+        log.info("router ready on port {}", http.port());
+        return this;
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        states.close();
+        if (decisions != null) {
+            decisions.close();
+        }
+        store.close();
+    }
+}

@@ -1,0 +1,58 @@
+package io.kvrelay.router;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kvrelay.router.config.RouterConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Wiring only: configuration from a file and flags, then {@link RouterApp} until SIGTERM. */
+@Command(name = "kvrelay-router", mixinStandardHelpOptions = true,
+        description = "router-api: which pod should serve a request (prefix index, load, sticky links in Redis)")
+public final class RouterMain implements Callable<Integer> {
+
+    @Option(names = "--config", required = true, description = "JSON file with RouterConfig settings")
+    Path configFile;
+
+    @Option(names = "--http-port", description = "API port (overrides the file)")
+    Integer httpPort;
+
+    public static void main(String[] args) {
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.exit(new CommandLine(new RouterMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        RouterConfig cfg;
+        try {
+            ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            ObjectNode node = (ObjectNode) json.readTree(Files.readString(configFile));
+            if (httpPort != null) {
+                node.put("httpPort", httpPort);
+            }
+            cfg = json.treeToValue(node, RouterConfig.class);
+        } catch (ValueInstantiationException e) {
+            System.err.println("invalid configuration: "
+                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+            return 2;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            System.err.println("invalid configuration: " + e.getOriginalMessage());
+            return 2;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        try (RouterApp app = new RouterApp(cfg)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
+            app.start();
+            stop.await();
+        }
+        return 0;
+    }
+}

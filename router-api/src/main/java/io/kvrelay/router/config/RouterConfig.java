@@ -1,0 +1,71 @@
+package io.kvrelay.router.config;
+
+import io.kvrelay.router.links.LinkConfig;
+import io.kvrelay.router.scoring.CostWeights;
+import java.util.List;
+
+/**
+ * router-api's settings, validated at construction; a number left at 0 (or absent) takes its default.
+ *
+ * @param routerId          names this replica in decisions and logs
+ * @param httpHost          interface the API binds
+ * @param httpPort          its port (0 = any free port)
+ * @param httpThreads       request threads
+ * @param streamAppUrls     one or more stream-app instances; the rest are discovered from {@code /v1/instances}
+ * @param fanOutTimeoutMs   deadline for the prefix-index fan-out; past it the decision goes on without the index
+ * @param stateRefreshMs    pod-state cache refresh interval
+ * @param defaultBlockSize  block size when no pod of the service has reported one
+ * @param links             Redis and the sticky-link rules
+ * @param cost              the cost model's weights (null = {@link CostWeights#defaults()})
+ * @param kafkaBootstrap    where decisions are published; null or empty = not published
+ * @param topicPrefix       topic prefix ({@code <prefix>.route-decisions})
+ * @param decisionBuffer    bound of the decision queue; when full, decisions are dropped and counted
+ * @param adminToken        bearer token for admin operations (deleting a user's links); empty = refused
+ */
+public record RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
+                           long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
+                           CostWeights cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
+                           String adminToken) {
+    public RouterConfig {
+        routerId = blank(routerId) ? "router" : routerId;
+        httpHost = blank(httpHost) ? "127.0.0.1" : httpHost;
+        if (httpPort < 0 || httpPort > 65535) {
+            throw new IllegalArgumentException("httpPort must be 0..65535, got " + httpPort);
+        }
+        httpThreads = httpThreads == 0 ? 16 : httpThreads;
+        if (streamAppUrls == null || streamAppUrls.isEmpty()) {
+            throw new IllegalArgumentException("streamAppUrls needs at least one stream-app URL (http://host:port)");
+        }
+        for (String u : streamAppUrls) {
+            if (u == null || !(u.startsWith("http://") || u.startsWith("https://"))) {
+                throw new IllegalArgumentException("streamAppUrls: '" + u + "' is not an http(s) URL");
+            }
+        }
+        streamAppUrls = List.copyOf(streamAppUrls);
+        fanOutTimeoutMs = fanOutTimeoutMs == 0 ? 50 : fanOutTimeoutMs;
+        stateRefreshMs = stateRefreshMs == 0 ? 500 : stateRefreshMs;
+        defaultBlockSize = defaultBlockSize == 0 ? 16 : defaultBlockSize;
+        positive("httpThreads", httpThreads);
+        positive("fanOutTimeoutMs", fanOutTimeoutMs);
+        positive("stateRefreshMs", stateRefreshMs);
+        positive("defaultBlockSize", defaultBlockSize);
+        if (links == null) {
+            throw new IllegalArgumentException("links is required (at least redisHost and redisPort)");
+        }
+        cost = cost == null ? CostWeights.defaults() : cost;
+        topicPrefix = blank(topicPrefix) ? io.kvrelay.schemas.Topics.DEFAULT_PREFIX : topicPrefix;
+        decisionBuffer = decisionBuffer == 0 ? 10_000 : decisionBuffer;
+        positive("decisionBuffer", decisionBuffer);
+        adminToken = adminToken == null ? "" : adminToken;
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    private static void positive(String name, long v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + v);
+        }
+    }
+}

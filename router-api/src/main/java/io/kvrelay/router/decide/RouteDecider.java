@@ -1,0 +1,119 @@
+package io.kvrelay.router.decide;
+
+import io.kvrelay.router.clients.StreamAppClient;
+import io.kvrelay.router.links.LinkDecision;
+import io.kvrelay.router.links.LinkService;
+import io.kvrelay.router.scoring.PodScorer;
+import io.kvrelay.router.state.PodInfo;
+import io.kvrelay.router.state.ServiceStateCache;
+import io.kvrelay.schemas.BlockKeys;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * One routing decision: the service's routable pods, their longest cached prefix of the prompt (stream-app), their
+ * load (pod state), the cost model, then the user's sticky link. Each source may be missing: without stream-app's
+ * index the cost is load alone ({@code indexAvailable=false}); without Redis there is no stickiness
+ * ({@code redisAvailable=false}); neither is an error. Thread-safe.
+ */
+public final class RouteDecider {
+    private final ServiceStateCache states;
+    private final IndexLookup index;
+    private final LinkService links;
+    private final PodScorer scorer;
+    private final int defaultBlockSize;
+
+    /** The prefix index, as a function so tests and benchmarks can answer from memory. */
+    @FunctionalInterface
+    public interface IndexLookup {
+        StreamAppClient.Matches prefixMatch(String ns, String service, long[] keys) throws StreamAppClient.Unavailable;
+    }
+
+    public RouteDecider(ServiceStateCache states, IndexLookup index, LinkService links, PodScorer scorer,
+                        int defaultBlockSize) {
+        this.states = states;
+        this.index = index;
+        this.links = links;
+        this.scorer = scorer;
+        this.defaultBlockSize = defaultBlockSize;
+    }
+
+    /** @throws StreamAppClient.Unavailable when the service's pods were never read and stream-app is unreachable */
+    public RouteResult route(RouteRequest r) throws StreamAppClient.Unavailable {
+        long t0 = System.nanoTime();
+        List<PodInfo> pods = states.pods(r.namespace(), r.service());
+        Duration age = states.staleness(r.namespace(), r.service());
+        List<PodInfo> routable = pods.stream().filter(PodInfo::routable).toList();
+        int blockSize = routable.stream().map(PodInfo::blockSize).filter(b -> b != null && b > 0).findFirst()
+                .orElse(defaultBlockSize);
+        long[] keys = BlockKeys.chain(r.tokens(), blockSize, r.lora());
+        StreamAppClient.Matches matches;
+        boolean indexAvailable = true;
+        if (routable.isEmpty() || keys.length == 0) {
+            matches = new StreamAppClient.Matches(Map.of());
+        } else {
+            try {
+                matches = index.prefixMatch(r.namespace(), r.service(), keys);
+            } catch (StreamAppClient.Unavailable e) {
+                matches = new StreamAppClient.Matches(Map.of());
+                indexAvailable = false;
+            }
+        }
+        StreamAppClient.Matches m = matches;
+        long tieKey = keys.length > 0 ? keys[0] : (r.userId() == null ? 0 : r.userId().hashCode());
+        List<PodScorer.Score> ranked = scorer.rank(routable, keys.length, new PodScorer.Matches() {
+            @Override
+            public int matched(String pod) {
+                return m.matched(pod);
+            }
+
+            @Override
+            public int gpuMatched(String pod) {
+                return m.gpuMatched(pod);
+            }
+        }, tieKey);
+        // The best pod that is not overloaded; if all are, the cheapest anyway (still better than refusing).
+        PodScorer.Score best = ranked.stream().filter(s -> !s.overloaded()).findFirst()
+                .orElse(ranked.isEmpty() ? null : ranked.get(0));
+        Map<String, PodScorer.Score> byPod = new HashMap<>();
+        ranked.forEach(s -> byPod.put(s.pod().pod(), s));
+
+        PodScorer.Score chosen = best;
+        String reason = best == null ? "no-routable-pod" : "best-cost";
+        String linkOutcome = null;
+        boolean sticky = false;
+        boolean redisAvailable = true;
+        if (r.userId() != null) {
+            // A link is honoured only while its pod is routable and not overloaded; otherwise it moves.
+            Predicate<String> keeps = pod -> {
+                PodScorer.Score s = byPod.get(pod);
+                return s != null && !s.overloaded();
+            };
+            LinkDecision d = links.computeLinkedPod(r.namespace(), r.userId(), r.service(), keeps,
+                    () -> best == null ? null : best.pod().pod());
+            linkOutcome = d.outcome().name();
+            sticky = d.sticky();
+            redisAvailable = d.redisAvailable();
+            chosen = d.pod() == null ? null : byPod.get(d.pod());
+            reason = switch (d.outcome()) {
+                case KEPT -> "sticky";
+                case ADOPTED -> "sticky-adopted";
+                case CREATED -> "best-cost-linked";
+                case MOVED -> "link-moved";
+                case REDIS_UNAVAILABLE -> "best-cost-redis-unavailable";
+                case CONTENDED -> "best-cost-link-contended";
+                case NAMESPACE_NOT_OWNED -> "best-cost-namespace-not-owned";
+                case NO_ROUTABLE_POD -> "no-routable-pod";
+            };
+        }
+        if (!indexAvailable && chosen != null) {
+            reason = reason + "-without-index";
+        }
+        return new RouteResult(chosen == null ? null : chosen.pod(), chosen == null ? 0 : chosen.matched(),
+                keys.length, sticky, reason, linkOutcome, redisAvailable, indexAvailable,
+                age == null ? 0 : age.toMillis(), ranked, (System.nanoTime() - t0) / 1_000, keys);
+    }
+}

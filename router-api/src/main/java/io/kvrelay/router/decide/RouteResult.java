@@ -1,0 +1,26 @@
+package io.kvrelay.router.decide;
+
+import io.kvrelay.router.scoring.PodScorer;
+import io.kvrelay.router.state.PodInfo;
+import java.util.List;
+
+/**
+ * The router's answer.
+ *
+ * @param pod             the chosen pod, or null when the service has no routable pod
+ * @param matchedBlocks   prompt blocks the chosen pod holds (its longest cached prefix)
+ * @param totalBlocks     full blocks in the prompt
+ * @param sticky          an existing link decided it
+ * @param reason          why this pod: {@code sticky}, {@code best-cost}, {@code linked-new}, {@code link-moved},
+ *                        {@code link-adopted}, {@code no-routable-pod}, {@code redis-unavailable}, ...
+ * @param linkOutcome     what happened to the user's link (null without a user)
+ * @param redisAvailable  false when stickiness was skipped because Redis failed
+ * @param indexAvailable  false when stream-app's prefix index could not answer (decided on load and links)
+ * @param stateAgeMs      how old the pod state used is
+ * @param candidates      every routable pod, best first, with its figures
+ * @param blockKeys       the prompt's block keys, as the decision used them (published for analytics)
+ */
+public record RouteResult(PodInfo pod, int matchedBlocks, int totalBlocks, boolean sticky, String reason,
+                          String linkOutcome, boolean redisAvailable, boolean indexAvailable, long stateAgeMs,
+                          List<PodScorer.Score> candidates, long latencyMicros, long[] blockKeys) {
+}

@@ -1,0 +1,132 @@
+package io.kvrelay.router.decisions;
+
+import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.avro.RouteDecision;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes every routing decision to the route-decisions topic, off the request path: {@link #offer} puts the
+ * decision in a bounded queue and returns at once; one thread encodes and sends. A full queue (Kafka slow or down)
+ * drops the decision and counts it ({@code kvrelay_router_decisions_dropped_total}): analytics may lose records, the
+ * response never waits for Kafka.
+ */
+public final class DecisionPublisher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DecisionPublisher.class);
+
+    private final BlockingQueue<RouteDecision> queue;
+    private final Producer<byte[], byte[]> producer;
+    private final String topic;
+    private final Counter published;
+    private final Counter dropped;
+    private final Counter failed;
+    private final Thread sender;
+    private volatile boolean running = true;
+
+    public DecisionPublisher(Producer<byte[], byte[]> producer, String topic, int capacity, MeterRegistry registry) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("decisions.bufferSize must be > 0, got " + capacity);
+        }
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.producer = producer;
+        this.topic = topic;
+        this.published = Counter.builder("kvrelay.router.decisions.published").register(registry);
+        this.dropped = Counter.builder("kvrelay.router.decisions.dropped")
+                .description("decisions not published: the buffer was full (Kafka slow or down)").register(registry);
+        this.failed = Counter.builder("kvrelay.router.decisions.failed")
+                .description("decisions Kafka refused or timed out").register(registry);
+        this.sender = new Thread(this::run, "decision-publisher");
+        sender.setDaemon(true);
+        sender.start();
+    }
+
+    /** A producer that never blocks the sender long: Kafka down means records expire and are counted as failed. */
+    public static Producer<byte[], byte[]> producer(String bootstrapServers) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.ACKS_CONFIG, "1");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000");
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "30000");
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        return new KafkaProducer<>(p);
+    }
+
+    /** Never blocks. Returns false when the decision was dropped. */
+    public boolean offer(RouteDecision d) {
+        if (queue.offer(d)) {
+            return true;
+        }
+        dropped.increment();
+        return false;
+    }
+
+    public int depth() {
+        return queue.size();
+    }
+
+    private void run() {
+        AvroCodec<RouteDecision> codec = AvroCodec.routeDecisions();
+        List<RouteDecision> batch = new ArrayList<>(256);
+        int sent = 0;
+        while (running || !queue.isEmpty()) {
+            try {
+                RouteDecision first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, 255);
+                for (sent = 0; sent < batch.size(); sent++) {
+                    RouteDecision d = batch.get(sent);
+                    String key = d.getChosenPod() != null ? d.getChosenPod() : d.getNamespace() + "/" + d.getService();
+                    producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), codec.encode(d)),
+                            (md, e) -> {
+                                if (e == null) {
+                                    published.increment();
+                                } else {
+                                    failed.increment();
+                                }
+                            });
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                // send() timed out waiting for metadata (Kafka down): these are lost, counted, and we go on.
+                failed.increment(batch.size() - sent);
+                log.debug("decision publishing failed: {}", e.getMessage());
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            sender.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(java.time.Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,81 @@
+package io.kvrelay.router.links;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The link layer's meters, created once so the hot path only increments.
+ * <ul>
+ *   <li>{@code kvrelay.links.cache{result=hit|miss}}: local cache lookups of a single link</li>
+ *   <li>{@code kvrelay.links.cache.size}: links in the local cache</li>
+ *   <li>{@code kvrelay.links.cache.dropped}: cached links dropped because their pod stopped being routable or the
+ *       link moved elsewhere</li>
+ *   <li>{@code kvrelay.links.redis.errors}: link operations that failed because Redis was unavailable</li>
+ *   <li>{@code kvrelay.links.decisions{outcome=kept|created|moved|adopted|...}}: one per computeLinkedPod</li>
+ *   <li>{@code kvrelay.links.races.lost}: conditional writes another router won</li>
+ *   <li>{@code kvrelay.links.unsticky}: decisions that answered a pod without linking the user to it</li>
+ * </ul>
+ */
+final class LinkMetrics {
+    private final Counter hits;
+    private final Counter misses;
+    private final Counter dropped;
+    private final Counter redisErrors;
+    private final Counter racesLost;
+    private final Counter unsticky;
+    private final Map<LinkDecision.Outcome, Counter> decisions = new EnumMap<>(LinkDecision.Outcome.class);
+
+    LinkMetrics(MeterRegistry registry, Cache<?, ?> cache) {
+        hits = Counter.builder("kvrelay.links.cache").tag("result", "hit")
+                .description("Local link cache lookups").register(registry);
+        misses = Counter.builder("kvrelay.links.cache").tag("result", "miss")
+                .description("Local link cache lookups").register(registry);
+        Gauge.builder("kvrelay.links.cache.size", cache, Cache::estimatedSize)
+                .description("Links in the local cache").register(registry);
+        dropped = Counter.builder("kvrelay.links.cache.dropped")
+                .description("Cached links dropped: pod not routable, or link moved").register(registry);
+        redisErrors = Counter.builder("kvrelay.links.redis.errors")
+                .description("Link operations that failed because Redis was unavailable").register(registry);
+        racesLost = Counter.builder("kvrelay.links.races.lost")
+                .description("Conditional link writes another router won").register(registry);
+        unsticky = Counter.builder("kvrelay.links.unsticky")
+                .description("Decisions that answered a pod without linking the user").register(registry);
+        for (LinkDecision.Outcome o : LinkDecision.Outcome.values()) {
+            decisions.put(o, Counter.builder("kvrelay.links.decisions").tag("outcome", o.name().toLowerCase(Locale.ROOT))
+                    .description("Link decisions by outcome").register(registry));
+        }
+    }
+
+    void cacheHit() {
+        hits.increment();
+    }
+
+    void cacheMiss() {
+        misses.increment();
+    }
+
+    void cacheDropped() {
+        dropped.increment();
+    }
+
+    void redisError() {
+        redisErrors.increment();
+    }
+
+    void raceLost() {
+        racesLost.increment();
+    }
+
+    LinkDecision decided(LinkDecision decision) {
+        decisions.get(decision.outcome()).increment();
+        if (decision.withoutStickiness()) {
+            unsticky.increment();
+        }
+        return decision;
+    }
+}
