@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * {@code /v1/instances} of any configured seed and is re-read whenever an answer does not cover every partition.
  * Thread-safe.
  */
-public final class StreamAppClient {
+public final class StreamAppClient implements io.kvrelay.router.state.PodSource {
     private final List<String> seeds;
     private final Duration deadline;
     private final HttpClient http;
@@ -111,6 +111,7 @@ public final class StreamAppClient {
     }
 
     /** Every pod of a service with its state, from any instance (it merges). */
+    @Override
     public List<PodInfo> pods(String namespace, String service) throws Unavailable {
         Unavailable last = null;
         for (String seed : seedsAndInstances()) {

@@ -57,11 +57,13 @@ public final class ServiceStateCache implements AutoCloseable {
                         long lastUpdateAtMs, double averageUpdateMs) {
     }
 
-    private final StreamAppClient client;
+    private final PodSource client;
     private final PodScorer scorer;
     private final Config config;
     private final Clock clock;
     private final Map<String, Entry> services = new ConcurrentHashMap<>();
+    /** One lock per service ever asked for, serialising first reads (a few bytes per service; never removed). */
+    private final Map<String, Object> firstReads = new ConcurrentHashMap<>();
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong updates = new AtomicLong();
@@ -74,7 +76,7 @@ public final class ServiceStateCache implements AutoCloseable {
         return t;
     });
 
-    public ServiceStateCache(StreamAppClient client, PodScorer scorer, Config config, Clock clock) {
+    public ServiceStateCache(PodSource client, PodScorer scorer, Config config, Clock clock) {
         this.client = client;
         this.scorer = scorer;
         this.config = config;
@@ -101,13 +103,21 @@ public final class ServiceStateCache implements AutoCloseable {
             services.put(key, e.asked(now));
             return e.pods();
         }
-        misses.incrementAndGet();
-        List<PodInfo> pods = fetch(namespace, service);
-        if (services.size() >= config.maxServices()) {
-            evictLeastRecentlyAsked();
+        // One read per service however many requests miss at once: the first reads, the others wait for it.
+        synchronized (firstReads.computeIfAbsent(key, k -> new Object())) {
+            e = services.get(key);
+            if (e != null) {
+                hits.incrementAndGet();
+                return e.pods();
+            }
+            misses.incrementAndGet();
+            List<PodInfo> pods = fetch(namespace, service);
+            if (services.size() >= config.maxServices()) {
+                evictLeastRecentlyAsked();
+            }
+            services.put(key, new Entry(pods, now, now));
+            return pods;
         }
-        services.put(key, new Entry(pods, now, now));
-        return pods;
     }
 
     public List<PodInfo> alivePods(String ns, String service) throws StreamAppClient.Unavailable {

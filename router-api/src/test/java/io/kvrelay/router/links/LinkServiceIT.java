@@ -82,7 +82,7 @@ class LinkServiceIT {
                 LinkService router = i % 2 == 0 ? routerA : routerB;
                 futures.add(pool.submit(() -> {
                     go.await();
-                    return router.computeLinkedPod("prod", "alice", "llama", ALL, RANDOM_POD);
+                    return router.computeLinkedPod("prod", "alice", "llama", ALL, LinkServiceIT::slowRandomPod);
                 }));
             }
             go.countDown();
@@ -98,11 +98,22 @@ class LinkServiceIT {
             Map<Outcome, Long> outcomes = decisions.stream()
                     .collect(Collectors.groupingBy(LinkDecision::outcome, Collectors.counting()));
             assertThat(outcomes.get(Outcome.CREATED)).as("exactly one router created the link").isEqualTo(1);
-            assertThat(outcomes).containsOnlyKeys(Outcome.CREATED, Outcome.ADOPTED, Outcome.KEPT);
+            assertThat(outcomes.keySet()).isSubsetOf(Outcome.CREATED, Outcome.ADOPTED, Outcome.KEPT);
+            assertThat(outcomes.get(Outcome.ADOPTED)).as("requests raced and lost to the winner").isPositive();
             assertThat(decisions).allMatch(LinkDecision::redisAvailable);
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** A scorer that takes a while, so many first requests find no link before any of them writes one. */
+    private static String slowRandomPod() {
+        try {
+            Thread.sleep(5);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return RANDOM_POD.get();
     }
 
     @Test
