@@ -66,12 +66,24 @@ public final class BlockKeys {
      */
     public static long next(long parentKey, long extraKey, int[] tokens, int from, int to) {
         Objects.checkFromToIndex(from, to, tokens.length);
-        int len = HEADER + 4 * (to - from);
+        if (to - from > (Integer.MAX_VALUE - HEADER) / 4) {
+            throw new IllegalArgumentException("block too large: " + (to - from) + " tokens");
+        }
+        return hash(scratch(to - from), parentKey, extraKey, tokens, from, to);
+    }
+
+    /** The thread's scratch buffer, grown once to hold a block of {@code tokens} tokens. */
+    private static byte[] scratch(int tokens) {
         byte[] buf = SCRATCH.get();
-        if (buf.length < len) {
-            buf = new byte[len];
+        if (buf.length < HEADER + 4 * tokens) {
+            buf = new byte[HEADER + 4 * tokens];
             SCRATCH.set(buf);
         }
+        return buf;
+    }
+
+    private static long hash(byte[] buf, long parentKey, long extraKey, int[] tokens, int from, int to) {
+        int len = HEADER + 4 * (to - from);
         LE64.set(buf, 0, parentKey);
         LE64.set(buf, 8, extraKey);
         for (int i = from, p = HEADER; i < to; i++, p += 4) {
@@ -88,10 +100,14 @@ public final class BlockKeys {
         if (blockSize <= 0) {
             throw new IllegalArgumentException("blockSize must be positive: " + blockSize);
         }
+        if (blockSize > (Integer.MAX_VALUE - HEADER) / 4) {
+            throw new IllegalArgumentException("block too large: " + blockSize + " tokens");
+        }
         int n = Math.min(tokens.length / blockSize, out.length);
+        byte[] buf = scratch(blockSize); // once per prompt, not per block
         long parent = ROOT;
         for (int i = 0, from = 0; i < n; i++, from += blockSize) {
-            parent = next(parent, extraKey, tokens, from, from + blockSize);
+            parent = hash(buf, parent, extraKey, tokens, from, from + blockSize);
             out[i] = parent;
         }
         return n;
