@@ -68,9 +68,11 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         List<Instance> known = instances.isEmpty() ? discover() : instances;
         try {
             return prefixMatch(known, namespace, service, keys);
-        } catch (Unavailable first) {
-            // The instance set may have changed (scale-out, failover): look again once, then give up.
-            return prefixMatch(discover(), namespace, service, keys);
+        } catch (Unavailable e) {
+            // The instance set may have changed (scale-out, fail-over): the next request looks again. Not this one:
+            // a second round would double its latency, and the decision goes on without the index meanwhile.
+            instances = List.of();
+            throw e;
         }
     }
 

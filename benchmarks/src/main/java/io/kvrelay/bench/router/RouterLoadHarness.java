@@ -1,0 +1,134 @@
+package io.kvrelay.bench.router;
+
+import io.kvrelay.router.RouterApp;
+import io.kvrelay.router.config.RouterConfig;
+import io.kvrelay.router.links.LinkConfig;
+import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.avro.BlockStored;
+import io.kvrelay.schemas.avro.EventOrigin;
+import io.kvrelay.schemas.avro.KvEventBatch;
+import io.kvrelay.schemas.avro.PodState;
+import io.kvrelay.schemas.avro.PodStatus;
+import io.kvrelay.schemas.avro.WorkerStatus;
+import io.kvrelay.stream.StreamApp;
+import io.kvrelay.stream.config.StreamAppConfig;
+import io.kvrelay.testkit.KafkaProcess;
+import io.kvrelay.testkit.RedisServer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * router-api under HTTP load on this machine, with its real dependencies in the path: a broker (child JVM), one
+ * stream-app, a real Redis, one router (this JVM), and {@link OpenLoopLoad} in a separate JVM sending
+ * {@code /v1/route} at increasing fixed rates. 16 pods; each holds some system-prompt blocks, so prefix lookups match.
+ */
+@Command(name = "router-load", mixinStandardHelpOptions = true,
+        description = "router-api p50/p99 at increasing request rates (open loop, separate load process)")
+public final class RouterLoadHarness implements Callable<Integer> {
+
+    @Option(names = "--rates", split = ",", defaultValue = "500,1000,2000,3000,4000", description = "requests/s")
+    List<Integer> rates;
+
+    @Option(names = "--seconds", defaultValue = "10", description = "seconds per rate")
+    int seconds;
+
+    public static void main(String[] args) {
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        System.exit(new CommandLine(new RouterLoadHarness()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = Files.createTempDirectory("kvrelay-router-load-");
+        String prefix = "load-" + System.currentTimeMillis();
+        try (KafkaProcess kafka = KafkaProcess.start(dir.resolve("kafka"), 0);
+             RedisServer redis = RedisServer.start();
+             StreamApp stream = new StreamApp(StreamAppConfig.local(kafka.bootstrapServers(), dir.resolve("s"))
+                     .withApplicationId(prefix).withTopicPrefix(prefix).withHeartbeatTtlMs(3_600_000)).start()) {
+            seed(kafka.bootstrapServers(), prefix);
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (!(stream.healthy() && stream.indexEntries() >= 16 * 8)) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("stream-app did not index the seed data");
+                }
+                Thread.sleep(50);
+            }
+            RouterConfig rc = new RouterConfig("load", null, 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
+                    50, 500, 16, LinkConfig.of(redis.host(), redis.port(), Set.of("bench")), null,
+                    kafka.bootstrapServers(), prefix, 0, null);
+            try (RouterApp router = new RouterApp(rc).start()) {
+                List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                                .toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                        OpenLoopLoad.class.getName(), "http://127.0.0.1:" + router.port() + "/v1/route",
+                        String.valueOf(seconds), "200"));
+                rates.forEach(r -> cmd.add(String.valueOf(r)));
+                System.out.printf("router on port %d, Redis %s; load process: warm-up at 200/s, then %s req/s for "
+                        + "%d s each%n", router.port(), redis.kind(), rates, seconds);
+                Process p = new ProcessBuilder(cmd).inheritIO().start();
+                return p.waitFor();
+            }
+        } finally {
+            try (var walk = Files.walk(dir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    /** 16 pods alive; pod i holds the first 8 blocks of system prompt i % 4 (the load generator's prompts). */
+    private static void seed(String bootstrap, String prefix) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        java.util.Random rnd = new java.util.Random(5); // the same system prompts as OpenLoopLoad
+        int[][] system = new int[4][512];
+        for (int[] s : system) {
+            for (int i = 0; i < s.length; i++) {
+                s[i] = rnd.nextInt(32_000);
+            }
+        }
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            for (int i = 0; i < 16; i++) {
+                String pod = "pod-" + i;
+                byte[] key = ("bench/svc/" + pod).getBytes(StandardCharsets.UTF_8);
+                producer.send(new ProducerRecord<>(prefix + ".pod-status", key, AvroCodec.podStatus().encode(
+                        PodStatus.newBuilder().setNamespace("bench").setService("svc").setPod(pod)
+                                .setState(PodState.CONNECTED)
+                                .setWorkers(List.of(new WorkerStatus(0, true, 0L, 0L, 1L, 0L)))
+                                .setRunningRequests(i % 5).setWaitingRequests(0).setKvCacheUsage(0.3)
+                                .setReportedAtMicros(System.currentTimeMillis() * 1000).build())));
+                List<Long> hashes = new ArrayList<>();
+                List<Integer> tokens = new ArrayList<>();
+                for (int b = 0; b < 8; b++) {
+                    hashes.add((long) i * 1000 + b + 1);
+                }
+                for (int t = 0; t < 8 * 16; t++) {
+                    tokens.add(system[i % 4][t]);
+                }
+                BlockStored s = new BlockStored();
+                s.setBlockHashes(hashes);
+                s.setTokenIds(tokens);
+                s.setBlockSize(16);
+                s.setMedium("GPU");
+                producer.send(new ProducerRecord<>(prefix + ".kv-events", key, AvroCodec.kvEvents().encode(
+                        KvEventBatch.newBuilder().setNamespace("bench").setService("svc").setPod(pod).setDpRank(0)
+                                .setSequence(0).setOrigin(EventOrigin.LIVE).setReceivedAtMicros(0)
+                                .setEvents(List.of(s)).build())));
+            }
+            producer.flush();
+        }
+    }
+}
