@@ -31,7 +31,8 @@ public final class RouterApp implements AutoCloseable {
     private final RouterHttpServer http;
 
     public RouterApp(RouterConfig c) throws IOException {
-        StreamAppClient streamApp = new StreamAppClient(c.streamAppUrls(), Duration.ofMillis(c.fanOutTimeoutMs()));
+        StreamAppClient streamApp = new StreamAppClient(c.streamAppUrls(), Duration.ofMillis(c.fanOutTimeoutMs()),
+                Duration.ofSeconds(2));
         PodScorer scorer = new PodScorer(c.cost());
         this.states = new ServiceStateCache(streamApp, scorer, new ServiceStateCache.Config(
                 Duration.ofMillis(c.stateRefreshMs()), Duration.ofMinutes(10), 10_000), Clock.systemUTC());

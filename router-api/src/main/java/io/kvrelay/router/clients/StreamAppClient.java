@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
 public final class StreamAppClient implements io.kvrelay.router.state.PodSource {
     private final List<String> seeds;
     private final Duration deadline;
+    /** For pod-state reads and discovery: off the request path, so they may wait longer than a fan-out. */
+    private final Duration stateDeadline;
     private final HttpClient http;
     private final ObjectMapper json = new ObjectMapper();
     private volatile List<Instance> instances = List.of();
@@ -55,13 +57,15 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         }
     }
 
-    public StreamAppClient(List<String> seeds, Duration deadline) {
+    public StreamAppClient(List<String> seeds, Duration deadline, Duration stateDeadline) {
         if (seeds == null || seeds.isEmpty()) {
             throw new IllegalArgumentException("streamApp.urls needs at least one stream-app URL");
         }
         this.seeds = List.copyOf(seeds);
         this.deadline = deadline;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(deadline).build();
+        this.stateDeadline = stateDeadline;
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(stateDeadline)
+                .build();
     }
 
     public Matches prefixMatch(String namespace, String service, long[] keys) throws Unavailable {
@@ -119,8 +123,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         for (String seed : seedsAndInstances()) {
             try {
                 JsonNode r = read(http.sendAsync(HttpRequest.newBuilder(URI.create(seed + "/v1/services/"
-                                + namespace + "/" + service + "/pods")).timeout(deadline).GET().build(),
-                        HttpResponse.BodyHandlers.ofByteArray()), System.nanoTime() + deadline.toNanos(), seed);
+                                + namespace + "/" + service + "/pods")).timeout(stateDeadline).GET().build(),
+                        HttpResponse.BodyHandlers.ofByteArray()), System.nanoTime() + stateDeadline.toNanos(), seed);
                 List<PodInfo> out = new ArrayList<>();
                 for (JsonNode p : r.path("pods")) {
                     out.add(podInfo(p));
@@ -149,8 +153,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         for (String seed : seedsAndInstances()) {
             try {
                 JsonNode r = read(http.sendAsync(HttpRequest.newBuilder(URI.create(seed + "/v1/instances"))
-                                .timeout(deadline).GET().build(), HttpResponse.BodyHandlers.ofByteArray()),
-                        System.nanoTime() + deadline.toNanos(), seed);
+                                .timeout(stateDeadline).GET().build(), HttpResponse.BodyHandlers.ofByteArray()),
+                        System.nanoTime() + stateDeadline.toNanos(), seed);
                 List<Instance> found = new ArrayList<>();
                 for (JsonNode i : r.path("instances")) {
                     String host = i.path("host").asText();
