@@ -15,8 +15,9 @@ import java.util.SplittableRandom;
  *       workers (so every holder-set format is present); blocks arrive in 16-block events, interleaved over workers;</li>
  *   <li>100% unique keys: every entry its own key (the key table at its largest).</li>
  * </ul>
- * The tables grow by ~1.45× between 55% and 80% full, so the figure depends on where the count falls in that cycle;
- * the index's own estimate ({@link PrefixIndex#memoryBytes()}) is printed beside the measurement.
+ * The tables grow by ~1.27× and stay between 55% and 70% full, so the figure depends on where the count falls in that
+ * cycle (worst case ≈ (16 + 18 bytes) / 0.55 ≈ 62 bytes plus holder sets); the index's own estimate ({@link
+ * PrefixIndex#memoryBytes()}) is printed beside the measurement. Pass other entry counts to see the cycle.
  *
  * <pre>java -Xmx2g -cp benchmarks/target/benchmarks.jar io.kvrelay.bench.index.IndexMemory [entries]</pre>
  */
@@ -40,8 +41,8 @@ public final class IndexMemory {
         PrefixIndex index = fill(entries, sharedShare, new SplittableRandom(2025));
         long after = heapAfterGc();
         long n = index.entryCount();
-        System.out.printf("%-24s entries %,d  keys %,d  heap %,d bytes  => %.1f bytes/entry (estimate %.1f)  target <= 64%n",
-                name, n, index.keyCount(), after - before, (after - before) / (double) n,
+        System.out.printf("%-24s entries %,d  keys %,d  heap %,d bytes  => %.1f bytes/entry (estimate %.1f)"
+                + "  target <= 64%n", name, n, index.keyCount(), after - before, (after - before) / (double) n,
                 index.memoryBytes() / (double) n);
         Reference.reachabilityFence(index);
     }

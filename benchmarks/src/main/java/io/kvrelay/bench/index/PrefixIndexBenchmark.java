@@ -7,11 +7,13 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -23,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code applyStored} ≥ 2,000,000 blocks/s: one BlockStored of 16 blocks × 16 tokens per op (ops/s = blocks/s
  *       through {@code @OperationsPerInvocation(16)}): keys chained with {@link BlockKeys#next} from the parent's key
  *       (half the events continue the worker's last block, half start a prompt), put under one write lock, and, the
- *       worker being full, its 16 oldest blocks removed first (vLLM's eviction, a BlockRemoved) so the size stays put;</li>
+ *       worker being full, its 16 oldest blocks removed first (vLLM's eviction, a BlockRemoved) so the size stays put;
+ *       through {@link PrefixIndex#removeAll}/{@link PrefixIndex#putAll}, and {@code applyStoredPerBlock} the same
+ *       with one remove/put call per block; {@code storeOnly}: the BlockStored path alone, eviction untimed;</li>
  *   <li>{@code match256x64} ≤ 5 µs: a 256-key chain against 64 candidates: a 64-block system prompt held by all, then
  *       a conversation each worker holds to a different depth (0..189 blocks, the tail on CPU for odd workers). 16 such
  *       chains rotate, on top of ~1M unrelated entries;</li>
@@ -40,12 +44,16 @@ public class PrefixIndexBenchmark {
     static final int WORKERS = 64;
     static final int BLOCKS = 16;
     static final int BLOCK_SIZE = 16;
-    /** 976 events of 16 blocks per worker: 999,424 entries in all. */
-    static final int PER_WORKER = 976 * BLOCKS;
 
     /** The stream task's view: 64 workers, each full with a FIFO of its blocks to evict from. */
     @State(Scope.Thread)
     public static class Applying {
+        /**
+         * Blocks per worker: 15,616 (976 events) makes 999,424 entries, the target's size; 256 makes 16,384 entries,
+         * an index that fits in cache, which shows what of the cost is memory latency.
+         */
+        @Param({"15616"})
+        public int perWorker;
         PrefixIndex index;
         int[] ids;
         long[][] fifo;
@@ -54,54 +62,110 @@ public class PrefixIndexBenchmark {
         int[] tokens;
         int tokenAt;
         long hashSeq;
+        final long[] keys = new long[BLOCKS];
+        final long[] evicted = new long[BLOCKS];
+        final long[] hashes = new long[BLOCKS];
         SplittableRandom rnd;
 
         @Setup
         public void setup() {
-            index = new PrefixIndex(WORKERS * PER_WORKER);
+            if (perWorker % BLOCKS != 0) {
+                throw new IllegalArgumentException("perWorker must be a multiple of " + BLOCKS);
+            }
+            index = new PrefixIndex(WORKERS * perWorker);
             ids = workers(index);
-            fifo = new long[WORKERS][PER_WORKER];
+            fifo = new long[WORKERS][perWorker];
             head = new int[WORKERS];
             count = new int[WORKERS];
             rnd = new SplittableRandom(42);
             tokens = rnd.ints((1 << 20) + BLOCKS * BLOCK_SIZE, 0, 150_000).toArray();
-            for (int e = 0; e < PER_WORKER / BLOCKS; e++) {
+            for (int e = 0; e < perWorker / BLOCKS; e++) {
                 for (int w = 0; w < WORKERS; w++) {
-                    store(w);
+                    apply(w, true);
                 }
             }
-            if (index.entryCount() != (long) WORKERS * PER_WORKER) {
+            if (index.entryCount() != (long) WORKERS * perWorker) {
                 throw new IllegalStateException("unexpected fill: " + index.entryCount());
             }
         }
 
-        long store(int w) {
-            int id = ids[w];
-            long[] q = fifo[w];
+        /** One BlockStored on worker w, after evicting its 16 oldest blocks when it is full, under one write lock. */
+        long apply(int w, boolean batch) {
             index.writeLock().lock();
             try {
-                if (count[w] == PER_WORKER) {
-                    for (int b = 0; b < BLOCKS; b++) {
-                        index.remove(id, q[head[w] + b], Tier.ALL); // blocks move in 16s: no wrap inside one
-                    }
-                    head[w] = (head[w] + BLOCKS) % PER_WORKER;
-                    count[w] -= BLOCKS;
+                evict(w, batch);
+                return store(w, batch);
+            } finally {
+                index.writeLock().unlock();
+            }
+        }
+
+        /** vLLM's eviction: a BlockRemoved of the worker's 16 oldest blocks, when it is full. */
+        void evict(int w, boolean batch) {
+            if (count[w] < perWorker) {
+                return;
+            }
+            long[] q = fifo[w];
+            if (batch) {
+                System.arraycopy(q, head[w], evicted, 0, BLOCKS); // blocks move in 16s: no wrap inside one
+                index.removeAll(ids[w], evicted, BLOCKS, Tier.ALL, null);
+            } else {
+                for (int b = 0; b < BLOCKS; b++) {
+                    index.remove(ids[w], q[head[w] + b], Tier.ALL);
                 }
-                int tail = (head[w] + count[w]) % PER_WORKER;
-                long parent = BlockKeys.ROOT;
-                if (count[w] > 0 && rnd.nextBoolean()) {
-                    parent = index.keyOf(id, q[(tail + PER_WORKER - 1) % PER_WORKER]);
+            }
+            head[w] = (head[w] + BLOCKS) % perWorker;
+            count[w] -= BLOCKS;
+        }
+
+        /** A BlockStored of 16 blocks: half continue the worker's last block, half start a prompt. */
+        long store(int w, boolean batch) {
+            int id = ids[w];
+            long[] q = fifo[w];
+            int tail = (head[w] + count[w]) % perWorker;
+            long parent = BlockKeys.ROOT;
+            if (count[w] > 0 && rnd.nextBoolean()) {
+                parent = index.keyOf(id, q[(tail + perWorker - 1) % perWorker]);
+            }
+            int from = tokenAt;
+            tokenAt = (tokenAt + 4099) & ((1 << 20) - 1); // odd stride: token windows rarely repeat
+            for (int b = 0; b < BLOCKS; b++, from += BLOCK_SIZE) {
+                parent = BlockKeys.next(parent, 0L, tokens, from, from + BLOCK_SIZE);
+                keys[b] = parent;
+                hashes[b] = q[tail + b] = mix(++hashSeq);
+            }
+            if (batch) {
+                index.putAll(id, hashes, keys, BLOCKS, Tier.GPU);
+            } else {
+                for (int b = 0; b < BLOCKS; b++) {
+                    index.put(id, hashes[b], keys[b], Tier.GPU);
                 }
-                int from = tokenAt;
-                tokenAt = (tokenAt + 4099) & ((1 << 20) - 1); // odd stride: token windows rarely repeat
-                for (int b = 0; b < BLOCKS; b++, from += BLOCK_SIZE) {
-                    parent = BlockKeys.next(parent, 0L, tokens, from, from + BLOCK_SIZE);
-                    long hash = mix(++hashSeq);
-                    index.put(id, hash, parent, Tier.GPU);
-                    q[tail + b] = hash;
-                }
-                count[w] += BLOCKS;
-                return parent;
+            }
+            count[w] += BLOCKS;
+            return parent;
+        }
+    }
+
+    /** {@link Applying} with the eviction done before each op, outside the measurement: the BlockStored path alone. */
+    @State(Scope.Thread)
+    public static class Evicted extends Applying {
+        int worker;
+
+        @Setup(Level.Invocation)
+        public void evictNext() {
+            worker = rnd.nextInt(WORKERS);
+            index.writeLock().lock();
+            try {
+                evict(worker, true);
+            } finally {
+                index.writeLock().unlock();
+            }
+        }
+
+        long storeLocked() {
+            index.writeLock().lock();
+            try {
+                return store(worker, true);
             } finally {
                 index.writeLock().unlock();
             }
@@ -182,7 +246,28 @@ public class PrefixIndexBenchmark {
     @OutputTimeUnit(TimeUnit.SECONDS)
     @OperationsPerInvocation(BLOCKS)
     public long applyStored(Applying s) {
-        return s.store(s.rnd.nextInt(WORKERS));
+        return s.apply(s.rnd.nextInt(WORKERS), true);
+    }
+
+    /**
+     * The BlockStored path alone (keys + putAll), the eviction that keeps the size steady done in an untimed
+     * per-invocation setup (JMH's Level.Invocation: adds its own timing overhead to ops of a few µs, so read as ±5%).
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BLOCKS)
+    public long storeOnly(Evicted s) {
+        return s.storeLocked();
+    }
+
+    /** The same through single put/remove calls (still under one write lock per event), for comparison. */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    @OperationsPerInvocation(BLOCKS)
+    public long applyStoredPerBlock(Applying s) {
+        return s.apply(s.rnd.nextInt(WORKERS), false);
     }
 
     @Benchmark

@@ -141,7 +141,7 @@ final class HolderPool {
                 | (int) ((arena[p + 2 * words] >>> worker) & 1L) << 2;
     }
 
-    /** Sets (or with tiers 0, clears) the worker's tier bits; the caller made the bitset wide enough. Returns the old. */
+    /** Sets (with tiers 0: clears) the worker's tier bits, the bitset being wide enough; returns the old bits. */
     int bitsetSet(int ref, int worker, int tiers) {
         int words = bitsetWords(ref);
         int prev = bitsetTiers(ref, worker);

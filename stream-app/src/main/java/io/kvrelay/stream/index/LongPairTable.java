@@ -4,10 +4,13 @@ package io.kvrelay.stream.index;
  * Open-addressing hash table from a long key to a long value, with an optional byte per slot. Built for the prefix
  * index's two big maps, where memory per entry and cache misses per operation are the budget:
  * <ul>
- *   <li>key and value are interleaved in one array, so a probe and the value read touch one cache line;</li>
+ *   <li>key and value are interleaved in one array, so a probe and the value read touch one cache line; the optional
+ *       byte (a block's tiers) lives in the same array too, one long after every 4 slots ({@code [k0 v0 k1 v1 k2 v2 k3
+ *       v3 bytes]}, 18 bytes a slot), because a separate byte[] costs one more cache and TLB miss per operation;</li>
  *   <li>linear probing with backward-shift deletion: no tombstones, so steady insert/evict churn never degrades it;</li>
  *   <li>the capacity is not a power of two (the home slot is a multiply-high range reduction), so the table grows to
- *       a {@value #GROWN_LOAD} load instead of doubling: between {@value #GROWN_LOAD} and {@value #MAX_LOAD} full.</li>
+ *       a {@value #GROWN_LOAD} load instead of doubling and stays between {@value #GROWN_LOAD} and {@value #MAX_LOAD}
+ *       full: fast probes at a bounded memory cost.</li>
  * </ul>
  * Key 0 marks an empty slot, so it lives in one extra slot past the end (index {@code capacity}).
  *
@@ -15,14 +18,19 @@ package io.kvrelay.stream.index;
  * thread-safe: {@link PrefixIndex} serialises writers and excludes readers.
  */
 final class LongPairTable {
-    static final double MAX_LOAD = 0.8;
+    /**
+     * Linear probing gets slow past ~70% (a miss or a removal walks ~6 slots at 0.7, ~13 at 0.8, crossing into cache
+     * lines nobody touched); 55% after growth keeps the worst case under 64 bytes per index entry.
+     */
+    static final double MAX_LOAD = 0.7;
     static final double GROWN_LOAD = 0.55;
     private static final long PHI = 0x9E3779B97F4A7C15L;
     private static final int MIN_CAPACITY = 8;
 
     private final boolean withAux;
-    private long[] slots;      // [key, value] per slot; slot `capacity` holds key 0
-    private byte[] aux;        // null unless withAux
+    /** -1 with the aux bytes (a long after every 4 slots), 0 without: see {@link #at}. */
+    private final int groupMask;
+    private long[] slots;
     private int capacity;
     private int size;
     private int growAt;
@@ -30,6 +38,7 @@ final class LongPairTable {
 
     LongPairTable(int expected, boolean withAux) {
         this.withAux = withAux;
+        this.groupMask = withAux ? -1 : 0;
         allocate(capacityFor(expected));
     }
 
@@ -38,13 +47,23 @@ final class LongPairTable {
     }
 
     private void allocate(int cap) {
-        if (cap > (Integer.MAX_VALUE - 16) / 2) {
+        long length = withAux ? 9L * ((cap + 4L) >> 2) : 2L * (cap + 1);
+        if (length > Integer.MAX_VALUE - 16) {
             throw new IllegalStateException("table too large: " + cap + " slots");
         }
         capacity = cap;
-        slots = new long[2 * (cap + 1)];
-        aux = withAux ? new byte[cap + 1] : null;
+        slots = new long[(int) length];
         growAt = (int) Math.min(cap - 1L, (long) (cap * MAX_LOAD));
+    }
+
+    /** Index of the slot's key (its value follows): 2·slot, plus one aux long per preceding group of 4 if any. */
+    private int at(int slot) {
+        return (slot << 1) + ((slot >> 2) & groupMask);
+    }
+
+    /** Index of the long holding the aux bytes of the slot's group: right after the group's fourth slot. */
+    private int auxAt(int slot) {
+        return at(slot | 3) + 2;
     }
 
     /** Multiply-high range reduction of a Fibonacci hash: uniform for sequential and for random keys. */
@@ -62,7 +81,7 @@ final class LongPairTable {
     }
 
     boolean occupied(int slot) {
-        return slot == capacity ? hasZero : slots[slot << 1] != 0L;
+        return slot == capacity ? hasZero : slots[at(slot)] != 0L;
     }
 
     /** The slot of {@code key}, or -1. */
@@ -74,7 +93,7 @@ final class LongPairTable {
         int cap = capacity;
         int i = home(key, cap);
         while (true) {
-            long k = s[i << 1];
+            long k = s[at(i)];
             if (k == key) {
                 return i;
             }
@@ -88,12 +107,15 @@ final class LongPairTable {
     }
 
     /**
-     * Reads the key's home slot and returns it, for no other purpose than pulling its cache line in: a caller with many
-     * keys touches them all first, in a loop whose loads do not depend on each other, so their misses overlap
-     * (Java has no prefetch instruction). The result must be consumed so the load is not eliminated.
+     * Reads the key's home slot and the next cache line for no other purpose than pulling them in: a caller with
+     * many keys touches them all first, in a loop whose loads do not depend on each other, so that their misses
+     * overlap (Java has no prefetch instruction). The result must be consumed, or the JIT drops the loads.
      */
     long touch(long key) {
-        return slots[home(key, capacity) << 1];
+        int home = home(key, capacity);
+        // The next line too: a probe run, and the backward shift of a removal, often continue into it.
+        int next = home + 4 < capacity ? home + 4 : home + 4 - capacity;
+        return slots[at(home)] + slots[at(next)] + (withAux ? slots[auxAt(home)] : 0L);
     }
 
     /** The slot of {@code key}; if it was absent it is added (value 0, aux 0) and {@code ~slot} is returned. */
@@ -113,12 +135,12 @@ final class LongPairTable {
         int cap = capacity;
         int i = home(key, cap);
         while (true) {
-            long k = s[i << 1];
+            long k = s[at(i)];
             if (k == key) {
                 return i;
             }
             if (k == 0L) {
-                s[i << 1] = key;
+                s[at(i)] = key;
                 size++;
                 return ~i;
             }
@@ -129,23 +151,25 @@ final class LongPairTable {
     }
 
     long keyAt(int slot) {
-        return slot == capacity ? 0L : slots[slot << 1];
+        return slot == capacity ? 0L : slots[at(slot)];
     }
 
     long value(int slot) {
-        return slots[(slot << 1) + 1];
+        return slots[at(slot) + 1];
     }
 
     void setValue(int slot, long value) {
-        slots[(slot << 1) + 1] = value;
+        slots[at(slot) + 1] = value;
     }
 
     int aux(int slot) {
-        return aux[slot];
+        return (int) (slots[auxAt(slot)] >>> ((slot & 3) << 3)) & 0xFF;
     }
 
     void setAux(int slot, int value) {
-        aux[slot] = (byte) value;
+        int p = auxAt(slot);
+        int shift = (slot & 3) << 3;
+        slots[p] = (slots[p] & ~(0xFFL << shift)) | ((value & 0xFFL) << shift);
     }
 
     /** Removes the entry at {@code slot}, shifting back later entries of its probe run so that no gap breaks it. */
@@ -164,7 +188,7 @@ final class LongPairTable {
             if (++j == cap) {
                 j = 0;
             }
-            long k = s[j << 1];
+            long k = s[at(j)];
             if (k == 0L) {
                 break;
             }
@@ -173,10 +197,10 @@ final class LongPairTable {
             int toGap = gap - h < 0 ? gap - h + cap : gap - h;
             int toJ = j - h < 0 ? j - h + cap : j - h;
             if (toGap < toJ) {
-                s[gap << 1] = k;
-                s[(gap << 1) + 1] = s[(j << 1) + 1];
+                s[at(gap)] = k;
+                s[at(gap) + 1] = s[at(j) + 1];
                 if (withAux) {
-                    aux[gap] = aux[j];
+                    setAux(gap, aux(j));
                 }
                 gap = j;
             }
@@ -185,10 +209,10 @@ final class LongPairTable {
     }
 
     private void clearSlot(int slot) {
-        slots[slot << 1] = 0L;
-        slots[(slot << 1) + 1] = 0L;
+        slots[at(slot)] = 0L;
+        slots[at(slot) + 1] = 0L;
         if (withAux) {
-            aux[slot] = 0;
+            setAux(slot, 0);
         }
     }
 
@@ -206,36 +230,34 @@ final class LongPairTable {
     }
 
     long bytes() {
-        return 16L + 8L * slots.length + (withAux ? 16L + aux.length : 0L) + 32L;
+        return 16L + 8L * slots.length + 40L;
     }
 
     private void resize(int newCap) {
         long[] old = slots;
-        byte[] oldAux = aux;
         int oldCap = capacity;
         allocate(newCap);
         long[] s = slots;
-        for (int i = 0; i < oldCap; i++) {
-            long k = old[i << 1];
-            if (k != 0L) {
-                int j = home(k, newCap);
-                while (s[j << 1] != 0L) {
+        for (int i = 0; i <= oldCap; i++) {
+            // at() does not depend on the capacity, so it indexes the old array too.
+            long k = old[at(i)];
+            if (k == 0L && i < oldCap) {
+                continue;
+            }
+            int j = newCap; // the zero key keeps its reserved slot, now at the new capacity
+            if (i < oldCap) {
+                j = home(k, newCap);
+                while (s[at(j)] != 0L) {
                     if (++j == newCap) {
                         j = 0;
                     }
                 }
-                s[j << 1] = k;
-                s[(j << 1) + 1] = old[(i << 1) + 1];
-                if (withAux) {
-                    aux[j] = oldAux[i];
-                }
             }
-        }
-        // The zero key keeps its reserved slot, which is now at the new capacity.
-        s[newCap << 1] = 0L;
-        s[(newCap << 1) + 1] = old[(oldCap << 1) + 1];
-        if (withAux) {
-            aux[newCap] = oldAux[oldCap];
+            s[at(j)] = k;
+            s[at(j) + 1] = old[at(i) + 1];
+            if (withAux) {
+                setAux(j, (int) (old[auxAt(i)] >>> ((i & 3) << 3)) & 0xFF);
+            }
         }
     }
 }

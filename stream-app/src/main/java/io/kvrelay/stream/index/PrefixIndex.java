@@ -19,7 +19,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>Thread-safety: one writer thread (the stream task) and any number of reader threads (HTTP queries). Every public
  * method is safe to call concurrently; mutators take the write lock, queries the read lock ({@link
  * ReentrantReadWriteLock}, reentrant, so a caller may hold {@link #writeLock()} around a whole batch to pay for
- * locking once; readers wait for the batch). An {@link EntryConsumer} runs under the read lock and must not mutate.
+ * locking once: inside it, mutators and queries of the holding thread do not touch the lock at all; readers wait for
+ * the batch). An {@link EntryConsumer} runs under the read lock and must not mutate. For a whole event, prefer
+ * {@link #putAll} and {@link #removeAll}: they overlap the cache misses of its blocks.
  *
  * <p>Worker ids are dense ints from {@link #workerId}; they stay valid for the life of the index (also across {@link
  * #purge} and {@link #clear}). Mutators reject ids never handed out with {@link IllegalArgumentException}, except the
@@ -60,7 +62,7 @@ public final class PrefixIndex {
                     throw new IllegalStateException("too many workers: " + workers.size());
                 }
                 id = workers.size();
-                workers.add(new WorkerBlocks(workerKey));
+                workers.add(new WorkerBlocks(workerKey, id));
                 ids.put(workerKey, id);
             }
             return id;
@@ -95,7 +97,7 @@ public final class PrefixIndex {
         try {
             List<String> out = new ArrayList<>();
             for (WorkerBlocks w : workers) {
-                if (w.blocks().size() > 0) {
+                if (w.size() > 0) {
                     out.add(w.key);
                 }
             }
@@ -120,8 +122,7 @@ public final class PrefixIndex {
         boolean locked = enterRead();
         try {
             WorkerBlocks w = orNull(worker);
-            int slot = w == null ? -1 : w.blocks().find(engineHash);
-            return slot < 0 ? NO_KEY : w.blocks().value(slot);
+            return w == null ? NO_KEY : w.keyOf(engineHash);
         } finally {
             exitRead(locked);
         }
@@ -132,8 +133,7 @@ public final class PrefixIndex {
         boolean locked = enterRead();
         try {
             WorkerBlocks w = orNull(worker);
-            int slot = w == null ? -1 : w.blocks().find(engineHash);
-            return slot < 0 ? 0 : w.blocks().aux(slot);
+            return w == null ? 0 : w.tiersOf(engineHash);
         } finally {
             exitRead(locked);
         }
@@ -152,28 +152,7 @@ public final class PrefixIndex {
         Tier.check(tiers);
         boolean locked = enterWrite();
         try {
-            WorkerBlocks w = known(worker);
-            LongPairTable blocks = w.blocks();
-            int slot = blocks.findOrInsert(engineHash);
-            if (slot < 0) {
-                blocks.setValue(~slot, blockKey);
-                blocks.setAux(~slot, tiers);
-                w.attach(holders, worker, blockKey, tiers);
-                return;
-            }
-            long oldKey = blocks.value(slot);
-            int oldTiers = blocks.aux(slot);
-            if (oldKey == blockKey) {
-                if ((oldTiers | tiers) != oldTiers) {
-                    blocks.setAux(slot, oldTiers | tiers);
-                    w.retier(holders, worker, blockKey, oldTiers, oldTiers | tiers);
-                }
-                return;
-            }
-            blocks.setValue(slot, blockKey);
-            blocks.setAux(slot, tiers);
-            w.detach(holders, worker, oldKey, oldTiers);
-            w.attach(holders, worker, blockKey, tiers);
+            known(worker).put(holders, engineHash, blockKey, tiers);
         } finally {
             exitWrite(locked);
         }
@@ -184,17 +163,7 @@ public final class PrefixIndex {
         Tier.check(tiers);
         boolean locked = enterWrite();
         try {
-            WorkerBlocks w = known(worker);
-            int slot = w.blocks().find(engineHash);
-            if (slot < 0) {
-                return false;
-            }
-            int old = w.blocks().aux(slot);
-            if ((old | tiers) != old) {
-                w.blocks().setAux(slot, old | tiers);
-                w.retier(holders, worker, w.blocks().value(slot), old, old | tiers);
-            }
-            return true;
+            return known(worker).addTiers(holders, engineHash, tiers);
         } finally {
             exitWrite(locked);
         }
@@ -208,24 +177,50 @@ public final class PrefixIndex {
         boolean locked = enterWrite();
         try {
             WorkerBlocks w = orNull(worker);
-            int slot = w == null ? -1 : w.blocks().find(engineHash);
-            if (slot < 0) {
-                return NO_KEY;
+            return w == null ? NO_KEY : w.remove(holders, engineHash, tiers);
+        } finally {
+            exitWrite(locked);
+        }
+    }
+
+    /**
+     * {@link #put} of {@code engineHashes[i] → blockKeys[i]} for i &lt; n, all in {@code tiers}, under one lock: the
+     * BlockStored path. Every block's table slots are probed before any is written, so that their cache misses
+     * overlap; on an index larger than the CPU caches this is ~1.4× as fast as n single puts (PrefixIndexBenchmark).
+     *
+     * @throws IllegalArgumentException as {@link #put}, before anything is changed
+     */
+    public void putAll(int worker, long[] engineHashes, long[] blockKeys, int n, int tiers) {
+        Tier.check(tiers);
+        for (int i = 0; i < n; i++) {
+            if (blockKeys[i] == NO_KEY) {
+                throw new IllegalArgumentException("NO_KEY is not a block key (block " + i + ")");
             }
-            long key = w.blocks().value(slot);
-            int old = w.blocks().aux(slot);
-            int left = old & ~tiers;
-            if (left == old) {
-                return key;
+        }
+        boolean locked = enterWrite();
+        try {
+            known(worker).putAll(holders, engineHashes, blockKeys, n, tiers);
+        } finally {
+            exitWrite(locked);
+        }
+    }
+
+    /**
+     * {@link #remove} of {@code engineHashes[i]} for i &lt; n under one lock (BlockRemoved), with the probes issued
+     * ahead as in {@link #putAll}. {@code removedKeys[i]}, when the array is not null, gets what remove would return.
+     * Returns how many of the engine hashes the worker held.
+     */
+    public int removeAll(int worker, long[] engineHashes, int n, int tiers, long[] removedKeys) {
+        boolean locked = enterWrite();
+        try {
+            WorkerBlocks w = orNull(worker);
+            if (w == null) {
+                if (removedKeys != null) {
+                    java.util.Arrays.fill(removedKeys, 0, n, NO_KEY);
+                }
+                return 0;
             }
-            if (left == 0) {
-                w.blocks().removeAt(slot);
-                w.detach(holders, worker, key, old);
-            } else {
-                w.blocks().setAux(slot, left);
-                w.retier(holders, worker, key, old, left);
-            }
-            return key;
+            return w.removeAll(holders, engineHashes, n, tiers, removedKeys);
         } finally {
             exitWrite(locked);
         }
@@ -242,14 +237,7 @@ public final class PrefixIndex {
             if (w == null) {
                 return 0;
             }
-            LongPairTable blocks = w.blocks();
-            for (int slot = 0, end = blocks.slotLimit(); slot < end; slot++) {
-                if (blocks.occupied(slot)) {
-                    holders.remove(blocks.value(slot), worker); // 0 for the second alias of a key: already gone
-                }
-            }
-            int n = blocks.size();
-            w.reset();
+            int n = w.purge(holders);
             holders.compactIfSparse();
             return n;
         } finally {
@@ -262,7 +250,7 @@ public final class PrefixIndex {
         boolean locked = enterRead();
         try {
             WorkerBlocks w = orNull(worker);
-            return w == null ? 0 : w.blocks().size();
+            return w == null ? 0 : w.size();
         } finally {
             exitRead(locked);
         }
@@ -293,14 +281,8 @@ public final class PrefixIndex {
         boolean locked = enterRead();
         try {
             WorkerBlocks w = orNull(worker);
-            if (w == null) {
-                return;
-            }
-            LongPairTable blocks = w.blocks();
-            for (int slot = 0, end = blocks.slotLimit(); slot < end; slot++) {
-                if (blocks.occupied(slot)) {
-                    consumer.accept(blocks.keyAt(slot), blocks.value(slot), blocks.aux(slot));
-                }
+            if (w != null) {
+                w.forEach(consumer);
             }
         } finally {
             exitRead(locked);
@@ -320,7 +302,8 @@ public final class PrefixIndex {
         }
         boolean locked = enterRead();
         try {
-            return holders.match(keys, nKeys, candidates, nCandidates, matched, gpuMatched, workers.size());
+            return PrefixMatcher.match(holders, keys, nKeys, candidates, nCandidates, matched, gpuMatched,
+                    workers.size());
         } finally {
             exitRead(locked);
         }

@@ -44,8 +44,86 @@ final class PrefixMatcher {
                 gpuAlive[c >>> 6] |= 1L << c;
             }
         }
-        HolderPool pool = holders.pool();
         long[] values = new long[Math.min(AHEAD, nKeys)];
+        int k = words == 1
+                ? matchOneWord(holders, keys, nKeys, values, alive[0], anyLen, gpuLen)
+                : matchWords(holders, keys, nKeys, values, alive, gpuAlive, anyLen, gpuLen);
+        for (int i = 0; i < nCandidates; i++) {
+            int c = candidates[i];
+            boolean known = c >= 0 && c < workerCount;
+            matched[i] = known ? anyLen[c] : 0;
+            gpuMatched[i] = known ? gpuLen[c] : 0;
+        }
+        return k;
+    }
+
+    /**
+     * Up to 64 workers, the common case: the candidate sets are two longs in registers. Returns where the scan stopped
+     * (the largest match) after recording every candidate's lengths.
+     */
+    private static int matchOneWord(KeyHolders holders, long[] keys, int nKeys, long[] values, long candidates,
+                                    int[] anyLen, int[] gpuLen) {
+        HolderPool pool = holders.pool();
+        long alive = candidates;
+        long gpuAlive = candidates;
+        int k = 0;
+        scan:
+        for (int from = 0; from < nKeys; from += AHEAD) {
+            int to = Math.min(nKeys, from + AHEAD);
+            for (int t = from; t < to; t++) {
+                values[t - from] = holders.lookup(keys[t]);
+            }
+            for (k = from; k < to; k++) {
+                long v = values[k - from];
+                long anyMask = 0L;
+                long gpuMask = 0L;
+                if (KeyHolders.isInline(v)) {
+                    int h1 = (int) v;
+                    int h2 = (int) (v >>> 32);
+                    long b1 = bit(h1, 0);
+                    long b2 = bit(h2, 0);
+                    anyMask = b1 | b2;
+                    gpuMask = ((h1 & Tier.GPU) != 0 ? b1 : 0L) | ((h2 & Tier.GPU) != 0 ? b2 : 0L);
+                } else if (v != 0L && !KeyHolders.isBitset(v)) {
+                    int ref = (int) v;
+                    for (int i = 0, n = pool.listCount(ref); i < n; i++) {
+                        int h = pool.listHolder(ref, i);
+                        long b = bit(h, 0);
+                        anyMask |= b;
+                        gpuMask |= (h & Tier.GPU) != 0 ? b : 0L;
+                    }
+                } else if (v != 0L) {
+                    int ref = (int) v;
+                    int width = pool.bitsetWords(ref);
+                    int p = HolderPool.bitsetBase(ref);
+                    gpuMask = pool.word(p);
+                    anyMask = gpuMask | pool.word(p + width) | pool.word(p + 2 * width);
+                }
+                long ng = gpuAlive & gpuMask;
+                if (ng != gpuAlive) {
+                    record(gpuLen, 0, gpuAlive & ~ng, k);
+                    gpuAlive = ng;
+                }
+                long na = alive & anyMask;
+                if (na != alive) {
+                    record(anyLen, 0, alive & ~na, k);
+                    alive = na;
+                    if (na == 0L) {
+                        break scan; // no remaining candidate holds keys[k]: the chain is broken for all of them
+                    }
+                }
+            }
+        }
+        record(anyLen, 0, alive, k);
+        record(gpuLen, 0, gpuAlive, k);
+        return k;
+    }
+
+    /** Any number of workers: the same walk over arrays of words. */
+    private static int matchWords(KeyHolders holders, long[] keys, int nKeys, long[] values, long[] alive,
+                                  long[] gpuAlive, int[] anyLen, int[] gpuLen) {
+        HolderPool pool = holders.pool();
+        int words = alive.length;
         int k = 0;
         scan:
         for (int from = 0; from < nKeys; from += AHEAD) {
@@ -105,12 +183,6 @@ final class PrefixMatcher {
         for (int j = 0; j < words; j++) {
             record(anyLen, j, alive[j], k);
             record(gpuLen, j, gpuAlive[j], k);
-        }
-        for (int i = 0; i < nCandidates; i++) {
-            int c = candidates[i];
-            boolean known = c >= 0 && c < workerCount;
-            matched[i] = known ? anyLen[c] : 0;
-            gpuMatched[i] = known ? gpuLen[c] : 0;
         }
         return k;
     }

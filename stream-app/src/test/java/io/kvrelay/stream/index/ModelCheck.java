@@ -74,6 +74,10 @@ final class ModelCheck {
             if (e != null) {
                 e[1] |= tiers;
             }
+        } else if (r < 70) {
+            putAll(w, tiers);
+        } else if (r < 75) {
+            removeAll(w, tiers);
         } else if (r < 99) {
             long[] e = m.get(hash);
             assertThat(index.remove(ids[w], hash, tiers)).isEqualTo(e == null ? PrefixIndex.NO_KEY : e[0]);
@@ -84,6 +88,47 @@ final class ModelCheck {
             assertThat(index.purge(ids[w])).isEqualTo(m.size());
             m.clear();
         }
+    }
+
+    private void putAll(int w, int tiers) {
+        int n = rnd.nextInt(6);
+        long[] hashes = new long[n + 1];
+        long[] keys = new long[n + 1];
+        for (int i = 0; i < n; i++) {
+            hashes[i] = rnd.nextInt(hashSpace) - 1;
+            keys[i] = 1 + Math.min(rnd.nextInt(keySpace), rnd.nextInt(keySpace));
+        }
+        index.putAll(ids[w], hashes, keys, n, tiers);
+        for (int i = 0; i < n; i++) {
+            long[] e = model.get(w).get(hashes[i]);
+            if (e == null || e[0] != keys[i]) {
+                model.get(w).put(hashes[i], new long[] {keys[i], tiers});
+            } else {
+                e[1] |= tiers;
+            }
+        }
+    }
+
+    private void removeAll(int w, int tiers) {
+        int n = rnd.nextInt(6);
+        long[] hashes = new long[n];
+        for (int i = 0; i < n; i++) {
+            hashes[i] = rnd.nextInt(hashSpace) - 1;
+        }
+        long[] removed = new long[n];
+        int held = index.removeAll(ids[w], hashes, n, tiers, removed);
+        int expectedHeld = 0;
+        for (int i = 0; i < n; i++) {
+            long[] e = model.get(w).get(hashes[i]);
+            assertThat(removed[i]).isEqualTo(e == null ? PrefixIndex.NO_KEY : e[0]);
+            if (e != null) {
+                expectedHeld++;
+                if ((e[1] &= ~tiers) == 0) {
+                    model.get(w).remove(hashes[i]);
+                }
+            }
+        }
+        assertThat(held).isEqualTo(expectedHeld);
     }
 
     /** Worker → tiers for one key, from the model. */

@@ -88,6 +88,36 @@ class PrefixIndexTest {
     }
 
     @Test
+    void shouldApplyWholeEventsInBatches() {
+        index.putAll(a, new long[] {1, 2, 3, 99}, new long[] {11, 12, 13, 99}, 3, GPU);
+        assertThat(index.blockCount(a)).as("only the first n").isEqualTo(3);
+        assertThat(match(new long[] {11, 12, 13}, a)[1]).containsExactly(3);
+
+        long[] removed = new long[3];
+        assertThat(index.removeAll(a, new long[] {2, 7, 3}, 3, ALL, removed)).isEqualTo(2);
+        assertThat(removed).containsExactly(12, PrefixIndex.NO_KEY, 13);
+        assertThat(index.removeAll(b, new long[] {1}, 1, ALL, null)).isZero();
+        assertThat(index.removeAll(42, new long[] {1}, 1, ALL, removed)).isZero();
+        assertThat(index.keyOf(a, 1)).isEqualTo(11);
+        assertThatThrownBy(() -> index.putAll(a, new long[] {5, 6}, new long[] {15, 0}, 2, GPU))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(index.keyOf(a, 5)).as("validated before any change").isEqualTo(PrefixIndex.NO_KEY);
+    }
+
+    @Test
+    void shouldLetTheWriterBatchUnderItsOwnLock() {
+        index.writeLock().lock();
+        try {
+            index.put(a, 1, 11, GPU);
+            assertThat(index.keyOf(a, 1)).isEqualTo(11);
+            assertThat(match(new long[] {11}, a)[0]).containsExactly(1);
+        } finally {
+            index.writeLock().unlock();
+        }
+        assertThat(index.entryCount()).isEqualTo(1);
+    }
+
+    @Test
     void shouldAddTiersOnlyToBlocksTheWorkerHolds() {
         index.put(a, 100, 1000, GPU);
 
