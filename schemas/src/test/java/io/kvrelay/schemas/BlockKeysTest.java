@@ -1,5 +1,6 @@
 package io.kvrelay.schemas;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -101,7 +102,7 @@ class BlockKeysTest {
         assertThat(BlockKeys.next(parent, extra, tokens, 0, tokens.length)).isEqualTo(reference);
         assertThat(bytes.array()[0]).isEqualTo((byte) 0xef); // least significant byte of the parent first
         assertThat(BlockKeys.extraKey("sql-adapter"))
-                .isEqualTo(LongHashFunction.xx3(0x6b7672656c617931L).hashBytes("sql-adapter".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                .isEqualTo(LongHashFunction.xx3(0x6b7672656c617931L).hashBytes("sql-adapter".getBytes(UTF_8)));
     }
 
     @Test
