@@ -45,6 +45,10 @@ public final class RouterLoadHarness implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "seconds per rate")
     int seconds;
 
+    @Option(names = "--warmup-seconds", defaultValue = "40",
+            description = "seconds at 100 req/s first, unreported: C2 needs tens of seconds on this 2-core VM")
+    int warmupSeconds;
+
     public static void main(String[] args) {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         System.exit(new CommandLine(new RouterLoadHarness()).execute(args));
@@ -70,21 +74,27 @@ public final class RouterLoadHarness implements Callable<Integer> {
                     50, 500, 16, LinkConfig.of(redis.host(), redis.port(), Set.of("bench")), null,
                     kafka.bootstrapServers(), prefix, 0, null);
             try (RouterApp router = new RouterApp(rc).start()) {
-                List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                                .toString(), "-Xmx512m", "-cp", System.getProperty("java.class.path"),
-                        OpenLoopLoad.class.getName(), "http://127.0.0.1:" + router.port() + "/v1/route",
-                        String.valueOf(seconds), "200"));
-                rates.forEach(r -> cmd.add(String.valueOf(r)));
-                System.out.printf("router on port %d, Redis %s; load process: warm-up at 200/s, then %s req/s for "
-                        + "%d s each%n", router.port(), redis.kind(), rates, seconds);
-                Process p = new ProcessBuilder(cmd).inheritIO().start();
-                return p.waitFor();
+                String url = "http://127.0.0.1:" + router.port() + "/v1/route";
+                System.out.printf("router on port %d, Redis %s; warm-up %d s at 100 req/s, then %s req/s for %d s "
+                        + "each%n", router.port(), redis.kind(), warmupSeconds, rates, seconds);
+                Process warm = new ProcessBuilder(load(url, warmupSeconds, List.of(100)))
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
+                warm.waitFor();
+                return new ProcessBuilder(load(url, seconds, rates)).inheritIO().start().waitFor();
             }
         } finally {
             try (var walk = Files.walk(dir)) {
                 walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
+    }
+
+    private static List<String> load(String url, int seconds, List<Integer> rates) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), OpenLoopLoad.class.getName(), url,
+                String.valueOf(seconds)));
+        rates.forEach(r -> cmd.add(String.valueOf(r)));
+        return cmd;
     }
 
     /** 16 pods alive; pod i holds the first 8 blocks of system prompt i % 4 (the load generator's prompts). */
