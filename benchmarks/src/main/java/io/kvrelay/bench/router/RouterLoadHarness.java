@@ -103,6 +103,8 @@ public final class RouterLoadHarness implements Callable<Integer> {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        // Idempotence off: see StreamAppClusterIT (OUT_OF_ORDER_SEQUENCE_NUMBER on just-created topics).
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
         java.util.Random rnd = new java.util.Random(5); // the same system prompts as OpenLoopLoad
         int[][] system = new int[4][512];
         for (int[] s : system) {

@@ -210,6 +210,9 @@ public final class StreamHarness implements Callable<Integer> {
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // Idempotence off: see StreamAppClusterIT (OUT_OF_ORDER_SEQUENCE_NUMBER on just-created topics).
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
         return new KafkaProducer<>(p);
     }
 

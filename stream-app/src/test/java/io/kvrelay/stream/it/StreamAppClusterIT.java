@@ -212,6 +212,10 @@ class StreamAppClusterIT {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        // Test data only. An idempotent producer writing to topics created a moment before was seen retrying an
+        // OUT_OF_ORDER_SEQUENCE_NUMBER batch until its delivery timeout (2 minutes) on the test kit's broker.
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
         return new KafkaProducer<>(p);
     }
 
