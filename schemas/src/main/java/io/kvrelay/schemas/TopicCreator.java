@@ -50,12 +50,41 @@ public final class TopicCreator {
                     throw e; // another instance may have created them first: that is fine
                 }
             }
-            log.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+            List<String> names = missing.stream().map(NewTopic::name).toList();
+            awaitLeaders(admin, names);
+            log.info("created topics {}", names);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (Exception e) {
             throw new IllegalStateException("cannot create topics on " + bootstrapServers + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Returns once every partition of the new topics has a leader in the broker's metadata. Producing before that hits
+     * KAFKA-15591 (fixed upstream after 4.3.1): an idempotent producer's first request fails NOT_LEADER_OR_FOLLOWER,
+     * the next one is appended, and the first then retries OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery timeout,
+     * its records lost despite acks=all. Seen here in tests that produced right after creating topics.
+     */
+    private static void awaitLeaders(Admin admin, List<String> names) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            boolean ready = true;
+            try {
+                for (var d : admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
+                    ready &= d.partitions().stream().allMatch(tp -> tp.leader() != null && !tp.leader().isEmpty());
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                ready = false; // not visible yet (UnknownTopicOrPartition): ask again
+            }
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topics " + names + " have partitions without a leader after 30 s");
+            }
+            Thread.sleep(50);
         }
     }
 }
