@@ -13,19 +13,17 @@ import io.kvrelay.schemas.avro.WorkerStatus;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.testkit.KafkaProcess;
+import io.kvrelay.testkit.TestProducers;
 import io.kvrelay.testkit.RedisServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -99,12 +97,6 @@ public final class RouterLoadHarness implements Callable<Integer> {
 
     /** 16 pods alive; pod i holds the first 8 blocks of system prompt i % 4 (the load generator's prompts). */
     private static void seed(String bootstrap, String prefix) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        // Idempotence off: see StreamAppClusterIT (OUT_OF_ORDER_SEQUENCE_NUMBER on just-created topics).
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
         java.util.Random rnd = new java.util.Random(5); // the same system prompts as OpenLoopLoad
         int[][] system = new int[4][512];
         for (int[] s : system) {
@@ -112,7 +104,7 @@ public final class RouterLoadHarness implements Callable<Integer> {
                 s[i] = rnd.nextInt(32_000);
             }
         }
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+        try (KafkaProducer<byte[], byte[]> producer = TestProducers.seeding(bootstrap)) {
             for (int i = 0; i < 16; i++) {
                 String pod = "pod-" + i;
                 byte[] key = ("bench/svc/" + pod).getBytes(StandardCharsets.UTF_8);

@@ -8,6 +8,7 @@ import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.testkit.KafkaProcess;
+import io.kvrelay.testkit.TestProducers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,13 +21,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -75,7 +73,7 @@ public final class StreamHarness implements Callable<Integer> {
             long loaded;
             double[] fresh;
             try (StreamApp a = new StreamApp(cfg, java.time.Clock.systemUTC(), persistent).start();
-                 KafkaProducer<byte[], byte[]> producer = producer(kafka.bootstrapServers())) {
+                 KafkaProducer<byte[], byte[]> producer = TestProducers.seeding(kafka.bootstrapServers())) {
                 await(a::healthy, 60_000, "first instance healthy");
                 t0 = System.nanoTime();
                 for (byte[][] r : records) {
@@ -201,19 +199,6 @@ public final class StreamHarness implements Callable<Integer> {
 
     private static double pct(double[] sorted, double p) {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        // Idempotence off: see StreamAppClusterIT (OUT_OF_ORDER_SEQUENCE_NUMBER on just-created topics).
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(p);
     }
 
     private static void await(java.util.function.BooleanSupplier cond, long timeoutMs, String what)

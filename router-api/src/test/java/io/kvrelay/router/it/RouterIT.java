@@ -18,6 +18,7 @@ import io.kvrelay.schemas.avro.WorkerStatus;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.testkit.KafkaBroker;
+import io.kvrelay.testkit.TestProducers;
 import io.kvrelay.testkit.RedisServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -29,13 +30,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,7 +61,7 @@ class RouterIT {
             prompt[i] = 500 + i;
         }
         try (RedisServer redis = RedisServer.start(); StreamApp stream = new StreamApp(sc).start()) {
-            try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
+            try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(kafka.bootstrapServers())) {
                 for (int i = 0; i < 4; i++) {
                     send(p, prefix + ".pod-status", "pod-" + i, status("pod-" + i));
                 }
@@ -152,18 +150,6 @@ class RouterIT {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
                 + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
         return json.readTree(r.body());
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(KafkaBroker kafka) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        // Test data only. An idempotent producer writing to topics created a moment before was seen retrying an
-        // OUT_OF_ORDER_SEQUENCE_NUMBER batch until its delivery timeout (2 minutes) on the test kit's broker.
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(p);
     }
 
     private static void send(KafkaProducer<byte[], byte[]> p, String topic, String pod, byte[] value) {

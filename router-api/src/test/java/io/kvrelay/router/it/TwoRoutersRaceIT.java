@@ -15,6 +15,7 @@ import io.kvrelay.schemas.avro.WorkerStatus;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.testkit.KafkaBroker;
+import io.kvrelay.testkit.TestProducers;
 import io.kvrelay.testkit.RedisServer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +27,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -35,9 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,7 +57,7 @@ class TwoRoutersRaceIT {
         StreamAppConfig sc = StreamAppConfig.local(kafka.bootstrapServers(), dir.resolve("s"))
                 .withApplicationId(prefix).withTopicPrefix(prefix).withHeartbeatTtlMs(600_000);
         try (RedisServer redis = RedisServer.start(); StreamApp stream = new StreamApp(sc).start()) {
-            try (KafkaProducer<byte[], byte[]> p = producer(kafka)) {
+            try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(kafka.bootstrapServers())) {
                 for (int i = 0; i < 8; i++) {
                     String pod = "pod-" + i;
                     p.send(new ProducerRecord<>(prefix + ".pod-status",
@@ -117,18 +115,6 @@ class TwoRoutersRaceIT {
                 routers.forEach(RouterApp::close);
             }
         }
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(KafkaBroker kafka) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        // Test data only. An idempotent producer writing to topics created a moment before was seen retrying an
-        // OUT_OF_ORDER_SEQUENCE_NUMBER batch until its delivery timeout (2 minutes) on the test kit's broker.
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(p);
     }
 
     private static byte[] status(String pod) {

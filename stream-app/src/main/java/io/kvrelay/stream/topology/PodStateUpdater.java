@@ -19,6 +19,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class PodStateUpdater {
     private final KeyValueStore<String, byte[]> store;
     private final AvroCodec<PodStateEntry> codec = AvroCodec.podStates();
+    /** Block size last saved per pod by this task: spares a store read and a decode on every event batch. */
+    private final java.util.Map<String, Integer> savedBlockSize = new java.util.HashMap<>();
 
     PodStateUpdater(KeyValueStore<String, byte[]> store) {
         this.store = store;
@@ -54,12 +56,13 @@ final class PodStateUpdater {
 
     /** After a batch: only the block size is saved; sequences and event times come with the bridge's status. */
     void eventsApplied(KvEventBatch b, String podId, Integer blockSize) {
-        if (blockSize == null) {
+        if (blockSize == null || blockSize.equals(savedBlockSize.get(podId))) {
             return;
         }
         byte[] raw = store.get(podId);
         PodStateEntry e = raw == null ? null : decode(raw);
         if (e != null && Objects.equals(e.getBlockSize(), blockSize)) {
+            savedBlockSize.put(podId, blockSize);
             return;
         }
         if (e == null) {
@@ -69,6 +72,7 @@ final class PodStateUpdater {
         }
         e.setBlockSize(blockSize);
         put(podId, e);
+        savedBlockSize.put(podId, blockSize);
     }
 
     private PodStateEntry getOrNew(String id, String ns, String service, String pod) {

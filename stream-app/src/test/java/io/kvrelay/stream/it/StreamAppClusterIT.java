@@ -17,6 +17,7 @@ import io.kvrelay.schemas.avro.WorkerStatus;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.testkit.KafkaBroker;
+import io.kvrelay.testkit.TestProducers;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,15 +28,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,7 +66,7 @@ class StreamAppClusterIT {
         try {
             // pod i holds the shared 2-block system prompt plus i % BLOCKS more blocks of its own tokens
             int[] shared = tokens(1, 2 * BS);
-            try (KafkaProducer<byte[], byte[]> producer = producer(kafka)) {
+            try (KafkaProducer<byte[], byte[]> producer = TestProducers.seeding(kafka.bootstrapServers())) {
                 for (int i = 0; i < PODS; i++) {
                     String pod = "pod-" + i;
                     int own = i % BLOCKS;
@@ -205,18 +203,6 @@ class StreamAppClusterIT {
                         .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         return new Reply(r.statusCode(), json.readTree(r.body()), r.headers().firstValue("Retry-After").orElse(null));
-    }
-
-    private static KafkaProducer<byte[], byte[]> producer(KafkaBroker kafka) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        // Test data only. An idempotent producer writing to topics created a moment before was seen retrying an
-        // OUT_OF_ORDER_SEQUENCE_NUMBER batch until its delivery timeout (2 minutes) on the test kit's broker.
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(p);
     }
 
     private static void send(KafkaProducer<byte[], byte[]> p, String topic, String pod, byte[] value) {
