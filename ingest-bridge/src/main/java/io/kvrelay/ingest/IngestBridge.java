@@ -8,6 +8,7 @@ import io.kvrelay.ingest.pods.PodRegistry;
 import io.kvrelay.ingest.publish.KafkaPublisher;
 import io.kvrelay.ingest.publish.Outbound;
 import io.kvrelay.schemas.TopicCreator;
+import io.kvrelay.schemas.TopicSpec;
 import io.kvrelay.ingest.status.PodStatusReporter;
 import io.kvrelay.schemas.Topics;
 import java.time.Duration;
@@ -71,6 +72,10 @@ public final class IngestBridge implements AutoCloseable {
     private void startParts() {
         if (config.kafka().createTopics()) {
             TopicCreator.ensure(config.kafka().bootstrapServers(), config.kafka().producer(), topics.all());
+        } else {
+            // Someone else creates them; writing before their leaders are ready can lose records (KAFKA-15591).
+            TopicCreator.awaitWritable(config.kafka().bootstrapServers(), config.kafka().producer(),
+                    topics.all().stream().map(TopicSpec::name).toList());
         }
         publisherThread.start();
         config.pods().forEach(registry::add);

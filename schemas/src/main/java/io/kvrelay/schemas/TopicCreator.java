@@ -1,13 +1,20 @@
 package io.kvrelay.schemas;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,19 +27,13 @@ public final class TopicCreator {
     }
 
     /**
+     * Creates the missing topics, then returns once every partition of every listed topic accepts writes.
+     *
      * @param clientSettings the producer's settings; the connection ones (security, SSL, SASL, client.dns.lookup)
      *                       apply to the admin client too, so a secured cluster works the same
      */
-    public static void ensure(String bootstrapServers, java.util.Map<String, String> clientSettings, List<TopicSpec> specs) {
-        Properties p = new Properties();
-        clientSettings.forEach((k, v) -> {
-            if (k.startsWith("security.") || k.startsWith("ssl.") || k.startsWith("sasl.") || k.equals("client.dns.lookup")) {
-                p.put(k, v);
-            }
-        });
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
-        try (Admin admin = Admin.create(p)) {
+    public static void ensure(String bootstrapServers, Map<String, String> clientSettings, List<TopicSpec> specs) {
+        try (Admin admin = admin(bootstrapServers, clientSettings)) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             for (TopicSpec s : specs) {
@@ -40,19 +41,18 @@ public final class TopicCreator {
                     missing.add(new NewTopic(s.name(), s.partitions(), s.replicationFactor()).configs(s.configs()));
                 }
             }
-            if (missing.isEmpty()) {
-                return;
-            }
-            try {
-                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e; // another instance may have created them first: that is fine
+            if (!missing.isEmpty()) {
+                try {
+                    admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+                    log.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e; // another instance may have created them first: that is fine
+                    }
                 }
             }
-            List<String> names = missing.stream().map(NewTopic::name).toList();
-            awaitLeaders(admin, names);
-            log.info("created topics {}", names);
+            // Also when they existed: another instance may have created them a moment ago.
+            awaitWritable(admin, specs.stream().map(TopicSpec::name).toList());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
@@ -61,30 +61,55 @@ public final class TopicCreator {
         }
     }
 
+    /** Returns once every partition of {@code topics} accepts writes; for topics someone else creates. */
+    public static void awaitWritable(String bootstrapServers, Map<String, String> clientSettings, List<String> topics) {
+        try (Admin admin = admin(bootstrapServers, clientSettings)) {
+            awaitWritable(admin, topics);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking topics", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("topics " + topics + " on " + bootstrapServers + " not writable: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static Admin admin(String bootstrapServers, Map<String, String> clientSettings) {
+        Properties p = new Properties();
+        clientSettings.forEach((k, v) -> {
+            if (k.startsWith("security.") || k.startsWith("ssl.") || k.startsWith("sasl.") || k.equals("client.dns.lookup")) {
+                p.put(k, v);
+            }
+        });
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        return Admin.create(p);
+    }
+
     /**
-     * Returns once every partition of the new topics has a leader in the broker's metadata. Producing before that hits
-     * KAFKA-15591 (fixed upstream after 4.3.1): an idempotent producer's first request fails NOT_LEADER_OR_FOLLOWER,
-     * the next one is appended, and the first then retries OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery timeout,
-     * its records lost despite acks=all. Seen here in tests that produced right after creating topics.
+     * Returns once the leader of every partition answers a ListOffsets request. Producing before that hits KAFKA-15591
+     * (fixed in Kafka 4.5): an idempotent producer's first request fails NOT_LEADER_OR_FOLLOWER, the next one is
+     * appended, and the first then retries OUT_OF_ORDER_SEQUENCE_NUMBER forever, its records never written despite
+     * acks=all. A leader in the metadata is not enough: a broker publishes the new partition in its metadata cache
+     * before its replica manager becomes leader (a fresh-clone CI run lost a pod's first ten batches that way), and
+     * ListOffsets, like Produce, is answered by the replica manager.
      */
-    private static void awaitLeaders(Admin admin, List<String> names) throws Exception {
+    private static void awaitWritable(Admin admin, List<String> names) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            boolean ready = true;
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
             try {
-                for (var d : admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
-                    ready &= d.partitions().stream().allMatch(tp -> tp.leader() != null && !tp.leader().isEmpty());
+                Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+                for (TopicDescription d : admin.describeTopics(names).allTopicNames().get(10, TimeUnit.SECONDS).values()) {
+                    d.partitions().forEach(p -> partitions.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
                 }
-            } catch (java.util.concurrent.ExecutionException e) {
-                ready = false; // not visible yet (UnknownTopicOrPartition): ask again
-            }
-            if (ready) {
+                admin.listOffsets(partitions).all().get(10, TimeUnit.SECONDS);
                 return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("topics " + names + " have partitions without a leader after 30 s");
+            } catch (ExecutionException | TimeoutException e) {
+                last = e; // not created, not led or not loaded yet: ask again
             }
             Thread.sleep(50);
         }
+        throw new IllegalStateException("topics " + names + " not writable after 30 s", last);
     }
 }

@@ -14,7 +14,7 @@ public final class TestProducers {
      * For seeding test data into topics created a moment before. Not idempotent on purpose: Kafka 4.3.1's idempotent
      * producer can retry OUT_OF_ORDER_SEQUENCE_NUMBER until its delivery timeout when its first request reaches a
      * partition the broker has not finished creating (KAFKA-15591; seen here as 2-minute stalls). kvrelay's own
-     * producers are protected by {@code TopicCreator} waiting for leaders instead.
+     * producers are protected by {@code TopicCreator} waiting until every partition's leader answers instead.
      */
     public static KafkaProducer<byte[], byte[]> seeding(String bootstrapServers) {
         Properties p = new Properties();

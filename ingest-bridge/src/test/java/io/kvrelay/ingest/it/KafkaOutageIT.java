@@ -242,7 +242,8 @@ class KafkaOutageIT {
                 for (WorkerReset r : bResets) {
                     declared.addAll(range(r.getLastSequence() + 1, r.getResumeSequence() - 1));
                 }
-                assertThat(declared).as("pod-b: declared lost, in order, vs missing from Kafka").isEqualTo(missing);
+                assertThat(declared).as("pod-b: declared lost, in order (%s), vs missing from Kafka (%s)", ranges(declared),
+                        ranges(missing)).isEqualTo(missing);
                 assertThat(missing).as("pod-b: lost only in the burst")
                         .allMatch(s -> s >= burstStart.get(podB) && s < burstEnd.get(podB));
                 // Everything else exactly once, in order; the ledger checks the list of resets too.
