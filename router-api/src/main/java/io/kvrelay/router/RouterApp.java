@@ -1,6 +1,7 @@
 package io.kvrelay.router;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.router.admin.PodDrainer;
 import io.kvrelay.router.clients.StreamAppClient;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.decide.RouteDecider;
@@ -11,12 +12,14 @@ import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.links.RedisLinkStore;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.ServiceStateCache;
+import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.schemas.Topics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +31,7 @@ public final class RouterApp implements AutoCloseable {
     private final RedisLinkStore store;
     private final ServiceStateCache states;
     private final DecisionPublisher decisions;
+    private final PodDrainer drainer;
     private final RouterHttpServer http;
 
     public RouterApp(RouterConfig c) throws IOException {
@@ -39,11 +43,16 @@ public final class RouterApp implements AutoCloseable {
         this.store = RedisLinkStore.connect(c.links());
         LinkService links = new LinkService(store, c.links(), registry);
         RouteDecider decider = new RouteDecider(states, streamApp::prefixMatch, links, scorer, c.defaultBlockSize());
+        Topics topics = Topics.withPrefix(c.topicPrefix(), (short) 1);
         this.decisions = c.kafkaBootstrap() == null || c.kafkaBootstrap().isBlank() ? null
                 : new DecisionPublisher(DecisionPublisher.producer(c.kafkaBootstrap()),
-                Topics.withPrefix(c.topicPrefix(), (short) 1).routeDecisions().name(), c.decisionBuffer(), registry);
+                topics.routeDecisions().name(), c.decisionBuffer(), registry);
+        this.drainer = c.kafkaBootstrap() == null || c.kafkaBootstrap().isBlank() ? null
+                : new PodDrainer(new PodCommandWriter(c.kafkaBootstrap(), topics.podStatus().name(), Map.of()), states,
+                Duration.ofSeconds(3), Clock.systemUTC());
         this.http = new RouterHttpServer(c.httpHost(), c.httpPort(), c.httpThreads(), new ObjectMapper(),
-                new RouterRoutes(decider, links, states, decisions, c.adminToken(), c.routerId(), registry), registry);
+                new RouterRoutes(decider, links, states, decisions, drainer, c.adminToken(), c.routerId(), registry),
+                registry);
     }
 
     public RouterApp start() {
@@ -67,6 +76,9 @@ public final class RouterApp implements AutoCloseable {
         states.close();
         if (decisions != null) {
             decisions.close();
+        }
+        if (drainer != null) {
+            drainer.close();
         }
         store.close();
     }

@@ -20,7 +20,7 @@ import java.util.List;
  * @param kafkaBootstrap    where decisions are published; null or empty = not published
  * @param topicPrefix       topic prefix ({@code <prefix>.route-decisions})
  * @param decisionBuffer    bound of the decision queue; when full, decisions are dropped and counted
- * @param adminToken        bearer token for admin operations (deleting a user's links); empty = refused
+ * @param adminToken        bearer token for admin operations (drain/undrain a pod, delete a user's links); empty = refused
  */
 public record RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
                            long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,

@@ -1,6 +1,7 @@
 package io.kvrelay.router.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.kvrelay.router.admin.PodDrainer;
 import io.kvrelay.router.clients.StreamAppClient;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decide.RouteRequest;
@@ -35,16 +36,23 @@ public final class RouterRoutes {
     private final LinkService links;
     private final ServiceStateCache states;
     private final DecisionPublisher decisions;
+    private final PodDrainer drainer;
     private final String adminToken;
     private final String routerId;
     private final Timer routeTimer;
 
+    /**
+     * @param decisions null = decisions are not published
+     * @param drainer   null = drain/undrain through the router are refused (no Kafka configured)
+     */
     public RouterRoutes(RouteDecider decider, LinkService links, ServiceStateCache states,
-                        DecisionPublisher decisions, String adminToken, String routerId, MeterRegistry registry) {
+                        DecisionPublisher decisions, PodDrainer drainer, String adminToken, String routerId,
+                        MeterRegistry registry) {
         this.decider = decider;
         this.links = links;
         this.states = states;
         this.decisions = decisions;
+        this.drainer = drainer;
         this.adminToken = adminToken == null ? "" : adminToken;
         this.routerId = routerId;
         this.routeTimer = Timer.builder("kvrelay.router.route").publishPercentiles(0.5, 0.99)
@@ -194,6 +202,10 @@ public final class RouterRoutes {
 
     private Reply services(Request r) throws Exception {
         String[] p = r.path();
+        // POST /v1/services/{ns}/{service}/pods/{pod}/drain|undrain (admin)
+        if (p.length == 7 && p[4].equals("pods") && (p[6].equals("drain") || p[6].equals("undrain"))) {
+            return method(r.method(), "POST", () -> drain(r, p[2], p[3], p[5], p[6].equals("drain")));
+        }
         if (p.length < 5 || !r.method().equals("GET")) {
             return Reply.error(404, "no such endpoint");
         }
@@ -225,6 +237,18 @@ public final class RouterRoutes {
             };
         }
         return Reply.error(404, "no such endpoint");
+    }
+
+    private Reply drain(Request r, String ns, String service, String pod, boolean drain) throws Exception {
+        requireAdmin(r);
+        if (drainer == null) {
+            throw new NotAllowed(403, "drain/undrain are disabled on this router: set kafkaBootstrap");
+        }
+        JsonNode b = r.body();
+        PodDrainer.Outcome o = drainer.set(ns, service, pod, drain, b == null ? null : optText(b, "operator"),
+                b == null ? null : optText(b, "reason"));
+        // 200 once stream-app shows it; 202 when written but not visible yet (stream-app away, or unknown pod).
+        return new Reply(o.applied() ? 200 : 202, o);
     }
 
     private void requireAdmin(Request r) {

@@ -120,6 +120,18 @@ public final class ServiceStateCache implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the service's state from stream-app now, not at the next interval (after an operator's command through
+     * this router, so its next decision already sees it).
+     */
+    public List<PodInfo> refresh(String namespace, String service) throws StreamAppClient.Unavailable {
+        String key = namespace + "/" + service;
+        List<PodInfo> pods = fetch(namespace, service);
+        long now = clock.millis();
+        services.merge(key, new Entry(pods, now, now), (old, fresh) -> new Entry(pods, now, old.lastAskedMs()));
+        return pods;
+    }
+
     public List<PodInfo> alivePods(String ns, String service) throws StreamAppClient.Unavailable {
         return pods(ns, service).stream().filter(PodInfo::alive).toList();
     }

@@ -91,14 +91,20 @@ class RouterIT {
                 assertThat(get(router, "/v1/links/ns/alice/svc").path("pod").asText()).isEqualTo("pod-2");
                 assertThat(get(router, "/v1/links/ns/alice").path("svc").asText()).isEqualTo("pod-2");
 
-                // 3. pod-2 is drained: alice's next request moves her, and her link follows.
-                HttpResponse<String> drain = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                                + stream.httpPort() + "/v1/pods/ns/svc/pod-2/drain"))
-                        .header("Authorization", "Bearer secret").POST(HttpRequest.BodyPublishers.noBody()).build(),
+                // 3. pod-2 is drained through the router (admin token required): the router answers once stream-app
+                //    shows it, so alice's very next request moves her, and her link follows.
+                String drainUrl = "http://127.0.0.1:" + router.port() + "/v1/services/ns/svc/pods/pod-2/drain";
+                HttpResponse<String> noToken = http.send(HttpRequest.newBuilder(URI.create(drainUrl))
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(noToken.statusCode()).isEqualTo(401);
+                HttpResponse<String> drain = http.send(HttpRequest.newBuilder(URI.create(drainUrl))
+                        .header("Authorization", "Bearer admin").POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"operator\":\"it\",\"reason\":\"node maintenance\"}")).build(),
                         HttpResponse.BodyHandlers.ofString());
-                assertThat(drain.statusCode()).isEqualTo(202);
-                await().atMost(Duration.ofSeconds(10)).until(() ->
-                        !get(router, "/v1/services/ns/svc/pods/pod-2/routable").path("routable").asBoolean());
+                assertThat(drain.statusCode()).as(drain.body()).isEqualTo(200);
+                assertThat(json.readTree(drain.body()).path("applied").asBoolean()).isTrue();
+                assertThat(get(router, "/v1/services/ns/svc/pods/pod-2/routable").path("routable").asBoolean())
+                        .as("not routable at once").isFalse();
                 assertThat(get(router, "/v1/services/ns/svc/pods/pod-2/available").path("available").asBoolean())
                         .as("drained but alive").isTrue();
                 JsonNode moved = route(router, "alice", prompt);
@@ -106,6 +112,14 @@ class RouterIT {
                 String newPod = moved.path("pod").path("name").asText();
                 assertThat(newPod).isNotEqualTo("pod-2");
                 assertThat(get(router, "/v1/links/ns/alice/svc?from=store").path("pod").asText()).isEqualTo(newPod);
+                HttpResponse<String> undrain = http.send(HttpRequest.newBuilder(URI.create(drainUrl.replace(
+                                "/drain", "/undrain"))).header("Authorization", "Bearer admin")
+                        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(undrain.statusCode()).as(undrain.body()).isEqualTo(200);
+                assertThat(get(router, "/v1/services/ns/svc/pods/pod-2/routable").path("routable").asBoolean())
+                        .as("routable again").isTrue();
+                assertThat(route(router, "alice", prompt).path("pod").path("name").asText())
+                        .as("an undrain does not pull users back").isEqualTo(newPod);
 
                 // 4. Redis goes down: answers continue, without stickiness, and say so.
                 redis.stop();

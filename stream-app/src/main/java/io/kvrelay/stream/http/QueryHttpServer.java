@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.kvrelay.schemas.avro.PodCommand;
-import io.kvrelay.stream.admin.PodCommandWriter;
+import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.stream.query.ClusterQueries;
 import io.kvrelay.stream.query.PrefixMatchRequest;
 import io.kvrelay.stream.query.QueryOutcome;

@@ -1,6 +1,5 @@
-package io.kvrelay.stream.admin;
+package io.kvrelay.schemas;
 
-import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.avro.PodCommand;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -15,7 +14,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
 
 /**
- * Writes operators' drain and undrain commands to the pod-status topic. Key {@code <pod id>|command}, so compaction
+ * Writes operators' drain and undrain commands to the pod-status topic (stream-app's and the router's admin endpoints
+ * both use it, so a command is keyed and partitioned in one place). Key {@code <pod id>|command}, so compaction
  * keeps the latest command beside the latest status; partition = the pod id's partition (Kafka's default partitioner
  * on the pod id), so stream-app reads it in the task that owns the pod.
  */
