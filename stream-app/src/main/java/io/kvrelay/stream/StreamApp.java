@@ -75,6 +75,7 @@ public final class StreamApp implements AutoCloseable {
                 () -> streams.store(StoreQueryParameters.fromNameAndType(StoreNames.POD_STATE,
                         QueryableStoreTypes.<String, byte[]>keyValueStore())),
                 clock, config.heartbeatTtlMs());
+        streams.setStateListener((now, before) -> local.assignmentChanged());
         this.queries = new ClusterQueries(streams, local,
                 new RemoteQueryClient(json, Duration.ofMillis(config.remoteTimeoutMs())), self,
                 topics.kvEvents().name());

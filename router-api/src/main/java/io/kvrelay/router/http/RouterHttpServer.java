@@ -73,8 +73,61 @@ public final class RouterHttpServer implements AutoCloseable {
         }
     }
 
-    /** What a route sees of the request. */
-    public record Request(String method, String[] path, String query, String authorization, JsonNode body) {
+    /**
+     * What a route sees of the request. The body is parsed into a JSON tree only when a route asks for it:
+     * {@code /v1/route} reads its raw bytes with a streaming parser instead.
+     */
+    public static final class Request {
+        private final String method;
+        private final String[] path;
+        private final String query;
+        private final String authorization;
+        private final byte[] raw;
+        private final ObjectMapper json;
+        private JsonNode body;
+
+        public Request(String method, String[] path, String query, String authorization, byte[] raw, ObjectMapper json) {
+            this.method = method;
+            this.path = path;
+            this.query = query;
+            this.authorization = authorization;
+            this.raw = raw;
+            this.json = json;
+        }
+
+        public String method() {
+            return method;
+        }
+
+        public String[] path() {
+            return path;
+        }
+
+        public String authorization() {
+            return authorization;
+        }
+
+        public byte[] raw() {
+            return raw;
+        }
+
+        public ObjectMapper json() {
+            return json;
+        }
+
+        /** The body as a JSON tree, or null when empty. */
+        public JsonNode body() {
+            if (body == null && raw.length > 0) {
+                try {
+                    body = json.readTree(raw);
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("invalid JSON: "
+                            + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
+                }
+            }
+            return body;
+        }
+
         public String queryParam(String name) {
             if (query == null) {
                 return null;
@@ -96,10 +149,9 @@ public final class RouterHttpServer implements AutoCloseable {
             if (path.equals("/metrics")) {
                 reply = Reply.ok(metrics.scrape());
             } else {
-                byte[] raw = readBody(ex);
-                JsonNode body = raw.length == 0 ? null : json.readTree(raw);
                 reply = routes.handle(new Request(ex.getRequestMethod(), segments(path),
-                        ex.getRequestURI().getRawQuery(), ex.getRequestHeaders().getFirst("Authorization"), body));
+                        ex.getRequestURI().getRawQuery(), ex.getRequestHeaders().getFirst("Authorization"),
+                        readBody(ex), json));
             }
         } catch (JsonProcessingException e) {
             reply = Reply.error(400, "invalid JSON: " + e.getOriginalMessage());

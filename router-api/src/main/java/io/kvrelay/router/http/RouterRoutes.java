@@ -70,7 +70,7 @@ public final class RouterRoutes {
         }
         switch (p[1]) {
             case "route":
-                return method(m, "POST", () -> route(r.body()));
+                return method(m, "POST", () -> route(RouteRequestJson.read(r.json().getFactory(), r.raw())));
             case "links":
                 return links(r);
             case "links-batch":
@@ -85,10 +85,8 @@ public final class RouterRoutes {
         }
     }
 
-    private Reply route(JsonNode b) throws StreamAppClient.Unavailable {
+    private Reply route(RouteRequest req) throws StreamAppClient.Unavailable {
         long t0 = System.nanoTime();
-        RouteRequest req = new RouteRequest(text(b, "namespace"), text(b, "service"), optText(b, "userId"),
-                ints(b, "tokens"), optText(b, "lora"));
         RouteResult res = decider.route(req);
         routeTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         if (decisions != null) {
@@ -297,21 +295,6 @@ public final class RouterRoutes {
             throw new IllegalArgumentException(field + " must be a string");
         }
         return b.get(field).asText();
-    }
-
-    static int[] ints(JsonNode b, String field) {
-        if (b == null || !b.has(field) || !b.get(field).isArray()) {
-            throw new IllegalArgumentException(field + " is required (an array of ints)");
-        }
-        JsonNode a = b.get(field);
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            if (!a.get(i).canConvertToInt()) {
-                throw new IllegalArgumentException(field + "[" + i + "] must be an int");
-            }
-            out[i] = a.get(i).asInt();
-        }
-        return out;
     }
 
     static List<String> strings(JsonNode b, String field) {

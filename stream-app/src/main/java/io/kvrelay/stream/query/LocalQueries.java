@@ -15,6 +15,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
@@ -32,6 +33,8 @@ public final class LocalQueries {
     private final Clock clock;
     private final long heartbeatTtlMs;
     private final ThreadLocal<AvroCodec<PodStateEntry>> codec = ThreadLocal.withInitial(AvroCodec::podStates);
+    private final AtomicLong generation = new AtomicLong();
+    private volatile CachedShards cachedShards;
 
     public LocalQueries(Supplier<IndexShards> indexes, Supplier<ReadOnlyKeyValueStore<String, byte[]>> podStates,
                         Clock clock, long heartbeatTtlMs) {
@@ -136,14 +139,46 @@ public final class LocalQueries {
     }
 
     /** The local shards, or null when one of them is not rebuilt yet. */
+    /**
+     * Called on every Kafka Streams state change: a rebalance may have moved partitions, so the shard list is looked
+     * up again on the next query.
+     */
+    public void assignmentChanged() {
+        generation.incrementAndGet();
+        cachedShards = null;
+    }
+
+    /**
+     * This instance's index shards, or null while one is still being rebuilt. Looking them up through Kafka Streams
+     * walks every task and cost about a quarter of a prefix match's CPU, so the list is kept until the assignment
+     * changes (or one of its stores closes).
+     */
     private List<PrefixIndexStore> readyShards() {
+        CachedShards c = cachedShards;
+        if (c != null && c.generation() == generation.get() && usable(c.shards())) {
+            return c.shards();
+        }
+        long g = generation.get();
         List<PrefixIndexStore> shards = indexes.get().shards();
-        for (PrefixIndexStore s : shards) {
-            if (!s.ready()) {
-                return null;
-            }
+        if (!usable(shards)) {
+            return null;
+        }
+        if (generation.get() == g) {
+            cachedShards = new CachedShards(g, shards);
         }
         return shards;
+    }
+
+    private static boolean usable(List<PrefixIndexStore> shards) {
+        for (PrefixIndexStore s : shards) {
+            if (!s.ready() || !s.isOpen()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private record CachedShards(long generation, List<PrefixIndexStore> shards) {
     }
 
     private PodView view(PodStateEntry e, List<PrefixIndexStore> shards) {
