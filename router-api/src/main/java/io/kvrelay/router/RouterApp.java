@@ -32,10 +32,11 @@ public final class RouterApp implements AutoCloseable {
     private final ServiceStateCache states;
     private final DecisionPublisher decisions;
     private final PodDrainer drainer;
+    private final StreamAppClient streamApp;
     private final RouterHttpServer http;
 
     public RouterApp(RouterConfig c) throws IOException {
-        StreamAppClient streamApp = new StreamAppClient(c.streamAppUrls(), Duration.ofMillis(c.fanOutTimeoutMs()),
+        this.streamApp = new StreamAppClient(c.streamAppUrls(), Duration.ofMillis(c.fanOutTimeoutMs()),
                 Duration.ofSeconds(2));
         PodScorer scorer = new PodScorer(c.cost());
         this.states = new ServiceStateCache(streamApp, scorer, new ServiceStateCache.Config(
@@ -81,5 +82,6 @@ public final class RouterApp implements AutoCloseable {
             drainer.close();
         }
         store.close();
+        streamApp.close();
     }
 }

@@ -3,10 +3,8 @@ package io.kvrelay.router.clients;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.router.state.PodInfo;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.kvrelay.schemas.BlockKeyHex;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,21 +13,46 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.hc.client5.http.HttpResponseException;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
 
 /**
  * stream-app's query API as the router uses it. Prefix matches fan out to every instance ({@code scope=local}), in
  * parallel, under one deadline, and merge: one hop, and no instance merges for others. The instance list comes from
  * {@code /v1/instances} of any configured seed and is re-read whenever an answer does not cover every partition.
- * Thread-safe.
+ * Blocking Apache HttpClient calls on pooled keep-alive connections: the JDK's async HttpClient handed every call
+ * between three threads and cost about a third of the router's CPU per request. Thread-safe.
  */
-public final class StreamAppClient implements io.kvrelay.router.state.PodSource {
+public final class StreamAppClient implements io.kvrelay.router.state.PodSource, AutoCloseable {
+    private static final String PREFIX_MATCH = "/v1/prefix-match?scope=local";
+    /** Per stream-app instance: one per router request thread is plenty. */
+    private static final int MAX_CONNECTIONS = 64;
+
     private final List<String> seeds;
     private final Duration deadline;
     /** For pod-state reads and discovery: off the request path, so they may wait longer than a fan-out. */
     private final Duration stateDeadline;
-    private final HttpClient http;
+    private final CloseableHttpClient http;
+    private final ExecutorService fanOut;
     private final ObjectMapper json = new ObjectMapper();
     private volatile List<Instance> instances = List.of();
 
@@ -64,8 +87,21 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         this.seeds = List.copyOf(seeds);
         this.deadline = deadline;
         this.stateDeadline = stateDeadline;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(stateDeadline)
+        PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(MAX_CONNECTIONS).setMaxConnPerRoute(MAX_CONNECTIONS)
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(Timeout.of(stateDeadline))
+                        .setTimeToLive(TimeValue.ofMinutes(5)).build())
+                .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
                 .build();
+        this.http = HttpClients.custom().setConnectionManager(pool).disableAutomaticRetries()
+                .disableCookieManagement().disableRedirectHandling().disableContentCompression()
+                .evictIdleConnections(TimeValue.ofSeconds(30)).build();
+        this.fanOut = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "stream-app-fan-out");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     public Matches prefixMatch(String namespace, String service, long[] keys) throws Unavailable {
@@ -85,24 +121,28 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         body.append("{\"namespace\":").append(quote(ns)).append(",\"service\":").append(quote(service))
                 .append(",\"keys\":[");
         for (int i = 0; i < keys.length; i++) {
-            body.append(i == 0 ? "\"" : ",\"").append(String.format("%016x", keys[i])).append('"');
+            BlockKeyHex.append(body.append(i == 0 ? "\"" : ",\""), keys[i]).append('"');
         }
-        body.append("]}");
-        byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
-        List<CompletableFuture<HttpResponse<byte[]>>> calls = new ArrayList<>();
-        for (Instance i : known) {
-            calls.add(http.sendAsync(HttpRequest.newBuilder(URI.create(i.baseUrl() + "/v1/prefix-match?scope=local"))
-                    .timeout(deadline).header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build(),
-                    HttpResponse.BodyHandlers.ofByteArray()));
+        byte[] bytes = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+        long until = System.nanoTime() + deadline.toNanos();
+        // Every instance but the last on the fan-out pool, the last on this thread: with one instance (the common
+        // case) no thread hand-off at all.
+        List<Future<byte[]>> others = new ArrayList<>();
+        for (int c = 0; c < known.size() - 1; c++) {
+            String url = known.get(c).baseUrl() + PREFIX_MATCH;
+            others.add(fanOut.submit(() -> post(url, bytes, until)));
+        }
+        Instance last = known.get(known.size() - 1);
+        List<JsonNode> answers = new ArrayList<>(known.size());
+        answers.add(parse(post(last.baseUrl() + PREFIX_MATCH, bytes, until), last.baseUrl()));
+        for (int c = 0; c < others.size(); c++) {
+            answers.add(parse(await(others.get(c), until, known.get(c).baseUrl()), known.get(c).baseUrl()));
         }
         Map<String, int[]> byPod = new HashMap<>();
         Set<Integer> answered = new TreeSet<>();
         Set<Integer> expected = new TreeSet<>();
         known.forEach(i -> expected.addAll(i.partitions()));
-        long until = System.nanoTime() + deadline.toNanos();
-        for (int c = 0; c < calls.size(); c++) {
-            JsonNode r = read(calls.get(c), until, known.get(c).baseUrl());
+        for (JsonNode r : answers) {
             r.path("partitions").forEach(p -> answered.add(p.asInt()));
             for (JsonNode w : r.path("workers")) {
                 int[] m = byPod.computeIfAbsent(w.path("pod").asText(), k -> new int[2]);
@@ -122,9 +162,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         Unavailable last = null;
         for (String seed : seedsAndInstances()) {
             try {
-                JsonNode r = read(http.sendAsync(HttpRequest.newBuilder(URI.create(seed + "/v1/services/"
-                                + namespace + "/" + service + "/pods")).timeout(stateDeadline).GET().build(),
-                        HttpResponse.BodyHandlers.ofByteArray()), System.nanoTime() + stateDeadline.toNanos(), seed);
+                JsonNode r = parse(get(seed + "/v1/services/" + namespace + "/" + service + "/pods",
+                        System.nanoTime() + stateDeadline.toNanos()), seed);
                 List<PodInfo> out = new ArrayList<>();
                 for (JsonNode p : r.path("pods")) {
                     out.add(podInfo(p));
@@ -152,9 +191,7 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         Unavailable last = new Unavailable("no stream-app URL answered");
         for (String seed : seedsAndInstances()) {
             try {
-                JsonNode r = read(http.sendAsync(HttpRequest.newBuilder(URI.create(seed + "/v1/instances"))
-                                .timeout(stateDeadline).GET().build(), HttpResponse.BodyHandlers.ofByteArray()),
-                        System.nanoTime() + stateDeadline.toNanos(), seed);
+                JsonNode r = parse(get(seed + "/v1/instances", System.nanoTime() + stateDeadline.toNanos()), seed);
                 List<Instance> found = new ArrayList<>();
                 for (JsonNode i : r.path("instances")) {
                     String host = i.path("host").asText();
@@ -175,22 +212,66 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
         throw last;
     }
 
-    private JsonNode read(CompletableFuture<HttpResponse<byte[]>> call, long untilNanos, String who)
-            throws Unavailable {
+    private byte[] post(String url, byte[] body, long untilNanos) throws Unavailable {
+        HttpPost post = new HttpPost(url);
+        post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
+        return execute(post, untilNanos);
+    }
+
+    private byte[] get(String url, long untilNanos) throws Unavailable {
+        return execute(new HttpGet(url), untilNanos);
+    }
+
+    /** One blocking exchange on a pooled keep-alive connection, bounded by what is left of the deadline. */
+    private byte[] execute(HttpUriRequestBase request, long untilNanos) throws Unavailable {
+        long leftMs = TimeUnit.NANOSECONDS.toMillis(untilNanos - System.nanoTime());
+        if (leftMs <= 0) {
+            throw new Unavailable(request.getRequestUri() + ": deadline passed before the call");
+        }
+        request.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.ofMilliseconds(leftMs))
+                .setConnectionRequestTimeout(Timeout.ofMilliseconds(leftMs)).build());
         try {
-            HttpResponse<byte[]> r = call.get(Math.max(0, untilNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (r.statusCode() != 200) {
-                throw new Unavailable(who + " answered " + r.statusCode());
-            }
-            return json.readTree(r.body());
-        } catch (Unavailable e) {
-            throw e;
+            return http.execute(request, response -> {
+                byte[] b = response.getEntity() == null ? new byte[0] : EntityUtils.toByteArray(response.getEntity());
+                if (response.getCode() != 200) {
+                    throw new HttpResponseException(response.getCode(), "answered " + response.getCode());
+                }
+                return b;
+            });
+        } catch (IOException e) {
+            throw new Unavailable(request.getRequestUri() + ": " + e);
+        }
+    }
+
+    private static byte[] await(Future<byte[]> call, long untilNanos, String who) throws Unavailable {
+        try {
+            return call.get(Math.max(0, untilNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Unavailable u ? u : new Unavailable(who + ": " + e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Unavailable("interrupted");
-        } catch (Exception e) {
+        } catch (java.util.concurrent.TimeoutException e) {
             call.cancel(true);
-            throw new Unavailable(who + ": " + e);
+            throw new Unavailable(who + ": no answer within the deadline");
+        }
+    }
+
+    private JsonNode parse(byte[] body, String who) throws Unavailable {
+        try {
+            return json.readTree(body);
+        } catch (IOException e) {
+            throw new Unavailable(who + " answered invalid JSON: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        fanOut.shutdownNow();
+        try {
+            http.close();
+        } catch (IOException e) {
+            // closing pooled connections
         }
     }
 
@@ -206,7 +287,11 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource 
                 p.hasNonNull("blockSize") ? p.path("blockSize").asInt() : null, p.path("blocksHeld").asLong());
     }
 
-    private static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    private String quote(String s) {
+        try {
+            return json.writeValueAsString(s);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.kvrelay.stream.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.kvrelay.schemas.BlockKeyHex;
 import io.kvrelay.schemas.BlockKeys;
 import io.kvrelay.stream.query.PrefixMatchRequest;
 import java.util.ArrayList;
@@ -81,7 +82,7 @@ final class PrefixMatchJson {
     static java.util.Map<String, Object> forward(PrefixMatchRequest r) {
         List<String> hex = new ArrayList<>(r.keys().length);
         for (long key : r.keys()) {
-            hex.add(String.format("%016x", key));
+            hex.add(BlockKeyHex.of(key));
         }
         return java.util.Map.of("namespace", r.namespace(), "service", r.service(), "keys", hex, "pods", r.pods());
     }
