@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.schemas.BlockKeyHex;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,7 +58,11 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
     private volatile List<Instance> instances = List.of();
 
     /** One stream-app instance and the event-log partitions it serves. */
-    public record Instance(String baseUrl, List<Integer> partitions) {
+    public record Instance(String baseUrl, List<Integer> partitions, URI prefixMatch) {
+        public Instance(String baseUrl, List<Integer> partitions) {
+            // Parsed once: URI parsing per request showed up in the router's profile.
+            this(baseUrl, List.copyOf(partitions), URI.create(baseUrl + PREFIX_MATCH));
+        }
     }
 
     /** Per pod (all its DP ranks: the best rank counts) the longest matched prefix, and on GPU. */
@@ -129,12 +134,12 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         // case) no thread hand-off at all.
         List<Future<byte[]>> others = new ArrayList<>();
         for (int c = 0; c < known.size() - 1; c++) {
-            String url = known.get(c).baseUrl() + PREFIX_MATCH;
-            others.add(fanOut.submit(() -> post(url, bytes, until)));
+            URI uri = known.get(c).prefixMatch();
+            others.add(fanOut.submit(() -> post(uri, bytes, until)));
         }
         Instance last = known.get(known.size() - 1);
         List<JsonNode> answers = new ArrayList<>(known.size());
-        answers.add(parse(post(last.baseUrl() + PREFIX_MATCH, bytes, until), last.baseUrl()));
+        answers.add(parse(post(last.prefixMatch(), bytes, until), last.baseUrl()));
         for (int c = 0; c < others.size(); c++) {
             answers.add(parse(await(others.get(c), until, known.get(c).baseUrl()), known.get(c).baseUrl()));
         }
@@ -212,8 +217,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         throw last;
     }
 
-    private byte[] post(String url, byte[] body, long untilNanos) throws Unavailable {
-        HttpPost post = new HttpPost(url);
+    private byte[] post(URI uri, byte[] body, long untilNanos) throws Unavailable {
+        HttpPost post = new HttpPost(uri);
         post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
         return execute(post, untilNanos);
     }
