@@ -9,6 +9,7 @@ import io.kvrelay.ingest.publish.KafkaPublisher;
 import io.kvrelay.ingest.publish.Outbound;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
+import io.kvrelay.ingest.status.PodMetricsScraper;
 import io.kvrelay.ingest.status.PodStatusReporter;
 import io.kvrelay.schemas.Topics;
 import java.time.Duration;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
 import org.zeromq.ZContext;
 
 /**
- * The running bridge: ZeroMQ subscribers, the bounded hand-off, the Kafka publisher and the pod-status reporter.
+ * The running bridge: ZeroMQ subscribers, the bounded hand-off, the Kafka publisher, and the pod-status reporter
+ * with the scraper of the pods' load (its own threads, off the ingest path).
  *
  * <pre>
  *   pod/rank SUB+DEALER threads --put (blocks when full)--> BoundedHandoff --drain--> KafkaPublisher --> Kafka
@@ -37,6 +39,7 @@ public final class IngestBridge implements AutoCloseable {
     private final ZContext ctx = new ZContext();
     private final PodRegistry registry;
     private final KafkaPublisher publisher;
+    private final PodMetricsScraper loadScraper;
     private final PodStatusReporter statusReporter;
     private final Thread publisherThread;
     private volatile State state = State.CREATED;
@@ -50,8 +53,10 @@ public final class IngestBridge implements AutoCloseable {
         this.publisher = new KafkaPublisher(KafkaPublisher.createProducer(config.kafka(), config.instanceId()),
                 handoff, metrics);
         this.publisherThread = new Thread(publisher, "kafka-publisher");
-        this.statusReporter = new PodStatusReporter(registry, handoff, metrics, topics.podStatus().name(),
-                config.instanceId(), config.zmq().livenessTimeoutMs());
+        this.loadScraper = new PodMetricsScraper(config.podMetrics(),
+                () -> registry.pods().stream().map(PodRegistry.RunningPod::config).toList(), metrics);
+        this.statusReporter = new PodStatusReporter(registry, loadScraper, handoff, metrics,
+                topics.podStatus().name(), config.instanceId(), config.zmq().livenessTimeoutMs());
     }
 
     /** @throws RuntimeException if it cannot start; everything it opened is closed again */
@@ -79,6 +84,8 @@ public final class IngestBridge implements AutoCloseable {
         }
         publisherThread.start();
         config.pods().forEach(registry::add);
+        // Same period, the scraper first: each status carries a scrape at most one interval old.
+        loadScraper.start(config.statusIntervalMs());
         statusReporter.start(config.statusIntervalMs());
         state = State.RUNNING;
         log.info("ingest bridge {} running: {} pod(s) -> {} ({})", config.instanceId(), config.pods().size(),
@@ -93,7 +100,10 @@ public final class IngestBridge implements AutoCloseable {
     public Optional<PodConfig> removePod(String podId) throws InterruptedException {
         requireRunning();
         Optional<PodConfig> removed = registry.remove(podId);
-        removed.ifPresent(statusReporter::removed);
+        removed.ifPresent(p -> {
+            loadScraper.forget(podId);
+            statusReporter.removed(p);
+        });
         return removed;
     }
 
@@ -141,6 +151,7 @@ public final class IngestBridge implements AutoCloseable {
         state = State.STOPPING;
         log.info("ingest bridge stopping");
         statusReporter.close();
+        loadScraper.close();
         try {
             registry.close();
             publisher.stop();

@@ -72,6 +72,7 @@ public final class IngestBridgeMain implements Callable<Integer> {
                     k.compression(), k.lingerMs(), k.producer());
         }
         AdminConfig a = adminPort == null ? c.admin() : new AdminConfig(c.admin().host(), adminPort, c.admin().token());
-        return new BridgeConfig(c.instanceId(), k, c.zmq(), a, c.handoffCapacity(), c.statusIntervalMs(), c.pods());
+        return new BridgeConfig(c.instanceId(), k, c.zmq(), a, c.handoffCapacity(), c.statusIntervalMs(), c.pods(),
+                c.podMetrics());
     }
 }

@@ -1,5 +1,6 @@
 package io.kvrelay.sim;
 
+import io.kvrelay.sim.metrics.KvUsageMetric;
 import io.kvrelay.sim.metrics.WorkerMetrics;
 import io.kvrelay.sim.wire.HashEncoding;
 import io.kvrelay.sim.wire.PayloadLayout;
@@ -39,8 +40,14 @@ public final class SimMain implements Callable<Integer> {
     Integer stride;
     @Option(names = "--no-replay", description = "Run without the replay ROUTER.")
     boolean noReplay;
-    @Option(names = "--metrics-base-port", description = "Serve /metrics for pod i on this port + i (0 = free).")
-    Integer metricsBasePort;
+    @Option(names = {"--serving-base-port", "--metrics-base-port"},
+            description = "Serving port (with /metrics) of pod i: this port + i (0 = free ports). Default: none.")
+    Integer servingBasePort;
+    @Option(names = "--no-metrics", description = "Bind the serving port but answer /metrics with 404.")
+    boolean noMetrics;
+    @Option(names = "--kv-usage-metric", defaultValue = "KV_CACHE_USAGE_PERC",
+            description = "Name of the KV-usage gauge: ${COMPLETION-CANDIDATES} (vLLM v1+ / older).")
+    KvUsageMetric kvUsageMetric;
     @Option(names = "--layout", defaultValue = "MAP_EVENTS", description = "${COMPLETION-CANDIDATES}")
     PayloadLayout layout;
     @Option(names = "--hash-encoding", defaultValue = "INT", description = "${COMPLETION-CANDIDATES}")
@@ -96,8 +103,8 @@ public final class SimMain implements Callable<Integer> {
             }
         }, "kvsim-shutdown"));
         for (SimPod p : fleet.pods()) {
-            LOG.info("{}: pub {} replay {} metrics {}", p.id(), p.pubEndpoint(0), p.replayEndpoint(0),
-                    p.metricsPort());
+            LOG.info("{}: pub {} replay {} serving port {}", p.id(), p.pubEndpoint(0), p.replayEndpoint(0),
+                    p.servingPort());
         }
         driver.start();
         try {
@@ -118,12 +125,13 @@ public final class SimMain implements Callable<Integer> {
             String pod = "pod-" + i;
             int pub = basePort == 0 ? 0 : basePort + i * step;
             Integer replay = noReplay ? null : basePort == 0 ? 0 : pub + ranks;
-            Integer metrics = metricsBasePort == null ? null : metricsBasePort == 0 ? 0 : metricsBasePort + i;
+            Integer serving = servingBasePort == null ? null : servingBasePort == 0 ? 0 : servingBasePort + i;
             String t = topic == null ? null : topic.replace("{pod}", pod).replace("{model}", model);
             out.add(SimPodConfig.builder(pod).namespace(namespace).service(service).host(host).pubBasePort(pub)
                     .replayBasePort(replay).dpRanks(ranks).layout(layout).hashEncoding(hashEncoding)
                     .replyShape(replyShape).sndHwm(sndHwm).replayBufferSteps(bufferSteps).capacityBlocks(capacity)
-                    .blockSize(blockSize).topic(t).model(model).metricsPort(metrics).seed(seed)
+                    .blockSize(blockSize).topic(t).model(model).servingPort(serving)
+                    .serveMetrics(!noMetrics).kvUsageMetric(kvUsageMetric).seed(seed)
                     .publishLogLimit(0).build());
         }
         return out;

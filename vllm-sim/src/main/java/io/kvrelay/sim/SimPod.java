@@ -20,7 +20,8 @@ import org.zeromq.ZMQException;
 
 /**
  * A simulated vLLM pod: one worker per data-parallel rank, each with its own KV cache model and KV-event publisher
- * (PUB on {@code pubBase + rank}, replay ROUTER on {@code replayBase + rank}), and an optional {@code /metrics}.
+ * (PUB on {@code pubBase + rank}, replay ROUTER on {@code replayBase + rank}), and an optional serving port with
+ * {@code /metrics}.
  *
  * <p>Thread-safe: each rank's operations are serialised on that worker; different ranks run in parallel.
  */
@@ -30,7 +31,7 @@ public final class SimPod implements AutoCloseable {
     private final SimPodConfig config;
     private final List<SimWorker> workers = new ArrayList<>();
     private PodSockets sockets;
-    private SimMetricsServer metrics;
+    private SimMetricsServer serving;
     private boolean started;
     private boolean closed;
 
@@ -50,7 +51,7 @@ public final class SimPod implements AutoCloseable {
     }
 
     /**
-     * Binds every rank's sockets (picking free runs of ports where the config says 0) and the metrics endpoint.
+     * Binds every rank's sockets (picking free runs of ports where the config says 0) and the serving port.
      *
      * @throws ZMQException if a configured port is taken
      */
@@ -62,8 +63,9 @@ public final class SimPod implements AutoCloseable {
         sockets = new PodSockets(config);
         try {
             sockets.bindAll(workers);
-            if (config.metricsPort() != null) {
-                metrics = new SimMetricsServer(config.model(), this::workerMetrics, config.host(), config.metricsPort());
+            if (config.servingPort() != null) {
+                serving = new SimMetricsServer(config.model(), config.kvUsageMetric(), this::workerMetrics,
+                        config.host(), config.servingPort(), config.serveMetrics());
             }
         } catch (RuntimeException e) {
             close();
@@ -162,9 +164,47 @@ public final class SimPod implements AutoCloseable {
         return publisher(rank).awaitSubscribers(n, timeout);
     }
 
-    /** Sets the request gauges {@code /metrics} reports for {@code rank}. */
+    /**
+     * Sets the request gauges {@code /metrics} reports for {@code rank} ({@code vllm:num_requests_running} and
+     * {@code _waiting}).
+     *
+     * @throws IllegalArgumentException if either is negative
+     */
     public void setLoad(int rank, int running, int waiting) {
-        worker(rank).setLoad(running, waiting);
+        worker(rank).requests().set(running, waiting);
+    }
+
+    /** A request starts running on {@code rank}: its running count goes up by one. */
+    public void beginRequest(int rank) {
+        worker(rank).requests().add(1, 0);
+    }
+
+    /**
+     * A running request on {@code rank} finished: its running count goes down by one.
+     *
+     * @throws IllegalStateException if none is running
+     */
+    public void endRequest(int rank) {
+        worker(rank).requests().add(-1, 0);
+    }
+
+    /**
+     * Moves {@code rank}'s running and waiting counts together (a request admitted from the queue is
+     * {@code (+1, -1)}).
+     *
+     * @throws IllegalStateException if either would become negative; then neither changes
+     */
+    public void addLoad(int rank, int runningDelta, int waitingDelta) {
+        worker(rank).requests().add(runningDelta, waitingDelta);
+    }
+
+    /** Takes {@code /metrics} down (404) or brings it back, as a pod whose metrics become unreachable. */
+    public synchronized void serveMetrics(boolean on) {
+        requireStarted();
+        if (serving == null) {
+            throw new IllegalStateException("pod " + config.id() + " has no serving port");
+        }
+        serving.serveMetrics(on);
     }
 
     public List<WorkerMetrics> workerMetrics() {
@@ -201,9 +241,9 @@ public final class SimPod implements AutoCloseable {
         return sockets.replayBase();
     }
 
-    /** The actual metrics port, or -1 without a metrics endpoint. */
-    public synchronized int metricsPort() {
-        return metrics == null ? -1 : metrics.port();
+    /** The actual serving port ({@code /metrics}), or -1 without one. */
+    public synchronized int servingPort() {
+        return serving == null ? -1 : serving.port();
     }
 
     public SimPodConfig config() {
@@ -237,8 +277,8 @@ public final class SimPod implements AutoCloseable {
             return;
         }
         closed = true;
-        if (metrics != null) {
-            metrics.close();
+        if (serving != null) {
+            serving.close();
         }
         if (sockets != null) {
             sockets.detachAll(workers);

@@ -1,5 +1,6 @@
 package io.kvrelay.sim;
 
+import io.kvrelay.sim.metrics.KvUsageMetric;
 import io.kvrelay.sim.wire.HashEncoding;
 import io.kvrelay.sim.wire.PayloadLayout;
 import io.kvrelay.sim.zmq.ReplayReplyShape;
@@ -11,7 +12,11 @@ import java.util.Objects;
  * the actual ports.
  *
  * @param replayBasePort  null: no replay service (vLLM's {@code replay_endpoint=None})
- * @param metricsPort     null: no {@code /metrics} endpoint; 0: any free port
+ * @param servingPort     the HTTP port vLLM serves its API and {@code /metrics} on; null: no HTTP endpoint at all;
+ *                        0: any free port
+ * @param serveMetrics    false: the serving port answers {@code /metrics} with 404, as a pod whose metrics are not
+ *                        reachable (can be changed while running, {@link SimPod#serveMetrics(boolean)})
+ * @param kvUsageMetric   the KV-usage gauge's name: vLLM's current one, or the name older releases used
  * @param topic           the first frame of every message
  * @param seed            the engine hash seed (like {@code PYTHONHASHSEED}: pods with equal seeds hash equal
  *                        prefixes equally) and the seed of {@link SimPod#overflow}'s random prompts
@@ -20,8 +25,8 @@ import java.util.Objects;
 public record SimPodConfig(String namespace, String service, String pod, String host, int pubBasePort,
                            Integer replayBasePort, int dpRanks, PayloadLayout layout, HashEncoding hashEncoding,
                            ReplayReplyShape replyShape, int sndHwm, int replayBufferSteps, int capacityBlocks,
-                           int blockSize, String topic, String model, Integer metricsPort, long seed,
-                           int publishLogLimit) {
+                           int blockSize, String topic, String model, Integer servingPort,
+                           boolean serveMetrics, KvUsageMetric kvUsageMetric, long seed, int publishLogLimit) {
 
     public SimPodConfig {
         requireSegment("namespace", namespace);
@@ -33,6 +38,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         Objects.requireNonNull(replyShape, "replyShape");
         Objects.requireNonNull(topic, "topic (use \"\" for vLLM's default)");
         Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(kvUsageMetric, "kvUsageMetric");
         if (host.isBlank()) {
             throw new IllegalArgumentException("host must not be blank (use * to bind every interface)");
         }
@@ -48,8 +54,9 @@ public record SimPodConfig(String namespace, String service, String pod, String 
                         + " overlap replay ports " + replayBasePort + ".." + (replayBasePort + dpRanks - 1));
             }
         }
-        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
-            throw new IllegalArgumentException("metricsPort must be 0..65535 or null, got " + metricsPort);
+        if (servingPort != null && (servingPort < 0 || servingPort > 65535)) {
+            throw new IllegalArgumentException("servingPort must be 0..65535 (0 = free port) or null, got "
+                    + servingPort);
         }
         if (sndHwm < 0) {
             throw new IllegalArgumentException("sndHwm must be >= 0 (0 = unlimited), got " + sndHwm);
@@ -86,7 +93,8 @@ public record SimPodConfig(String namespace, String service, String pod, String 
                 .replayBasePort(replayBasePort).dpRanks(dpRanks).layout(layout).hashEncoding(hashEncoding)
                 .replyShape(replyShape).sndHwm(sndHwm).replayBufferSteps(replayBufferSteps)
                 .capacityBlocks(capacityBlocks).blockSize(blockSize).topic(topic).model(model)
-                .metricsPort(metricsPort).seed(seed).publishLogLimit(publishLogLimit);
+                .servingPort(servingPort).serveMetrics(serveMetrics).kvUsageMetric(kvUsageMetric).seed(seed)
+                .publishLogLimit(publishLogLimit);
     }
 
     private static void requireSegment(String what, String value) {
@@ -108,8 +116,9 @@ public record SimPodConfig(String namespace, String service, String pod, String 
     /**
      * Defaults: namespace "default", service "vllm", host 127.0.0.1, free pub and replay ports, 1 rank, MAP_EVENTS
      * with int hashes and the topic frame in replay (vLLM v0.26+), vLLM's hwm 100000 and buffer_steps 10000, 4096
-     * blocks of 16 tokens, model "sim-model", topic {@code kv@<pod>@<model>} (llm-d's convention), no metrics
-     * endpoint, seed 42, publish log of 100000 batches per worker.
+     * blocks of 16 tokens, model "sim-model", topic {@code kv@<pod>@<model>} (llm-d's convention), no serving port
+     * (metrics served with the current KV-usage name once one is set), seed 42, publish log of 100000 batches per
+     * worker.
      */
     public static final class Builder {
         private String namespace = "default";
@@ -128,7 +137,9 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         private int blockSize = 16;
         private String topic;
         private String model = "sim-model";
-        private Integer metricsPort;
+        private Integer servingPort;
+        private boolean serveMetrics = true;
+        private KvUsageMetric kvUsageMetric = KvUsageMetric.KV_CACHE_USAGE_PERC;
         private long seed = 42;
         private int publishLogLimit = 100_000;
 
@@ -154,8 +165,13 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         /** null restores the default {@code kv@<pod>@<model>}. */
         public Builder topic(String v) { topic = v; return this; }
         public Builder model(String v) { model = v; return this; }
-        /** null: no metrics endpoint; 0: any free port. */
-        public Builder metricsPort(Integer v) { metricsPort = v; return this; }
+        /** null: no HTTP endpoint (and no metrics); 0: any free port. */
+        public Builder servingPort(Integer v) { servingPort = v; return this; }
+        /** The earlier name of {@link #servingPort}, kept for callers written before the serving port had one. */
+        public Builder metricsPort(Integer v) { return servingPort(v); }
+        /** false: {@code /metrics} answers 404 on the serving port. */
+        public Builder serveMetrics(boolean v) { serveMetrics = v; return this; }
+        public Builder kvUsageMetric(KvUsageMetric v) { kvUsageMetric = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
         public Builder publishLogLimit(int v) { publishLogLimit = v; return this; }
 
@@ -163,7 +179,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
             String t = topic != null ? topic : "kv@" + pod + "@" + model;
             return new SimPodConfig(namespace, service, pod, host, pubBasePort, replayBasePort, dpRanks, layout,
                     hashEncoding, replyShape, sndHwm, replayBufferSteps, capacityBlocks, blockSize, t, model,
-                    metricsPort, seed, publishLogLimit);
+                    servingPort, serveMetrics, kvUsageMetric, seed, publishLogLimit);
         }
     }
 }

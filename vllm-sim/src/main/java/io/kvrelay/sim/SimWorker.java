@@ -26,11 +26,10 @@ final class SimWorker {
     // Gauges are written under the monitor but read without it, so a scrape never waits for a long overflow burst.
     private volatile long prefixQueryTokens;
     private volatile long prefixHitTokens;
-    private volatile long requests;
+    private volatile long served;
     private volatile int cachedBlocks;
     private volatile KvEventPublisher metricsPublisher;
-    private volatile int running;
-    private volatile int waiting;
+    private final RequestGauges requests = new RequestGauges();
 
     SimWorker(int rank, KvCacheModel cache, PublishLog log, long seed) {
         this.rank = rank;
@@ -50,7 +49,7 @@ final class SimWorker {
 
     synchronized Optional<PublishedBatch> serve(int[] promptTokens, String lora) {
         ServeResult result = cache.serve(promptTokens, lora);
-        requests++;
+        served++;
         prefixQueryTokens += (long) result.promptBlocks() * cache.blockSize();
         prefixHitTokens += (long) result.hitBlocks() * cache.blockSize();
         cachedBlocks = cache.size();
@@ -106,16 +105,16 @@ final class SimWorker {
         return cache.contents();
     }
 
-    void setLoad(int newRunning, int newWaiting) {
-        running = newRunning;
-        waiting = newWaiting;
+    RequestGauges requests() {
+        return requests;
     }
 
     WorkerMetrics metrics() {
         int cached = cachedBlocks;
         KvEventPublisher p = metricsPublisher;
-        return new WorkerMetrics(rank, running, waiting, cached, cache.capacityBlocks(),
-                (double) cached / cache.capacityBlocks(), requests, prefixQueryTokens, prefixHitTokens,
+        int[] load = requests.snapshot();
+        return new WorkerMetrics(rank, load[0], load[1], cached, cache.capacityBlocks(),
+                (double) cached / cache.capacityBlocks(), served, prefixQueryTokens, prefixHitTokens,
                 p == null ? 0 : p.published());
     }
 

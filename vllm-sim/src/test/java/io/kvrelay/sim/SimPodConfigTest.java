@@ -3,6 +3,7 @@ package io.kvrelay.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kvrelay.sim.metrics.KvUsageMetric;
 import io.kvrelay.sim.wire.PayloadLayout;
 import org.junit.jupiter.api.Test;
 
@@ -16,6 +17,10 @@ class SimPodConfigTest {
         assertThat(c.replayBufferSteps()).isEqualTo(10_000);
         assertThat(c.blockSize()).isEqualTo(16);
         assertThat(c.layout()).isEqualTo(PayloadLayout.MAP_EVENTS);
+        assertThat(c.servingPort()).isNull();
+        assertThat(c.serveMetrics()).isTrue();
+        assertThat(c.kvUsageMetric()).isEqualTo(KvUsageMetric.KV_CACHE_USAGE_PERC);
+        assertThat(SimPodConfig.builder("pod-0").metricsPort(0).build().servingPort()).isZero();
         assertThat(c.toBuilder().build()).isEqualTo(c);
     }
 
@@ -29,8 +34,8 @@ class SimPodConfigTest {
                 .hasMessageContaining("overlap");
         assertThatThrownBy(() -> SimPodConfig.builder("p").capacityBlocks(0).build())
                 .hasMessageContaining("capacityBlocks");
-        assertThatThrownBy(() -> SimPodConfig.builder("p").metricsPort(70_000).build())
-                .hasMessageContaining("metricsPort");
+        assertThatThrownBy(() -> SimPodConfig.builder("p").servingPort(70_000).build())
+                .hasMessageContaining("servingPort");
         assertThatThrownBy(() -> SimPodConfig.builder("p").host(" ").build()).hasMessageContaining("host");
     }
 
@@ -42,5 +47,17 @@ class SimPodConfigTest {
         assertThat(configs).extracting(SimPodConfig::pubBasePort).containsExactly(5557, 5561, 5565);
         assertThat(configs).extracting(SimPodConfig::replayBasePort).containsExactly(5559, 5563, 5567);
         assertThat(configs).extracting(SimPodConfig::publishLogLimit).containsOnly(0);
+        assertThat(configs).extracting(SimPodConfig::servingPort).containsOnly((Integer) null);
+    }
+
+    @Test
+    void mainGivesEachPodItsServingPortAndTheChosenKvUsageName() {
+        SimMain main = new SimMain();
+        new picocli.CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true).parseArgs("--pods", "2",
+                "--serving-base-port", "8000", "--kv-usage-metric", "gpu_cache_usage_perc", "--no-metrics");
+        var configs = main.configs();
+        assertThat(configs).extracting(SimPodConfig::servingPort).containsExactly(8000, 8001);
+        assertThat(configs).extracting(SimPodConfig::kvUsageMetric).containsOnly(KvUsageMetric.GPU_CACHE_USAGE_PERC);
+        assertThat(configs).extracting(SimPodConfig::serveMetrics).containsOnly(false);
     }
 }

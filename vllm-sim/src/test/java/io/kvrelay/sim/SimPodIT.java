@@ -3,6 +3,7 @@ package io.kvrelay.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvrelay.sim.cache.BlockSetMirror;
+import io.kvrelay.sim.metrics.KvUsageMetric;
 import io.kvrelay.sim.wire.PayloadLayout;
 import io.kvrelay.sim.wire.SimEvent;
 import io.kvrelay.sim.zmq.PublishedBatch;
@@ -164,22 +165,58 @@ class SimPodIT {
     @Test
     void metricsEndpointServesVllmNamesFromTheCacheModel() throws Exception {
         try (SimPod pod = SimPod.start(SimPodConfig.builder("pod-e").model("meta/llama").capacityBlocks(100)
-                .dpRanks(2).metricsPort(0).build())) {
+                .dpRanks(2).servingPort(0).build())) {
             pod.serve(1, tokens(0, 16 * 25), null);
             pod.setLoad(1, 3, 7);
-            HttpResponse<String> res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + pod.metricsPort() + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> res = scrape(pod);
 
             assertThat(res.statusCode()).isEqualTo(200);
             assertThat(res.body())
                     .contains("# TYPE vllm:kv_cache_usage_perc gauge")
                     .contains("vllm:kv_cache_usage_perc{engine=\"1\",model_name=\"meta/llama\"} 0.25")
-                    .contains("vllm:gpu_cache_usage_perc{engine=\"0\",model_name=\"meta/llama\"} 0.0")
+                    .contains("vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"meta/llama\"} 0.0")
+                    .doesNotContain("vllm:gpu_cache_usage_perc")
                     .contains("vllm:num_requests_running{engine=\"1\",model_name=\"meta/llama\"} 3.0")
                     .contains("vllm:num_requests_waiting{engine=\"1\",model_name=\"meta/llama\"} 7.0")
                     .contains("vllm:prefix_cache_queries_total{engine=\"1\",model_name=\"meta/llama\"} 400.0");
         }
+    }
+
+    @Test
+    void metricsFollowRequestsBegunAndEndedAndCanUseTheOldUsageNameOrGoAway() throws Exception {
+        try (SimPod pod = SimPod.start(SimPodConfig.builder("pod-m").capacityBlocks(8)
+                .kvUsageMetric(KvUsageMetric.GPU_CACHE_USAGE_PERC).servingPort(0).build())) {
+            pod.serve(0, tokens(0, 16 * 2), null);
+            pod.beginRequest(0);
+            pod.beginRequest(0);
+            pod.addLoad(0, 0, 3);
+            pod.addLoad(0, 1, -1);
+            pod.endRequest(0);
+            assertThat(pod.workerMetrics().get(0).running()).isEqualTo(2);
+            assertThat(pod.workerMetrics().get(0).waiting()).isEqualTo(2);
+            assertThat(scrape(pod).body())
+                    .contains("vllm:gpu_cache_usage_perc{engine=\"0\",model_name=\"sim-model\"} 0.25")
+                    .doesNotContain("vllm:kv_cache_usage_perc")
+                    .contains("vllm:num_requests_running{engine=\"0\",model_name=\"sim-model\"} 2.0")
+                    .contains("vllm:num_requests_waiting{engine=\"0\",model_name=\"sim-model\"} 2.0");
+
+            pod.serveMetrics(false);
+            assertThat(scrape(pod).statusCode()).isEqualTo(404);
+            pod.serveMetrics(true);
+            assertThat(scrape(pod).statusCode()).isEqualTo(200);
+        }
+        try (SimPod pod = SimPod.start(SimPodConfig.builder("pod-n").servingPort(0).serveMetrics(false).build())) {
+            assertThat(scrape(pod).statusCode()).isEqualTo(404);
+        }
+        try (SimPod pod = SimPod.start(SimPodConfig.builder("pod-o").build())) {
+            assertThat(pod.servingPort()).isEqualTo(-1);
+        }
+    }
+
+    private static HttpResponse<String> scrape(SimPod pod) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + pod.servingPort() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code GET /health}: 200 when running and Kafka accepts records, else 503, with the reason</li>
  *   <li>{@code GET /metrics}: Prometheus text</li>
- *   <li>{@code GET /pods}: every subscribed pod with its workers' liveness</li>
+ *   <li>{@code GET /pods}: every subscribed pod with its workers' liveness, its address and load</li>
  *   <li>{@code POST /pods}: subscribe to a pod (a {@link PodConfig} as JSON); 201, 400 or 409</li>
  *   <li>with {@code admin.token} set, POST and DELETE need {@code Authorization: Bearer <token>} (else 401)</li>
  *   <li>{@code DELETE /pods/{namespace}/{service}/{pod}}: unsubscribe; emits WorkerReset(POD_REMOVED); 200 or 404</li>
@@ -183,6 +183,11 @@ public final class AdminServer implements AutoCloseable {
         m.put("id", p.config().key().id());
         m.put("config", p.config());
         m.put("state", s.getState().name());
+        // Address and load as the next pod status will carry them (null: unknown).
+        m.put("address", s.getAddress());
+        m.put("runningRequests", s.getRunningRequests());
+        m.put("waitingRequests", s.getWaitingRequests());
+        m.put("kvCacheUsage", s.getKvCacheUsage());
         List<Map<String, Object>> workers = new ArrayList<>();
         for (WorkerStatus w : s.getWorkers()) {
             Map<String, Object> wm = new LinkedHashMap<>();

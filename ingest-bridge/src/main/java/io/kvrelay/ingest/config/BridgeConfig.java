@@ -15,9 +15,12 @@ import java.util.Set;
  * @param handoffCapacity  bound of the queue between the ZeroMQ threads and the Kafka producer, in records
  * @param statusIntervalMs how often pod status is published
  * @param pods             the pods to subscribe to at start (more can be added at run time)
+ * @param podMetrics       scraping of the pods' Prometheus metrics (load), with its defaults filled from
+ *                         {@code statusIntervalMs}
  */
 public record BridgeConfig(String instanceId, KafkaSinkConfig kafka, ZmqConfig zmq, AdminConfig admin,
-                           int handoffCapacity, int statusIntervalMs, List<PodConfig> pods) {
+                           int handoffCapacity, int statusIntervalMs, List<PodConfig> pods,
+                           PodMetricsConfig podMetrics) {
     public BridgeConfig {
         if (instanceId == null || instanceId.isBlank()) {
             instanceId = "ingest-bridge";
@@ -39,6 +42,7 @@ public record BridgeConfig(String instanceId, KafkaSinkConfig kafka, ZmqConfig z
             statusIntervalMs = 5_000;
         }
         ZmqConfig.requirePositive("statusIntervalMs", statusIntervalMs);
+        podMetrics = (podMetrics == null ? PodMetricsConfig.defaults() : podMetrics).resolve(statusIntervalMs);
         pods = pods == null ? List.of() : List.copyOf(pods);
         Set<String> seen = new HashSet<>();
         for (PodConfig p : pods) {
@@ -46,5 +50,11 @@ public record BridgeConfig(String instanceId, KafkaSinkConfig kafka, ZmqConfig z
                 throw new IllegalArgumentException("pod " + p.key().id() + " is listed twice");
             }
         }
+    }
+
+    /** With the default pod-metrics settings. */
+    public BridgeConfig(String instanceId, KafkaSinkConfig kafka, ZmqConfig zmq, AdminConfig admin,
+                        int handoffCapacity, int statusIntervalMs, List<PodConfig> pods) {
+        this(instanceId, kafka, zmq, admin, handoffCapacity, statusIntervalMs, pods, null);
     }
 }

@@ -2,6 +2,8 @@ package io.kvrelay.ingest.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.kvrelay.schemas.PodKey;
+import java.net.URI;
+import java.net.URISyntaxException;
 
 /**
  * One vLLM pod the bridge subscribes to.
@@ -17,9 +19,16 @@ import io.kvrelay.schemas.PodKey;
  * @param dpRanks    number of data-parallel ranks, at least 1
  * @param model      served model name, or null
  * @param topic      topic prefix to subscribe to; empty subscribes to everything (vLLM's default topic is "")
+ * @param servingPort the port vLLM serves requests and its Prometheus metrics on ({@code vllm serve --port}); the
+ *                   pod's reported address is {@code host:servingPort}, and its load is scraped from there. null:
+ *                   address and load stay unknown
+ * @param metricsPath path of the Prometheus metrics on the serving port (default {@code /metrics})
  */
 public record PodConfig(String namespace, String service, String pod, Integer index, String host, int pubPort,
-                        Integer replayPort, int dpRanks, String model, String topic) {
+                        Integer replayPort, int dpRanks, String model, String topic, Integer servingPort,
+                        String metricsPath) {
+
+    public static final String DEFAULT_METRICS_PATH = "/metrics";
 
     public PodConfig {
         PodKey checked = new PodKey(namespace, service, pod);
@@ -49,6 +58,47 @@ public record PodConfig(String namespace, String service, String pod, Integer in
         if (topic == null) {
             topic = "";
         }
+        if (metricsPath == null || metricsPath.isEmpty()) {
+            metricsPath = DEFAULT_METRICS_PATH;
+        }
+        if (!metricsPath.startsWith("/") || metricsPath.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException(where + "metricsPath must start with / and contain no spaces, got '"
+                    + metricsPath + "'");
+        }
+        if (servingPort != null) {
+            if (servingPort < 1 || servingPort > 65535) {
+                throw new IllegalArgumentException(where + "servingPort must be 1..65535, got " + servingPort);
+            }
+            // One socket per port: a serving port inside the ZeroMQ ranges is a typo, and would scrape a ZMQ socket.
+            if (inRange(servingPort, pubPort, dpRanks) || (replayPort != null && inRange(servingPort, replayPort, dpRanks))) {
+                throw new IllegalArgumentException(where + "servingPort " + servingPort
+                        + " falls inside the pub or replay port range");
+            }
+            checkedMetricsUri(where, host, servingPort, metricsPath);
+        }
+    }
+
+    /** A pod without a serving port (address and load unknown). */
+    public PodConfig(String namespace, String service, String pod, Integer index, String host, int pubPort,
+                     Integer replayPort, int dpRanks, String model, String topic) {
+        this(namespace, service, pod, index, host, pubPort, replayPort, dpRanks, model, topic, null, null);
+    }
+
+    private static boolean inRange(int port, int base, int ranks) {
+        return port >= base && port < base + ranks;
+    }
+
+    private static URI checkedMetricsUri(String where, String host, int port, String path) {
+        try {
+            URI uri = new URI("http://" + bracketed(host) + ":" + port + path);
+            if (uri.getHost() == null) {
+                throw new URISyntaxException(uri.toString(), "no host");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(where + "host '" + host + "' and metricsPath '" + path
+                    + "' do not form a valid http URL: " + e.getMessage());
+        }
     }
 
     private static void requirePortRange(String what, int port, int ranks) {
@@ -71,7 +121,21 @@ public record PodConfig(String namespace, String service, String pod, Integer in
         return replayPort == null ? null : "tcp://" + hostForUri() + ":" + (replayPort + rank);
     }
 
+    /** Where the pod serves requests, {@code host:servingPort} (IPv6 in brackets), or null without a serving port. */
+    public String address() {
+        return servingPort == null ? null : bracketed(host) + ":" + servingPort;
+    }
+
+    /** The pod's Prometheus endpoint, or null without a serving port. */
+    public URI metricsUri() {
+        return servingPort == null ? null : checkedMetricsUri("pod " + key().id() + ": ", host, servingPort, metricsPath);
+    }
+
     private String hostForUri() {
+        return bracketed(host);
+    }
+
+    private static String bracketed(String host) {
         return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 }

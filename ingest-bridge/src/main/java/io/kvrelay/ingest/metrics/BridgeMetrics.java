@@ -11,6 +11,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -41,6 +42,11 @@ public final class BridgeMetrics {
     private final Counter workerFailures;
     private final Counter shutdownDrops;
     private final Timer produceLatency;
+    private final Counter podMetricsScrapes;
+    private final Counter podMetricsMalformedLines;
+    // Tagged by reason / field; few values, created on first use (scrapes are once per pod and interval, not hot).
+    private final Map<String, Counter> podMetricsFailures = new ConcurrentHashMap<>();
+    private final Map<String, Counter> podMetricsMissing = new ConcurrentHashMap<>();
 
     public BridgeMetrics() {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -71,6 +77,9 @@ public final class BridgeMetrics {
         rankMismatches = counter("kvrelay.bridge.rank.mismatches", "Batches whose envelope rank differs from the port's rank");
         workerFailures = counter("kvrelay.bridge.worker.failures", "Unexpected worker errors (sockets rebuilt)");
         shutdownDrops = counter("kvrelay.bridge.shutdown.dropped", "Batches read but not handed to Kafka because the bridge stopped");
+        podMetricsScrapes = counter("kvrelay.bridge.pod.metrics.scrapes", "Successful scrapes of pods' vLLM metrics");
+        podMetricsMalformedLines = counter("kvrelay.bridge.pod.metrics.malformed.lines",
+                "Lines of pods' metrics pages that are not Prometheus text, skipped");
         produceLatency = Timer.builder("kvrelay.bridge.produce.latency")
                 .description("From hand-off to Kafka acknowledgement").publishPercentiles(0.5, 0.99)
                 .register(registry);
@@ -148,6 +157,27 @@ public final class BridgeMetrics {
 
     public void shutdownDrop() {
         shutdownDrops.increment();
+    }
+
+    public void podMetricsScraped() {
+        podMetricsScrapes.increment();
+    }
+
+    /** A scrape of a pod's metrics failed; {@code reason} is one of a few fixed words (unreachable, timeout, ...). */
+    public void podMetricsFailed(String reason) {
+        podMetricsFailures.computeIfAbsent(reason, r -> Counter.builder("kvrelay.bridge.pod.metrics.failures")
+                .description("Failed scrapes of pods' vLLM metrics").tag("reason", r).register(registry)).increment();
+    }
+
+    /** A successful scrape had no usable value for {@code field} (running, waiting, kv_usage). */
+    public void podMetricMissing(String field) {
+        podMetricsMissing.computeIfAbsent(field, f -> Counter.builder("kvrelay.bridge.pod.metrics.missing")
+                .description("Scrapes without a usable value for a load field (absent, NaN or out of range)")
+                .tag("field", f).register(registry)).increment();
+    }
+
+    public void podMetricsMalformedLines(int lines) {
+        podMetricsMalformedLines.increment(lines);
     }
 
     public void produceLatency(long nanos) {

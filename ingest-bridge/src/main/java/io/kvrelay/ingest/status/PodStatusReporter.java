@@ -21,13 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes every pod's liveness (connected, last event time, last sequence) to the compacted pod-status topic at a
- * fixed interval. A status that does not fit in the hand-off is skipped and counted: the next interval replaces it.
+ * Publishes every pod's liveness (connected, last event time, last sequence), its serving address and its load (from
+ * the {@link PodMetricsScraper}, null where unknown) to the compacted pod-status topic at a fixed interval. A status
+ * that does not fit in the hand-off is skipped and counted: the next interval replaces it.
  */
 public final class PodStatusReporter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PodStatusReporter.class);
 
     private final PodRegistry registry;
+    private final PodMetricsScraper loads;
     private final BoundedHandoff<Outbound> handoff;
     private final BridgeMetrics metrics;
     private final String topic;
@@ -40,9 +42,10 @@ public final class PodStatusReporter implements AutoCloseable {
         return t;
     });
 
-    public PodStatusReporter(PodRegistry registry, BoundedHandoff<Outbound> handoff, BridgeMetrics metrics,
-                             String topic, String source, long livenessTimeoutMs) {
+    public PodStatusReporter(PodRegistry registry, PodMetricsScraper loads, BoundedHandoff<Outbound> handoff,
+                             BridgeMetrics metrics, String topic, String source, long livenessTimeoutMs) {
         this.registry = registry;
+        this.loads = loads;
         this.handoff = handoff;
         this.metrics = metrics;
         this.topic = topic;
@@ -78,18 +81,19 @@ public final class PodStatusReporter implements AutoCloseable {
             workers.add(new WorkerStatus(rank, up, s.lastSequence() < 0 ? null : s.lastSequence(),
                     s.lastMessageAtMicros() < 0 ? null : s.lastMessageAtMicros(), s.batches(), s.resets()));
         }
-        return base(p.config(), allUp ? PodState.CONNECTED : PodState.DISCONNECTED, workers, now);
+        return base(p.config(), allUp ? PodState.CONNECTED : PodState.DISCONNECTED, workers, now,
+                loads.load(p.config().key().id()));
     }
 
     /** The last word on a removed pod; waits a while for room, since nothing will replace it. */
     public synchronized void removed(PodConfig pod) {
-        publish(base(pod, PodState.REMOVED, List.of(), MicrosClock.now()), true);
+        publish(base(pod, PodState.REMOVED, List.of(), MicrosClock.now(), PodLoad.UNKNOWN), true);
     }
 
-    private PodStatus base(PodConfig pod, PodState state, List<WorkerStatus> workers, long now) {
-        // address and load stay null until the bridge learns them (a serving port and a metrics scrape per pod).
+    private PodStatus base(PodConfig pod, PodState state, List<WorkerStatus> workers, long now, PodLoad load) {
         return new PodStatus(pod.namespace(), pod.service(), pod.pod(), pod.index(), pod.host(), pod.model(),
-                state, workers, now, null, null, null, null, source);
+                state, workers, now, pod.address(), load.runningRequests(), load.waitingRequests(),
+                load.kvCacheUsage(), source);
     }
 
     private synchronized void publish(PodStatus status, boolean wait) {

@@ -78,6 +78,7 @@ class ConfigLoaderTest {
         BridgeConfig c = ConfigLoader.load(java.nio.file.Path.of("examples", "bridge.json"));
 
         assertThat(c.pods()).extracting(p -> p.key().id()).containsExactly("default/llama-8b/llama-8b-0");
+        assertThat(c.pods().get(0).address()).isEqualTo("127.0.0.1:8000");
         assertThat(c.admin().port()).isEqualTo(8081);
     }
 
@@ -93,6 +94,66 @@ class ConfigLoaderTest {
                 .hasMessageContaining("overlap");
         assertThat(new PodConfig("ns", "s", "p", null, "h", 5557, 5600, 2, null, null).replayEndpoint(1))
                 .isEqualTo("tcp://h:5601");
+    }
+
+    @Test
+    void shouldDeriveTheAddressAndMetricsUrlFromTheServingPort() {
+        PodConfig p = ConfigLoader.parse(MINIMAL.replace("\"dpRanks\": 2", "\"dpRanks\": 2, \"servingPort\": 8000"),
+                BridgeConfig.class).pods().get(0);
+        assertThat(p.address()).isEqualTo("10.0.0.5:8000");
+        assertThat(p.metricsUri()).hasToString("http://10.0.0.5:8000/metrics");
+
+        PodConfig v6 = new PodConfig("ns", "s", "p", null, "fd00::5", 5557, null, 1, null, null, 8000, "/vllm/metrics");
+        assertThat(v6.address()).isEqualTo("[fd00::5]:8000");
+        assertThat(v6.metricsUri()).hasToString("http://[fd00::5]:8000/vllm/metrics");
+
+        PodConfig none = new PodConfig("ns", "s", "p", null, "h", 5557, null, 1, null, null);
+        assertThat(none.address()).isNull();
+        assertThat(none.metricsUri()).isNull();
+        assertThat(none.metricsPath()).isEqualTo("/metrics");
+    }
+
+    @Test
+    void shouldReadBackAPodAsTheAdminApiWritesIt() throws Exception {
+        PodConfig p = new PodConfig("ns", "s", "p", 3, "fd00::5", 5557, 5600, 2, "m", "", 8000, "/metrics");
+
+        String json = ConfigLoader.json().writeValueAsString(p);
+        assertThat(json).contains("\"servingPort\":8000").doesNotContain("address").doesNotContain("metricsUri");
+        assertThat(ConfigLoader.parse(json, PodConfig.class)).isEqualTo(p);
+    }
+
+    @Test
+    void shouldRejectBadServingSettingsWithTheirNames() {
+        assertThatThrownBy(() -> new PodConfig("ns", "s", "p", null, "h", 5557, 5600, 2, null, null, 5558, null))
+                .hasMessageContaining("servingPort 5558 falls inside");
+        assertThatThrownBy(() -> new PodConfig("ns", "s", "p", null, "h", 5557, 5600, 2, null, null, 5601, null))
+                .hasMessageContaining("servingPort");
+        assertThatThrownBy(() -> new PodConfig("ns", "s", "p", null, "h", 5557, null, 1, null, null, 70_000, null))
+                .hasMessageContaining("servingPort must be 1..65535");
+        assertThatThrownBy(() -> new PodConfig("ns", "s", "p", null, "h", 5557, null, 1, null, null, 8000, "metrics"))
+                .hasMessageContaining("metricsPath must start with /");
+        assertThatThrownBy(() -> new PodConfig("ns", "s", "p", null, "bad_host", 5557, null, 1, null, null, 8000, null))
+                .hasMessageContaining("valid http URL");
+    }
+
+    @Test
+    void shouldFillPodMetricsDefaultsFromTheStatusIntervalAndCheckThemAgainstIt() {
+        BridgeConfig defaults = ConfigLoader.parse(MINIMAL, BridgeConfig.class);
+        assertThat(defaults.podMetrics()).isEqualTo(new PodMetricsConfig(1_000, 15_000));
+
+        BridgeConfig fast = ConfigLoader.parse(MINIMAL.replace("{\"kafka\"", "{\"statusIntervalMs\": 200, \"kafka\""),
+                BridgeConfig.class);
+        assertThat(fast.podMetrics()).isEqualTo(new PodMetricsConfig(200, 600));
+
+        assertThatThrownBy(() -> ConfigLoader.parse(MINIMAL.replace("{\"kafka\"",
+                "{\"statusIntervalMs\": 500, \"podMetrics\": {\"timeoutMs\": 800}, \"kafka\""), BridgeConfig.class))
+                .hasMessageContaining("podMetrics.timeoutMs (800) must be <= statusIntervalMs (500)");
+        assertThatThrownBy(() -> ConfigLoader.parse(MINIMAL.replace("{\"kafka\"",
+                "{\"podMetrics\": {\"staleAfterMs\": 5000}, \"kafka\""), BridgeConfig.class))
+                .hasMessageContaining("podMetrics.staleAfterMs (5000) must be >= statusIntervalMs");
+        assertThatThrownBy(() -> ConfigLoader.parse(MINIMAL.replace("{\"kafka\"",
+                "{\"podMetrics\": {\"timeout\": 5}, \"kafka\""), BridgeConfig.class))
+                .hasMessageContaining("timeout");
     }
 
     @Test

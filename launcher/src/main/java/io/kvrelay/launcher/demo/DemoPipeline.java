@@ -1,0 +1,178 @@
+package io.kvrelay.launcher.demo;
+
+import io.kvrelay.ingest.IngestBridge;
+import io.kvrelay.ingest.config.AdminConfig;
+import io.kvrelay.ingest.config.BridgeConfig;
+import io.kvrelay.ingest.config.KafkaSinkConfig;
+import io.kvrelay.ingest.config.PodConfig;
+import io.kvrelay.ingest.config.ZmqConfig;
+import io.kvrelay.router.RouterApp;
+import io.kvrelay.router.config.RouterConfig;
+import io.kvrelay.router.links.LinkConfig;
+import io.kvrelay.sim.SimFleet;
+import io.kvrelay.sim.SimPod;
+import io.kvrelay.sim.SimPodConfig;
+import io.kvrelay.sim.wire.PayloadLayout;
+import io.kvrelay.stream.StreamApp;
+import io.kvrelay.stream.config.StreamAppConfig;
+import io.kvrelay.testkit.KafkaProcess;
+import io.kvrelay.testkit.RedisServer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every part of kvrelay on this machine, started in dependency order and closed in reverse: a Kafka broker (child
+ * JVM), a Redis server, the simulated vLLM fleet, the bridge, stream-app and the router. Each part is closed even when
+ * a later one failed to start, so nothing is left running.
+ */
+public final class DemoPipeline implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DemoPipeline.class);
+    /** The layouts vLLM has shipped, one per pod in turn, so the demo decodes all of them. */
+    private static final PayloadLayout[] LAYOUTS = PayloadLayout.values();
+    private static final Duration CLOSE_BUDGET = Duration.ofSeconds(8);
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final KafkaProcess kafka;
+    private final RedisServer redis;
+    private final SimFleet fleet;
+    private final IngestBridge bridge;
+    private final StreamApp stream;
+    private final RouterApp router;
+
+    /** Settings of one demo run. */
+    public record Settings(Path workDir, String namespace, List<String> services, int podsPerService,
+                           int capacityBlocks, int routerPort, String adminToken, String topicPrefix) {
+        public Settings {
+            if (services == null || services.isEmpty()) {
+                throw new IllegalArgumentException("at least one service");
+            }
+            if (podsPerService < 1) {
+                throw new IllegalArgumentException("podsPerService must be >= 1, got " + podsPerService);
+            }
+            if (capacityBlocks < 16) {
+                throw new IllegalArgumentException("capacityBlocks must be >= 16, got " + capacityBlocks);
+            }
+            services = List.copyOf(services);
+        }
+    }
+
+    public DemoPipeline(Settings s, Consumer<String> progress) throws IOException {
+        try {
+            progress.accept("starting Kafka (KRaft, child JVM)");
+            kafka = track(KafkaProcess.start(s.workDir().resolve("kafka"), 0));
+            progress.accept("starting Redis");
+            redis = track(RedisServer.start());
+            progress.accept("starting " + s.services().size() * s.podsPerService() + " simulated vLLM pods");
+            fleet = track(SimFleet.start(podConfigs(s)));
+            progress.accept("starting ingest-bridge, stream-app and router-api");
+            bridge = track(new IngestBridge(new BridgeConfig("demo-bridge",
+                    new KafkaSinkConfig(kafka.bootstrapServers(), s.topicPrefix(), true, (short) 1, "lz4", 5, Map.of()),
+                    ZmqConfig.defaults(), new AdminConfig("127.0.0.1", 0, s.adminToken()), 0, 1_000,
+                    bridgePods(fleet))).start());
+            stream = track(new StreamApp(StreamAppConfig.local(kafka.bootstrapServers(), s.workDir().resolve("stream"))
+                    .withApplicationId(s.topicPrefix() + "-stream").withTopicPrefix(s.topicPrefix())
+                    .withAdminToken(s.adminToken())).start());
+            router = track(new RouterApp(new RouterConfig("demo-router", "127.0.0.1", s.routerPort(), 0,
+                    List.of("http://127.0.0.1:" + stream.httpPort()), 0, 200, 0,
+                    LinkConfig.of(redis.host(), redis.port(), Set.of(s.namespace())), null,
+                    kafka.bootstrapServers(), s.topicPrefix(), 0, s.adminToken())).start());
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private <T extends AutoCloseable> T track(T part) {
+        started.push(part);
+        return part;
+    }
+
+    private static List<SimPodConfig> podConfigs(Settings s) {
+        List<SimPodConfig> out = new ArrayList<>();
+        int n = 0;
+        for (String service : s.services()) {
+            for (int i = 0; i < s.podsPerService(); i++, n++) {
+                out.add(SimPodConfig.builder(service + "-" + i).namespace(s.namespace()).service(service)
+                        .model(service).layout(LAYOUTS[n % LAYOUTS.length]).capacityBlocks(s.capacityBlocks())
+                        .servingPort(0).seed(1000 + n).build());
+            }
+        }
+        return out;
+    }
+
+    private static List<PodConfig> bridgePods(SimFleet fleet) {
+        List<PodConfig> out = new ArrayList<>();
+        for (SimPod p : fleet.pods()) {
+            SimPodConfig c = p.config();
+            int index = Integer.parseInt(c.pod().substring(c.pod().lastIndexOf('-') + 1));
+            // The serving port carries the pod's /metrics: the bridge reports its load from there.
+            out.add(new PodConfig(c.namespace(), c.service(), c.pod(), index, "127.0.0.1", p.pubBasePort(),
+                    p.replayBasePort(), c.dpRanks(), c.model(), "", p.servingPort(), null));
+        }
+        return out;
+    }
+
+    public KafkaProcess kafka() {
+        return kafka;
+    }
+
+    public RedisServer redis() {
+        return redis;
+    }
+
+    public SimFleet fleet() {
+        return fleet;
+    }
+
+    public IngestBridge bridge() {
+        return bridge;
+    }
+
+    public StreamApp stream() {
+        return stream;
+    }
+
+    public RouterApp router() {
+        return router;
+    }
+
+    /**
+     * Closes every part that started, newest first; a failure to close one does not keep the others running. Each
+     * part gets {@link #CLOSE_BUDGET}: on Ctrl-C the terminal signals the broker and Redis child processes too, so
+     * they are often gone already, and a client waiting for them would otherwise hold the shutdown for a minute.
+     */
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable part = started.pop();
+            String name = part.getClass().getSimpleName();
+            Thread closer = new Thread(() -> {
+                try {
+                    part.close();
+                } catch (Exception e) {
+                    log.warn("closing {} failed", name, e);
+                }
+            }, "close-" + name);
+            closer.setDaemon(true);
+            closer.start();
+            try {
+                closer.join(CLOSE_BUDGET.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (closer.isAlive()) {
+                log.warn("{} did not close within {} s; moving on", name, CLOSE_BUDGET.toSeconds());
+            }
+        }
+    }
+}
