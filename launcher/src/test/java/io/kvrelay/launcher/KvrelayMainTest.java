@@ -1,0 +1,30 @@
+package io.kvrelay.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import picocli.CommandLine;
+import org.junit.jupiter.api.Test;
+
+class KvrelayMainTest {
+    @Test
+    void shouldListEveryCommandAndExplainEveryDemoOption() {
+        CommandLine cli = new CommandLine(new KvrelayMain());
+        assertThat(cli.getSubcommands()).containsKeys("demo", "ingest-bridge", "kvrelay-stream", "kvrelay-router",
+                "vllm-sim", "help");
+        String demoHelp = cli.getSubcommands().get("demo").getUsageMessage();
+        for (String option : new String[] {"--services", "--pods-per-service", "--rate", "--duration",
+                "--keep-running", "--router-port", "--capacity-blocks", "--admin-token", "--seed"}) {
+            assertThat(demoHelp).contains(option);
+        }
+    }
+
+    @Test
+    void shouldRefuseAnUnknownOptionWithAUsageError() {
+        StringWriter err = new StringWriter();
+        int code = new CommandLine(new KvrelayMain()).setErr(new PrintWriter(err)).execute("demo", "--no-such");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("Unknown option: '--no-such'");
+    }
+}
