@@ -1,6 +1,7 @@
 package io.kvrelay.launcher;
 
 import io.kvrelay.ingest.IngestBridgeMain;
+import io.kvrelay.launcher.bench.BenchCommand;
 import io.kvrelay.launcher.demo.DemoCommand;
 import io.kvrelay.router.RouterMain;
 import io.kvrelay.sim.SimMain;
@@ -9,23 +10,26 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code java -jar kvrelay.jar <command>}: the whole pipeline on embedded defaults ({@code demo}), or one part pointed
- * at external Kafka, Redis and vLLM pods ({@code bridge}, {@code stream}, {@code router}, {@code sim}). Wiring only.
+ * {@code java -jar kvrelay.jar <command>}: the whole pipeline on embedded defaults ({@code demo}), the routing
+ * benchmark on it ({@code bench-routing}), or one part pointed at external Kafka, Redis and vLLM pods
+ * ({@code bridge}, {@code stream}, {@code router}, {@code sim}). Wiring only.
  */
 @Command(name = "kvrelay", mixinStandardHelpOptions = true, version = "kvrelay 0.1.0",
         description = "KV-cache-aware routing for vLLM fleets over a durable Kafka event log.",
-        subcommands = {DemoCommand.class, IngestBridgeMain.class, StreamAppMain.class, RouterMain.class,
-                SimMain.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, BenchCommand.class, IngestBridgeMain.class, StreamAppMain.class,
+                RouterMain.class, SimMain.class, CommandLine.HelpCommand.class})
 public final class KvrelayMain implements Runnable {
 
     public static void main(String[] args) {
         // Before any HTTP server class loads: without it every keep-alive response of the JDK server waits 40 ms.
         System.setProperty("sun.net.httpserver.nodelay", "true");
         // The demo logs to a file and keeps the console for its progress lines; the services log to the console.
-        boolean demo = args.length > 0 && args[0].equals("demo");
+        // bench-routing starts the same pipeline and keeps the console for its results in the same way.
+        boolean bench = args.length > 0 && args[0].equals("bench-routing");
+        boolean demo = bench || args.length > 0 && args[0].equals("demo");
         if (demo && System.getProperty("kvrelay.demo.log") == null) {
-            System.setProperty("kvrelay.demo.log",
-                    java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "kvrelay-demo.log").toString());
+            System.setProperty("kvrelay.demo.log", java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+                    bench ? "kvrelay-bench.log" : "kvrelay-demo.log").toString());
         }
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", demo ? "kvrelay-demo-logback.xml" : "kvrelay-logback.xml");

@@ -12,11 +12,22 @@ class KvrelayMainTest {
     void shouldListEveryCommandAndExplainEveryDemoOption() {
         CommandLine cli = new CommandLine(new KvrelayMain());
         assertThat(cli.getSubcommands()).containsKeys("demo", "ingest-bridge", "kvrelay-stream", "kvrelay-router",
-                "vllm-sim", "help");
+                "vllm-sim", "bench-routing", "help");
         String demoHelp = cli.getSubcommands().get("demo").getUsageMessage();
         for (String option : new String[] {"--services", "--pods-per-service", "--rate", "--duration",
                 "--keep-running", "--router-port", "--capacity-blocks", "--admin-token", "--seed"}) {
             assertThat(demoHelp).contains(option);
+        }
+    }
+
+    @Test
+    void shouldExplainEveryBenchOption() {
+        String help = new CommandLine(new KvrelayMain()).getSubcommands().get("bench-routing").getUsageMessage();
+        for (String option : new String[] {"--services", "--pods-per-service", "--users", "--follow-up-probability",
+                "--max-prompt-tokens", "--system-prompts", "--system-prompt-tokens", "--user-tokens-min",
+                "--user-tokens-max", "--output-tokens", "--capacity-blocks", "--rate", "--duration", "--seed",
+                "--prefill-ms-per-block", "--overhead-ms", "--decode-ms-per-token", "--sample-ms", "--out"}) {
+            assertThat(help).contains(option);
         }
     }
 

@@ -1,15 +1,10 @@
 package io.kvrelay.launcher.demo;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.launcher.client.RouterClient;
 import io.kvrelay.sim.SimFleet;
 import io.kvrelay.sim.SimPod;
 import io.kvrelay.sim.WorkloadGenerator;
 import io.kvrelay.sim.zmq.PublishedBatch;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,14 +26,11 @@ public final class DemoWorkload implements AutoCloseable {
     private static final double PREFILL_MS_PER_BLOCK = 2.0;
     private static final double DECODE_MS = 1_500;
 
-    private final String namespace;
     private final List<String> services;
     private final Map<String, WorkloadGenerator> generators = new LinkedHashMap<>();
     private final SimFleet fleet;
-    private final URI route;
+    private final RouterClient router;
     private final DemoStats stats;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private final ObjectMapper json = new ObjectMapper();
     private final ScheduledExecutorService pool = Executors.newScheduledThreadPool(4, r -> {
         Thread t = new Thread(r, "demo-client");
         t.setDaemon(true);
@@ -48,13 +40,12 @@ public final class DemoWorkload implements AutoCloseable {
 
     public DemoWorkload(String namespace, List<String> services, SimFleet fleet, int routerPort, long seed,
                         DemoStats stats) {
-        this.namespace = namespace;
         this.services = List.copyOf(services);
         for (int i = 0; i < services.size(); i++) {
             generators.put(services.get(i), new WorkloadGenerator(WorkloadGenerator.Settings.defaults(), seed + i));
         }
         this.fleet = fleet;
-        this.route = URI.create("http://127.0.0.1:" + routerPort + "/v1/route");
+        this.router = new RouterClient(routerPort, namespace);
         this.stats = stats;
     }
 
@@ -65,29 +56,7 @@ public final class DemoWorkload implements AutoCloseable {
      * @return false if that did not happen within {@code timeout}
      */
     public boolean awaitRoutable(int pods, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            boolean all = true;
-            for (String service : services) {
-                all &= routable(service) >= pods;
-            }
-            if (all) {
-                return true;
-            }
-            Thread.sleep(200);
-        }
-        return false;
-    }
-
-    private int routable(String service) throws InterruptedException {
-        try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(route.resolve("/v1/services/" + namespace + "/"
-                    + service + "/pods?filter=routable")).timeout(Duration.ofSeconds(2)).GET().build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            return r.statusCode() == 200 ? json.readTree(r.body()).path("pods").size() : 0;
-        } catch (java.io.IOException e) {
-            return 0;
-        }
+        return router.awaitRoutable(services, pods, timeout);
     }
 
     /** Sends {@code ratePerSecond} requests per second, spread over the services, until {@link #close()}. */
@@ -104,32 +73,21 @@ public final class DemoWorkload implements AutoCloseable {
             r = gen.next();
         }
         String user = service + "-user-" + r.conversation();
-        long t0 = System.nanoTime();
         try {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("namespace", namespace);
-            body.put("service", service);
-            body.put("userId", user);
-            body.put("tokens", r.tokens());
-            if (r.lora() != null) {
-                body.put("lora", r.lora());
-            }
-            HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(route).timeout(Duration.ofSeconds(5))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))).build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-            long routedNanos = System.nanoTime() - t0;
-            if (resp.statusCode() != 200) {
-                stats.failed("router answered " + resp.statusCode());
+            RouterClient.Answer answer;
+            try {
+                answer = router.route(service, user, r.tokens(), r.lora());
+            } catch (java.io.IOException e) {
+                stats.failed(e.getMessage());
                 return;
             }
-            JsonNode answer = json.readTree(resp.body());
-            String podName = answer.path("pod").path("name").asText();
+            String podName = answer.pod();
             SimPod pod = fleet.pod(podName);
             int promptBlocks = r.tokens().length / BLOCK_SIZE;
             Optional<PublishedBatch> batch = pod.serve(0, r.tokens(), r.lora());
             int stored = batch.map(b -> b.summary() == null ? 0 : b.summary().storedBlocks()).orElse(0);
             int cached = Math.max(0, promptBlocks - stored);
-            stats.served(podName, routedNanos, promptBlocks, cached, answer.path("sticky").asBoolean());
+            stats.served(podName, answer.latencyNanos(), promptBlocks, cached, answer.sticky());
             hold(pod, (long) ((promptBlocks - cached) * PREFILL_MS_PER_BLOCK + DECODE_MS));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

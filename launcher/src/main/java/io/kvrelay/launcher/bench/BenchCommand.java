@@ -1,0 +1,153 @@
+package io.kvrelay.launcher.bench;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kvrelay bench-routing}: one pre-generated chat workload replayed through five routing policies (kvrelay on
+ * the real pipeline in real time; sticky-only, round-robin, least-loaded and an oracle in-process on the same
+ * simulated cache model and service-time model), with hit rate, load imbalance and modelled TTFT for each, and
+ * kvrelay's router latency and index freshness, written as JSON, markdown and SVG.
+ */
+@Command(name = "bench-routing", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compares routing policies on exactly the same request stream: kvrelay (the whole pipeline, "
+                + "requests routed over HTTP, real time), sticky-only (the seeds: a user's link, else a random pod), "
+                + "round-robin, least-loaded (fewest in flight) and an oracle (longest cached prefix by the "
+                + "simulator's ground truth, ties by load). The baselines run in-process with a simulated clock on "
+                + "fresh caches of the same model, capacity and seeds, with the same arrivals and service-time model.",
+                "Writes routing-benchmark.{json,md,svg} into --out and prints the table. See docs/routing-benchmark.md."})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--services", split = ",", defaultValue = "llama-8b,qwen-7b",
+            description = "services (one model each), comma-separated; requests alternate between them (default: ${DEFAULT-VALUE})")
+    List<String> services;
+
+    @Option(names = "--pods-per-service", defaultValue = "4", description = "simulated pods per service (default: ${DEFAULT-VALUE})")
+    int podsPerService;
+
+    @Option(names = "--users", defaultValue = "64",
+            description = "open conversations per service, one user each; a new one replaces a random open one (default: ${DEFAULT-VALUE})")
+    int users;
+
+    @Option(names = "--follow-up-probability", defaultValue = "0.8",
+            description = "chance a request is the next turn of an open conversation rather than a new one (default: ${DEFAULT-VALUE})")
+    double followUp;
+
+    @Option(names = "--max-prompt-tokens", defaultValue = "4096",
+            description = "a conversation ends when its next turn would exceed this many tokens; bounds turns per conversation (default: ${DEFAULT-VALUE})")
+    int maxPromptTokens;
+
+    @Option(names = "--system-prompts", defaultValue = "4", description = "shared system prompts per service (default: ${DEFAULT-VALUE})")
+    int systemPrompts;
+
+    @Option(names = "--system-prompt-tokens", defaultValue = "512", description = "tokens per shared system prompt (default: ${DEFAULT-VALUE})")
+    int systemPromptTokens;
+
+    @Option(names = "--user-tokens-min", defaultValue = "32", description = "shortest user turn, tokens (default: ${DEFAULT-VALUE})")
+    int userTokensMin;
+
+    @Option(names = "--user-tokens-max", defaultValue = "256", description = "longest user turn, tokens (default: ${DEFAULT-VALUE})")
+    int userTokensMax;
+
+    @Option(names = "--output-tokens", defaultValue = "128",
+            description = "reply tokens per request: decode time, and part of the next turn's prompt (default: ${DEFAULT-VALUE})")
+    int outputTokens;
+
+    @Option(names = "--capacity-blocks", defaultValue = "1024",
+            description = "KV-cache capacity per pod in 16-token blocks; small enough that eviction matters (default: ${DEFAULT-VALUE})")
+    int capacityBlocks;
+
+    @Option(names = "--rate", defaultValue = "20", description = "requests per second over all services, evenly spaced (default: ${DEFAULT-VALUE})")
+    double rate;
+
+    @Option(names = "--duration", defaultValue = "120",
+            description = "seconds of arrivals; the stream has rate x duration requests (default: ${DEFAULT-VALUE})")
+    int durationSeconds;
+
+    @Option(names = "--seed", defaultValue = "42",
+            description = "seed of the workload (service i uses seed + i) and of sticky-only's random picks (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--prefill-ms-per-block", defaultValue = "2",
+            description = "TTFT model: prefill time per uncached 16-token block (default: ${DEFAULT-VALUE})")
+    double prefillMsPerBlock;
+
+    @Option(names = "--overhead-ms", defaultValue = "10", description = "TTFT model: fixed time per request (default: ${DEFAULT-VALUE})")
+    double overheadMs;
+
+    @Option(names = "--decode-ms-per-token", defaultValue = "10",
+            description = "service model: decode time per output token; the request stays in flight until then (default: ${DEFAULT-VALUE})")
+    double decodeMsPerToken;
+
+    @Option(names = "--sample-ms", defaultValue = "100",
+            description = "load imbalance: in-flight counts are sampled every this many ms of the run (default: ${DEFAULT-VALUE})")
+    double sampleMs;
+
+    @Option(names = "--out", defaultValue = "docs/bench", description = "output directory (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--skip-kvrelay",
+            description = "only the in-process baselines (seconds instead of minutes; no targets are checked)")
+    boolean skipKvrelay;
+
+    private final PrintStream console = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        WorkloadSpec spec = new WorkloadSpec(services, podsPerService, users, systemPrompts, systemPromptTokens,
+                userTokensMin, userTokensMax, outputTokens, followUp, maxPromptTokens, capacityBlocks, rate,
+                durationSeconds, seed);
+        ServiceModel model = new ServiceModel(prefillMsPerBlock, overheadMs, decodeMsPerToken);
+        FleetLayout layout = FleetLayout.of(spec);
+        List<BenchRequest> stream = RequestStream.generate(spec);
+        BenchReport.StreamFacts facts = BenchReport.StreamFacts.of(stream);
+        console.printf("bench-routing: %d requests at %.0f req/s, %d services x %d pods, %d blocks/pod; output %s%n",
+                stream.size(), rate, services.size(), podsPerService, capacityBlocks, out.toAbsolutePath());
+
+        List<PolicyResult> results = new ArrayList<>();
+        if (!skipKvrelay) {
+            console.println("kvrelay: starting the pipeline (log: "
+                    + System.getProperty("kvrelay.demo.log", "console") + ")");
+            Path work = Files.createTempDirectory("kvrelay-bench-");
+            try {
+                KvrelayRun.Outcome o = KvrelayRun.run(spec, stream, layout, model, work, console::println);
+                results.add(PolicyResult.of("kvrelay", o.served(), layout, sampleMs, o.extras()));
+            } finally {
+                deleteTree(work);
+            }
+        }
+        for (RoutingPolicy p : List.of(new StickyOnlyPolicy(seed), new RoundRobinPolicy(), new LeastLoadedPolicy(),
+                new OraclePolicy())) {
+            console.println(p.name() + ": in-process, simulated clock");
+            results.add(PolicyResult.of(p.name(), InProcessRun.run(p, stream, layout, capacityBlocks, model), layout,
+                    sampleMs, null));
+        }
+        List<Targets.Target> targets = skipKvrelay ? List.of()
+                : Targets.check(results.get(0), byName(results, "oracle"), byName(results, "round-robin"));
+        BenchReport.write(out, spec, model, sampleMs, facts, results, targets);
+        console.println();
+        console.print(BenchReport.markdown(spec, facts, results, targets));
+        console.println("wrote " + out.resolve(BenchReport.BASENAME + ".{json,md,svg}"));
+        return 0;
+    }
+
+    private static PolicyResult byName(List<PolicyResult> results, String name) {
+        return results.stream().filter(r -> r.policy().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+            // best effort: a temp dir
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.kvrelay.launcher.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes one benchmark's outputs into a directory: {@code routing-benchmark.json} (every parameter and result),
+ * {@code routing-benchmark.md} (the tables) and {@code routing-benchmark.svg} (the chart).
+ */
+public final class BenchReport {
+    public static final String BASENAME = "routing-benchmark";
+
+    private BenchReport() {
+    }
+
+    /** Facts about the generated stream, so the workload is described by what it was, not only by its knobs. */
+    public record StreamFacts(int requests, long conversations, double meanTurnsPerConversation,
+                              double meanPromptBlocks, int maxPromptBlocks, double durationSeconds) {
+        static StreamFacts of(List<BenchRequest> stream) {
+            long convs = stream.stream().map(BenchRequest::userId).distinct().count();
+            double meanBlocks = stream.stream().mapToInt(BenchRequest::promptBlocks).average().orElse(0);
+            int maxBlocks = stream.stream().mapToInt(BenchRequest::promptBlocks).max().orElse(0);
+            double last = stream.isEmpty() ? 0 : stream.get(stream.size() - 1).arrivalMs() / 1000;
+            return new StreamFacts(stream.size(), convs, convs == 0 ? 0 : (double) stream.size() / convs, meanBlocks,
+                    maxBlocks, last);
+        }
+    }
+
+    public static void write(Path dir, WorkloadSpec spec, ServiceModel model, double sampleMs, StreamFacts facts,
+                             List<PolicyResult> results, List<Targets.Target> targets) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("benchmark", "kvrelay routing policies on one request stream");
+        root.put("finishedAt", Instant.now().toString());
+        root.put("machine", Map.of("availableProcessors", Runtime.getRuntime().availableProcessors(),
+                "javaVersion", System.getProperty("java.version")));
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("workload", spec);
+        params.put("blockSize", WorkloadSpec.BLOCK_SIZE);
+        params.put("systemPromptProbability", WorkloadSpec.SYSTEM_PROMPT_PROBABILITY);
+        params.put("requests", spec.requestCount());
+        params.put("serviceModel", model);
+        params.put("imbalanceSampleMs", sampleMs);
+        params.put("freshnessPollIntervalMs", FreshnessProbe.POLL_INTERVAL_MS);
+        root.put("parameters", params);
+        root.put("stream", facts);
+        root.put("results", results);
+        root.put("targets", targets);
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        json.writeValue(dir.resolve(BASENAME + ".json").toFile(), root);
+        Files.writeString(dir.resolve(BASENAME + ".md"), markdown(spec, facts, results, targets),
+                StandardCharsets.UTF_8);
+        Files.writeString(dir.resolve(BASENAME + ".svg"), SvgChart.render(results, String.format(
+                java.util.Locale.ROOT, "%d requests, %d services x %d pods, %d blocks/pod, %.0f req/s", facts.requests(),
+                spec.services().size(), spec.podsPerService(), spec.capacityBlocks(), spec.rate())),
+                StandardCharsets.UTF_8);
+    }
+
+    static String markdown(WorkloadSpec spec, StreamFacts facts, List<PolicyResult> results,
+                           List<Targets.Target> targets) {
+        return "# Routing benchmark results\n\n"
+                + String.format(java.util.Locale.ROOT, "%d requests over %.0f s, %d conversations (%.2f turns each on "
+                                + "average, mean prompt %.0f blocks), %d services x %d pods, %d blocks per pod, seed %d."
+                                + "%n%n", facts.requests(), facts.durationSeconds(), facts.conversations(),
+                        facts.meanTurnsPerConversation(), facts.meanPromptBlocks(), spec.services().size(),
+                        spec.podsPerService(), spec.capacityBlocks(), spec.seed())
+                + MarkdownTable.results(results) + "\n" + (targets.isEmpty() ? "" : MarkdownTable.targets(targets));
+    }
+}

@@ -1,0 +1,26 @@
+package io.kvrelay.launcher.bench;
+
+import java.util.Objects;
+
+/**
+ * One request of the pre-generated stream, replayed identically for every policy.
+ *
+ * @param index     position in the stream (0-based)
+ * @param arrivalMs when it arrives, ms after the start of the run
+ */
+public record BenchRequest(int index, String service, String userId, int[] tokens, String lora, int turn,
+                           double arrivalMs, int outputTokens) {
+    public BenchRequest {
+        Objects.requireNonNull(service, "service");
+        Objects.requireNonNull(userId, "userId");
+        Objects.requireNonNull(tokens, "tokens");
+        if (index < 0 || arrivalMs < 0 || outputTokens < 0 || turn < 0) {
+            throw new IllegalArgumentException("index, arrivalMs, outputTokens and turn must be >= 0");
+        }
+    }
+
+    /** Full 16-token blocks of the prompt: the denominator of the hit rate. */
+    public int promptBlocks() {
+        return tokens.length / WorkloadSpec.BLOCK_SIZE;
+    }
+}

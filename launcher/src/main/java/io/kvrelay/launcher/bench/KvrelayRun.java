@@ -1,0 +1,115 @@
+package io.kvrelay.launcher.bench;
+
+import io.kvrelay.launcher.client.RouterClient;
+import io.kvrelay.launcher.demo.DemoPipeline;
+import io.kvrelay.sim.SimPod;
+import io.kvrelay.sim.zmq.PublishedBatch;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The full kvrelay policy, in real time on the real pipeline ({@link DemoPipeline}: broker, Redis, simulated pods over
+ * ZeroMQ, bridge, stream-app, router). One dispatcher thread takes the stream in order: it waits for each request's
+ * arrival time, asks the router over HTTP, serves the prompt on the chosen pod (its cache changes and it publishes
+ * the KV events that flow back into the index), and charges the {@link ServiceModel}'s timing with the scheduled
+ * arrival time, exactly as the in-process runs do. The pod reports the request as running until its modelled finish,
+ * which is the load the router sees through the bridge's {@code /metrics} scrape.
+ */
+public final class KvrelayRun {
+    static final String NAMESPACE = "bench";
+    /** Every how many served requests with new blocks a freshness probe is offered. */
+    private static final int FRESHNESS_EVERY = 3;
+
+    private KvrelayRun() {
+    }
+
+    /** The served requests and the pipeline-only figures. */
+    public record Outcome(List<Served> served, PolicyResult.KvrelayExtras extras) {
+    }
+
+    public static Outcome run(WorkloadSpec spec, List<BenchRequest> stream, FleetLayout layout, ServiceModel model,
+                              Path workDir, Consumer<String> progress) throws IOException, InterruptedException {
+        DemoPipeline.Settings settings = new DemoPipeline.Settings(workDir, NAMESPACE, spec.services(),
+                spec.podsPerService(), spec.capacityBlocks(), 0, "bench-token", "kvrelay-bench");
+        try (DemoPipeline pipeline = new DemoPipeline(settings, step -> progress.accept("  " + step + " ..."));
+             FreshnessProbe freshness = new FreshnessProbe(pipeline.stream().httpPort(), NAMESPACE)) {
+            RouterClient router = new RouterClient(pipeline.router().port(), NAMESPACE);
+            if (!router.awaitRoutable(spec.services(), spec.podsPerService(), Duration.ofSeconds(60))) {
+                throw new IOException("not every pod became routable within 60 s; see the log");
+            }
+            progress.accept("  pipeline ready; replaying " + stream.size() + " requests in real time ("
+                    + stream.get(stream.size() - 1).arrivalMs() / 1000 + " s)");
+            return dispatch(stream, layout, model, pipeline, router, freshness);
+        }
+    }
+
+    private static Outcome dispatch(List<BenchRequest> stream, FleetLayout layout, ServiceModel model,
+                                    DemoPipeline pipeline, RouterClient router, FreshnessProbe freshness)
+            throws InterruptedException {
+        ScheduledExecutorService ends = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-request-end");
+            t.setDaemon(true);
+            return t;
+        });
+        ServiceModel.PrefillQueues queues = model.queues(layout.pods());
+        List<Served> served = new ArrayList<>(stream.size());
+        List<Double> routerMs = new ArrayList<>(stream.size());
+        List<Double> lagMs = new ArrayList<>(stream.size());
+        long failures = 0;
+        long sticky = 0;
+        int withNewBlocks = 0;
+        long start = System.nanoTime();
+        try {
+            for (BenchRequest r : stream) {
+                long due = start + (long) (r.arrivalMs() * 1e6);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                lagMs.add(Math.max(0, System.nanoTime() - due) / 1e6);
+                RouterClient.Answer answer;
+                try {
+                    answer = router.route(r.service(), r.userId(), r.tokens(), r.lora());
+                } catch (IOException e) {
+                    failures++;
+                    continue;
+                }
+                routerMs.add(answer.latencyNanos() / 1e6);
+                sticky += answer.sticky() ? 1 : 0;
+                int podIndex = layout.indexOf(answer.pod());
+                SimPod pod = pipeline.fleet().pod(answer.pod());
+                Optional<PublishedBatch> batch = pod.serve(0, r.tokens(), r.lora());
+                long publishedNanos = System.nanoTime();
+                int stored = batch.map(b -> b.summary() == null ? 0 : b.summary().storedBlocks()).orElse(0);
+                // The cache model caches at most its capacity; of those, whatever was not stored was a hit.
+                int cacheable = Math.min(r.promptBlocks(), pod.config().capacityBlocks());
+                int hit = Math.max(0, cacheable - stored);
+                if (stored > 0 && withNewBlocks++ % FRESHNESS_EVERY == 0) {
+                    freshness.offer(r, answer.pod(), cacheable, publishedNanos);
+                }
+                ServiceModel.Timing t = queues.admit(podIndex, r.arrivalMs(), r.promptBlocks() - hit,
+                        r.outputTokens());
+                pod.beginRequest(0);
+                long endIn = start + (long) (t.finishMs() * 1e6) - System.nanoTime();
+                ends.schedule(() -> pod.endRequest(0), Math.max(0, endIn), TimeUnit.NANOSECONDS);
+                served.add(new Served(r.index(), podIndex, r.arrivalMs(), r.promptBlocks(), hit, t.ttftMs(),
+                        t.finishMs()));
+            }
+        } finally {
+            ends.shutdownNow();
+        }
+        List<Double> fresh = freshness.samples();
+        return new Outcome(served, new PolicyResult.KvrelayExtras(Percentile.of(routerMs, 0.5),
+                Percentile.of(routerMs, 0.99), fresh.size(), Percentile.of(fresh, 0.5), Percentile.of(fresh, 0.99),
+                freshness.timeouts(), Percentile.of(lagMs, 0.99), failures,
+                served.isEmpty() ? Double.NaN : (double) sticky / served.size()));
+    }
+}
