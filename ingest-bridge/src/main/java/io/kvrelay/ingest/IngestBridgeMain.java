@@ -20,10 +20,12 @@ public final class IngestBridgeMain implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, description = "JSON config file (see docs/configuration.md)")
     Path config;
 
-    @Option(names = "--bootstrap-servers", description = "Kafka bootstrap servers; overrides kafka.bootstrapServers")
+    @Option(names = "--bootstrap-servers", defaultValue = "${env:KVRELAY_BOOTSTRAP_SERVERS}",
+            description = "Kafka bootstrap servers; overrides kafka.bootstrapServers (env KVRELAY_BOOTSTRAP_SERVERS)")
     String bootstrapServers;
 
-    @Option(names = "--admin-port", description = "HTTP port for /health, /metrics and /pods; overrides admin.port")
+    @Option(names = "--admin-port", defaultValue = "${env:KVRELAY_ADMIN_PORT}",
+            description = "HTTP port for /health, /metrics and /pods; overrides admin.port (env KVRELAY_ADMIN_PORT)")
     Integer adminPort;
 
     public static void main(String[] args) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvrelay.router.config.RouterConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -21,8 +22,25 @@ public final class RouterMain implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "JSON file with RouterConfig settings")
     Path configFile;
 
-    @Option(names = "--http-port", description = "API port (overrides the file)")
+    @Option(names = "--http-port", defaultValue = "${env:KVRELAY_HTTP_PORT}",
+            description = "API port (overrides the file) (env KVRELAY_HTTP_PORT)")
     Integer httpPort;
+
+    @Option(names = "--bootstrap-servers", defaultValue = "${env:KVRELAY_BOOTSTRAP_SERVERS}",
+            description = "Kafka cluster for decisions and drain commands; overrides kafkaBootstrap (env KVRELAY_BOOTSTRAP_SERVERS)")
+    String bootstrapServers;
+
+    @Option(names = "--stream-app-urls", split = ",", defaultValue = "${env:KVRELAY_STREAM_APP_URLS}",
+            description = "stream-app instance URLs, comma-separated; overrides streamAppUrls (env KVRELAY_STREAM_APP_URLS)")
+    List<String> streamAppUrls;
+
+    @Option(names = "--redis-host", defaultValue = "${env:KVRELAY_REDIS_HOST}",
+            description = "Redis host; overrides links.redisHost (env KVRELAY_REDIS_HOST)")
+    String redisHost;
+
+    @Option(names = "--redis-port", defaultValue = "${env:KVRELAY_REDIS_PORT}",
+            description = "Redis port; overrides links.redisPort (env KVRELAY_REDIS_PORT)")
+    Integer redisPort;
 
     public static void main(String[] args) {
         System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -33,12 +51,7 @@ public final class RouterMain implements Callable<Integer> {
     public Integer call() throws Exception {
         RouterConfig cfg;
         try {
-            ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-            ObjectNode node = (ObjectNode) json.readTree(Files.readString(configFile));
-            if (httpPort != null) {
-                node.put("httpPort", httpPort);
-            }
-            cfg = json.treeToValue(node, RouterConfig.class);
+            cfg = config();
         } catch (ValueInstantiationException e) {
             System.err.println("invalid configuration: "
                     + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
@@ -54,5 +67,27 @@ public final class RouterMain implements Callable<Integer> {
             stop.await();
         }
         return 0;
+    }
+
+    /** The file's settings with the flags (or their environment variables) applied over them. */
+    RouterConfig config() throws java.io.IOException {
+        ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        ObjectNode node = (ObjectNode) json.readTree(Files.readString(configFile));
+        if (httpPort != null) {
+            node.put("httpPort", httpPort);
+        }
+        if (bootstrapServers != null) {
+            node.put("kafkaBootstrap", bootstrapServers);
+        }
+        if (streamAppUrls != null && !streamAppUrls.isEmpty()) {
+            node.set("streamAppUrls", json.valueToTree(streamAppUrls));
+        }
+        if (redisHost != null) {
+            node.withObjectProperty("links").put("redisHost", redisHost);
+        }
+        if (redisPort != null) {
+            node.withObjectProperty("links").put("redisPort", redisPort);
+        }
+        return json.treeToValue(node, RouterConfig.class);
     }
 }

@@ -17,19 +17,24 @@ import picocli.CommandLine.Option;
         description = "stream-app: the prefix index and pod state in Kafka Streams, queryable over HTTP")
 public final class StreamAppMain implements Callable<Integer> {
 
-    @Option(names = "--config", description = "JSON file with StreamAppConfig settings (docs/configuration.md)")
+    @Option(names = "--config", defaultValue = "${env:KVRELAY_CONFIG}",
+            description = "JSON file with StreamAppConfig settings (docs/configuration.md) (env KVRELAY_CONFIG)")
     Path configFile;
 
-    @Option(names = "--bootstrap-servers", description = "Kafka cluster (overrides the file)")
+    @Option(names = "--bootstrap-servers", defaultValue = "${env:KVRELAY_BOOTSTRAP_SERVERS}",
+            description = "Kafka cluster (overrides the file) (env KVRELAY_BOOTSTRAP_SERVERS)")
     String bootstrapServers;
 
-    @Option(names = "--http-port", description = "query API port (overrides the file)")
+    @Option(names = "--http-port", defaultValue = "${env:KVRELAY_HTTP_PORT}",
+            description = "query API port (overrides the file) (env KVRELAY_HTTP_PORT)")
     Integer httpPort;
 
-    @Option(names = "--state-dir", description = "local state directory (overrides the file)")
+    @Option(names = "--state-dir", defaultValue = "${env:KVRELAY_STATE_DIR}",
+            description = "local state directory (overrides the file) (env KVRELAY_STATE_DIR)")
     Path stateDir;
 
-    @Option(names = "--application-id", description = "Kafka Streams application id (overrides the file)")
+    @Option(names = "--application-id", defaultValue = "${env:KVRELAY_APPLICATION_ID}",
+            description = "Kafka Streams application id (overrides the file) (env KVRELAY_APPLICATION_ID)")
     String applicationId;
 
     public static void main(String[] args) {
