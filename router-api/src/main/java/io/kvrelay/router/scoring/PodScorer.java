@@ -2,6 +2,7 @@ package io.kvrelay.router.scoring;
 
 import io.kvrelay.router.state.PodInfo;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -38,16 +39,31 @@ public final class PodScorer {
 
     /** Scores every candidate, best first. */
     public List<Score> rank(List<PodInfo> candidates, int promptBlocks, Matches matches, long tieKey) {
-        List<Score> out = new ArrayList<>(candidates.size());
-        for (PodInfo p : candidates) {
+        // The tie hash is computed once per pod, not once per comparison (a third of a 64-pod decision before).
+        Ranked[] ranked = new Ranked[candidates.size()];
+        for (int i = 0; i < ranked.length; i++) {
+            PodInfo p = candidates.get(i);
             int matched = Math.min(matches.matched(p.pod()), promptBlocks);
             int gpu = Math.min(matches.gpuMatched(p.pod()), matched);
-            out.add(new Score(p, matched, gpu, cost(p, promptBlocks, matched, gpu), overloaded(p)));
+            ranked[i] = new Ranked(new Score(p, matched, gpu, cost(p, promptBlocks, matched, gpu), overloaded(p)),
+                    rendezvous(tieKey, p.pod()));
         }
-        out.sort(Comparator.comparingDouble(Score::cost)
-                .thenComparing(Comparator.comparingLong((Score s) -> rendezvous(tieKey, s.pod().pod())).reversed()));
+        Arrays.sort(ranked, BEST_FIRST);
+        List<Score> out = new ArrayList<>(ranked.length);
+        for (Ranked r : ranked) {
+            out.add(r.score());
+        }
         return out;
     }
+
+    private record Ranked(Score score, long tie) {
+    }
+
+    /** Lowest cost first; among equal costs the highest tie hash. */
+    private static final Comparator<Ranked> BEST_FIRST = (a, b) -> {
+        int byCost = Double.compare(a.score().cost(), b.score().cost());
+        return byCost != 0 ? byCost : Long.compare(b.tie(), a.tie());
+    };
 
     public double cost(PodInfo p, int promptBlocks, int matched, int gpuMatched) {
         double uncached = promptBlocks - matched;
