@@ -1,8 +1,11 @@
 package io.kvrelay.stream.topology;
 
 import io.kvrelay.schemas.BlockKeys;
+import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
 import io.kvrelay.schemas.avro.BlockStored;
+import io.kvrelay.schemas.avro.KvEventBatch;
+import io.kvrelay.schemas.avro.WorkerReset;
 import io.kvrelay.stream.index.PrefixIndex;
 import io.kvrelay.stream.index.Tier;
 import io.kvrelay.stream.metrics.StreamMetrics;
@@ -39,6 +42,29 @@ public final class EventApplier {
         this.index = index;
         this.blocks = blocks;
         this.metrics = metrics;
+    }
+
+    /**
+     * Applies one batch of the event log to its worker (pod + DP rank): the dispatch the stream processor and the
+     * analytics replay share. The caller holds the index's write lock if readers run concurrently.
+     *
+     * @return the block size of the batch's last {@code BlockStored}, or null when it had none
+     */
+    public Integer apply(KvEventBatch batch) {
+        String podId = batch.getNamespace() + "/" + batch.getService() + "/" + batch.getPod();
+        Worker w = worker(WorkerKeys.of(podId, batch.getDpRank()));
+        Integer blockSize = null;
+        for (Object event : batch.getEvents()) {
+            if (event instanceof BlockStored s) {
+                stored(w, s);
+                blockSize = s.getBlockSize();
+            } else if (event instanceof BlockRemoved r) {
+                removed(w, r);
+            } else if (event instanceof AllBlocksCleared || event instanceof WorkerReset) {
+                purge(w);
+            }
+        }
+        return blockSize;
     }
 
     /** Per worker: its dense id in the index and its store-key prefix, resolved once per batch. */

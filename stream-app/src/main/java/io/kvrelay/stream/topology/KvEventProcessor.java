@@ -1,11 +1,7 @@
 package io.kvrelay.stream.topology;
 
 import io.kvrelay.schemas.AvroCodec;
-import io.kvrelay.schemas.avro.AllBlocksCleared;
-import io.kvrelay.schemas.avro.BlockRemoved;
-import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.KvEventBatch;
-import io.kvrelay.schemas.avro.WorkerReset;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.kvrelay.stream.store.PrefixIndexStore;
 import io.kvrelay.stream.store.StoreNames;
@@ -70,22 +66,12 @@ final class KvEventProcessor implements Processor<Bytes, byte[], Void, Void> {
             return;
         }
         String podId = batch.getNamespace() + "/" + batch.getService() + "/" + batch.getPod();
-        EventApplier.Worker w = applier.worker(WorkerKeys.of(podId, batch.getDpRank()));
-        Integer blockSize = null;
+        Integer blockSize;
         // One lock for the whole batch: readers never see half of it, and the writer pays for locking once.
         Lock lock = indexStore.index().writeLock();
         lock.lock();
         try {
-            for (Object event : batch.getEvents()) {
-                if (event instanceof BlockStored s) {
-                    applier.stored(w, s);
-                    blockSize = s.getBlockSize();
-                } else if (event instanceof BlockRemoved r) {
-                    applier.removed(w, r);
-                } else if (event instanceof AllBlocksCleared || event instanceof WorkerReset) {
-                    applier.purge(w);
-                }
-            }
+            blockSize = applier.apply(batch);
         } finally {
             lock.unlock();
         }

@@ -20,6 +20,7 @@ import io.kvrelay.sim.wire.PayloadEncoder;
 import io.kvrelay.sim.wire.PayloadLayout;
 import io.kvrelay.sim.wire.SimEvent;
 import io.kvrelay.stream.index.PrefixIndex;
+import io.kvrelay.stream.replay.ReplayState;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.kvrelay.stream.store.PrefixIndexStore;
 import io.kvrelay.stream.store.StoreNames;
@@ -35,6 +36,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,6 +76,8 @@ class GroundTruthTest {
         int stores = 0, evictions = 0, clears = 0, restarts = 0;
 
         try (TopologyTestDriver driver = new TopologyTestDriver(IndexTopology.build(topics, metrics, false), p)) {
+            // The analytics replay runs the same records through the same EventApplier, outside Kafka Streams.
+            ReplayState replay = new ReplayState(new SimpleMeterRegistry());
             TestInputTopic<byte[], byte[]> in = driver.createInputTopic(topics.kvEvents().name(),
                     new ByteArraySerializer(), new ByteArraySerializer());
             for (int step = 0; step < 20_000; step++) {
@@ -87,7 +91,9 @@ class GroundTruthTest {
                     KvEventBatch reset = base(w, -1);
                     reset.setOrigin(EventOrigin.BRIDGE);
                     reset.setEvents(List.of(new WorkerReset(WorkerResetReason.PUBLISHER_RESTART, 1L, 0L, "")));
-                    in.pipeInput(key(w), codec.encode(reset));
+                    byte[] value = codec.encode(reset);
+                    in.pipeInput(key(w), value);
+                    replay.apply(codec.decode(value));
                     continue;
                 } else if (dice < 5) {
                     events = w.cache().clear();
@@ -107,7 +113,9 @@ class GroundTruthTest {
                 DecodedBatch d = decoder.decode(payload);
                 KvEventBatch b = base(w, seq.merge(w.workerKey(), 1L, Long::sum));
                 b.setEvents(d.events());
-                in.pipeInput(key(w), codec.encode(b));
+                byte[] value = codec.encode(b);
+                in.pipeInput(key(w), value);
+                replay.apply(codec.decode(value));
             }
             PrefixIndex index = ((PrefixIndexStore) driver.getStateStore(StoreNames.PREFIX_INDEX)).index();
             long total = 0;
@@ -122,6 +130,8 @@ class GroundTruthTest {
                 total += expected.size();
             }
             assertThat(total).as("blocks cached at the end").isGreaterThan(500);
+            assertThat(IndexSnapshot.of(replay.index())).as("replay state = stream-app's index")
+                    .isEqualTo(IndexSnapshot.of(index));
             assertThat(stores).isGreaterThan(1000);
             assertThat(evictions).isGreaterThan(100);
             assertThat(clears).isGreaterThan(10);
