@@ -3,6 +3,7 @@ package io.kvrelay.launcher;
 import io.kvrelay.ingest.IngestBridgeMain;
 import io.kvrelay.launcher.bench.BenchCommand;
 import io.kvrelay.launcher.demo.DemoCommand;
+import io.kvrelay.launcher.replay.ReplayCommand;
 import io.kvrelay.router.RouterMain;
 import io.kvrelay.sim.SimMain;
 import io.kvrelay.stream.StreamAppMain;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "kvrelay", mixinStandardHelpOptions = true, version = "kvrelay 0.1.0",
         description = "KV-cache-aware routing for vLLM fleets over a durable Kafka event log.",
-        subcommands = {DemoCommand.class, BenchCommand.class, IngestBridgeMain.class, StreamAppMain.class,
+        subcommands = {DemoCommand.class, BenchCommand.class, ReplayCommand.class, IngestBridgeMain.class, StreamAppMain.class,
                 RouterMain.class, SimMain.class, CommandLine.HelpCommand.class})
 public final class KvrelayMain implements Runnable {
 
