@@ -17,6 +17,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.utils.Exit;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.slf4j.Logger;
@@ -51,8 +52,22 @@ public final class KafkaBroker implements AutoCloseable {
         return shared;
     }
 
+    /**
+     * The broker halts its JVM when all its log dirs have failed. At JVM exit the test kit's temp-dir cleanup hook
+     * races the shared broker's shutdown hook and can delete the log dir under it: the halt then turned a module whose
+     * tests all passed into "error occurred in starting fork" (seen once in a fresh-clone CI run). A test JVM must
+     * end when its tests end, not when the broker decides: Kafka routes exits through {@link Exit}, so log instead.
+     */
+    private static synchronized void neverEndTheTestJvm() {
+        Exit.setHaltProcedure((status, message) ->
+                log.warn("embedded Kafka asked to halt the JVM (status {}: {}); ignored", status, message));
+        Exit.setExitProcedure((status, message) ->
+                log.warn("embedded Kafka asked to exit the JVM (status {}: {}); ignored", status, message));
+    }
+
     /** A new broker of its own; the caller closes it. */
     public static KafkaBroker start() {
+        neverEndTheTestJvm();
         long t0 = System.nanoTime();
         try {
             TestKitNodes nodes = new TestKitNodes.Builder()
