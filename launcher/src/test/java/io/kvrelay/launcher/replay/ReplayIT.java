@@ -9,11 +9,10 @@ import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
 import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
-import io.kvrelay.schemas.avro.BlockStored;
-import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.WorkerReset;
 import io.kvrelay.schemas.avro.WorkerResetReason;
+import io.kvrelay.schemas.testing.TestBatches;
 import io.kvrelay.testkit.KafkaBroker;
 import io.kvrelay.testkit.TestProducers;
 import java.io.ByteArrayOutputStream;
@@ -23,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -50,12 +48,12 @@ class ReplayIT {
         TopicCreator.ensure(broker.bootstrapServers(), Map.of(), List.of(new TopicSpec(TOPIC, 4, (short) 1, Map.of())));
         KvEventBatchEncoder encoder = new KvEventBatchEncoder();
         try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(broker.bootstrapServers())) {
-            send(p, 0, "pod-a", encoder.encode(batch("pod-a", 0, stored(1, 2, 3))));
-            send(p, 1, "pod-b", encoder.encode(batch("pod-b", 0, stored(7, 8))));
-            send(p, 2, "pod-c", encoder.encode(batch("pod-c", 0, stored(4, 5))));
+            send(p, 0, "pod-a", encoder.encode(batch("pod-a", 0, TestBatches.stored(1, 2, 3))));
+            send(p, 1, "pod-b", encoder.encode(batch("pod-b", 0, TestBatches.stored(7, 8))));
+            send(p, 2, "pod-c", encoder.encode(batch("pod-c", 0, TestBatches.stored(4, 5))));
             send(p, 3, "pod-a", encoder.encode(batch("pod-a", 1, new BlockRemoved(List.of(2L), null, null))));
             send(p, 4, "pod-b", encoder.encode(batch("pod-b", 1, new AllBlocksCleared())));
-            send(p, 5, "pod-b", encoder.encode(batch("pod-b", 2, stored(9))));
+            send(p, 5, "pod-b", encoder.encode(batch("pod-b", 2, TestBatches.stored(9))));
             send(p, 6, "pod-x", new byte[] {1, 2, 3}); // not a kvrelay record
             send(p, 7, "pod-c", encoder.encode(batch("pod-c", 1, new WorkerReset(
                     WorkerResetReason.UNRECOVERABLE_GAP, 0L, 9L, "test"))));
@@ -103,31 +101,12 @@ class ReplayIT {
         assertThat(pods.has("ns/svc/pod-c")).isFalse();
     }
 
+    private static KvEventBatch batch(String pod, long seq, Object event) {
+        return TestBatches.batch(pod, seq, event, T0 * 1000);
+    }
+
     private static void send(KafkaProducer<byte[], byte[]> p, int second, String pod, byte[] value) {
         p.send(new ProducerRecord<>(TOPIC, null, T0 + second * 1_000L,
                 ("ns/svc/" + pod).getBytes(StandardCharsets.UTF_8), value));
-    }
-
-    private static KvEventBatch batch(String pod, long seq, Object event) {
-        return KvEventBatch.newBuilder().setNamespace("ns").setService("svc").setPod(pod).setDpRank(0).setTopic("")
-                .setSequence(seq).setOrigin(event instanceof WorkerReset ? EventOrigin.BRIDGE : EventOrigin.LIVE)
-                .setReceivedAtMicros(T0 * 1000).setEvents(List.of(event)).build();
-    }
-
-    private static BlockStored stored(long... hashes) {
-        List<Long> h = new ArrayList<>();
-        List<Integer> tokens = new ArrayList<>();
-        for (long x : hashes) {
-            h.add(x);
-            for (int t = 0; t < 16; t++) {
-                tokens.add((int) x * 100 + t);
-            }
-        }
-        BlockStored s = new BlockStored();
-        s.setBlockHashes(h);
-        s.setTokenIds(tokens);
-        s.setBlockSize(16);
-        s.setMedium("GPU");
-        return s;
     }
 }

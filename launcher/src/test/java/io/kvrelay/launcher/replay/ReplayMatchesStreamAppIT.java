@@ -9,8 +9,6 @@ import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
-import io.kvrelay.schemas.avro.BlockStored;
-import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
@@ -19,6 +17,7 @@ import io.kvrelay.stream.query.PrefixMatch;
 import io.kvrelay.stream.query.PrefixMatchRequest;
 import io.kvrelay.stream.query.QueryOutcome;
 import io.kvrelay.stream.topology.WorkerKeys;
+import io.kvrelay.schemas.testing.TestBatches;
 import io.kvrelay.testkit.KafkaBroker;
 import io.kvrelay.testkit.TestProducers;
 import java.io.ByteArrayOutputStream;
@@ -151,16 +150,9 @@ class ReplayMatchesStreamAppIT {
                         tokens.add(t);
                     }
                     mine.addAll(hashes);
-                    BlockStored s = new BlockStored();
-                    s.setBlockHashes(hashes);
-                    s.setTokenIds(tokens);
-                    s.setBlockSize(16);
-                    s.setMedium("GPU");
-                    event = s;
+                    event = TestBatches.stored(hashes, tokens);
                 }
-                KvEventBatch b = KvEventBatch.newBuilder().setNamespace("ns").setService("svc").setPod("pod-" + pod)
-                        .setDpRank(0).setTopic("").setSequence(i).setOrigin(EventOrigin.LIVE)
-                        .setReceivedAtMicros(System.currentTimeMillis() * 1000).setEvents(List.of(event)).build();
+                KvEventBatch b = TestBatches.batch("pod-" + pod, i, event, System.currentTimeMillis() * 1000);
                 p.send(new ProducerRecord<>(topic, ("ns/svc/pod-" + pod).getBytes(StandardCharsets.UTF_8),
                         encoder.encode(b)));
             }

@@ -9,12 +9,11 @@ import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
 import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
-import io.kvrelay.schemas.avro.BlockStored;
-import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.WorkerReset;
 import io.kvrelay.schemas.avro.WorkerResetReason;
 import io.kvrelay.schemas.example.KvEventsConsumerExample;
+import io.kvrelay.schemas.testing.TestBatches;
 import io.kvrelay.testkit.KafkaBroker;
 import io.kvrelay.testkit.TestProducers;
 import java.io.File;
@@ -51,12 +50,12 @@ class ConsumingGuideIT {
         TopicCreator.ensure(broker.bootstrapServers(), Map.of(), List.of(new TopicSpec(TOPIC, 1, (short) 1, Map.of())));
         KvEventBatchEncoder encoder = new KvEventBatchEncoder();
         try (KafkaProducer<byte[], byte[]> producer = TestProducers.seeding(broker.bootstrapServers())) {
-            send(producer, "pod-a", encoder.encode(batch("pod-a", 0, stored(1, 2, 3))));
+            send(producer, "pod-a", encoder.encode(batch("pod-a", 0, TestBatches.stored(1, 2, 3))));
             send(producer, "pod-a", encoder.encode(batch("pod-a", 1, new BlockRemoved(List.of(2L), null, null))));
-            send(producer, "pod-b", encoder.encode(batch("pod-b", 0, stored(7, 8))));
+            send(producer, "pod-b", encoder.encode(batch("pod-b", 0, TestBatches.stored(7, 8))));
             send(producer, "pod-b", encoder.encode(batch("pod-b", 1, new AllBlocksCleared())));
-            send(producer, "pod-b", encoder.encode(batch("pod-b", 2, stored(9))));
-            send(producer, "pod-c", encoder.encode(batch("pod-c", 0, stored(4, 5))));
+            send(producer, "pod-b", encoder.encode(batch("pod-b", 2, TestBatches.stored(9))));
+            send(producer, "pod-c", encoder.encode(batch("pod-c", 0, TestBatches.stored(4, 5))));
             send(producer, "pod-c", encoder.encode(batch("pod-c", 1, new WorkerReset(
                     WorkerResetReason.UNRECOVERABLE_GAP, 0L, 9L, "test"))));
             send(producer, "pod-x", new byte[] {1, 2, 3}); // not a kvrelay record
@@ -92,26 +91,7 @@ class ConsumingGuideIT {
     }
 
     private static KvEventBatch batch(String pod, long seq, Object event) {
-        return KvEventBatch.newBuilder().setNamespace("ns").setService("svc").setPod(pod).setDpRank(0).setTopic("")
-                .setSequence(seq).setOrigin(event instanceof WorkerReset ? EventOrigin.BRIDGE : EventOrigin.LIVE)
-                .setReceivedAtMicros(System.currentTimeMillis() * 1000).setEvents(List.of(event)).build();
-    }
-
-    private static BlockStored stored(long... hashes) {
-        List<Long> h = new ArrayList<>();
-        List<Integer> tokens = new ArrayList<>();
-        for (long x : hashes) {
-            h.add(x);
-            for (int t = 0; t < 16; t++) {
-                tokens.add((int) x * 100 + t);
-            }
-        }
-        BlockStored s = new BlockStored();
-        s.setBlockHashes(h);
-        s.setTokenIds(tokens);
-        s.setBlockSize(16);
-        s.setMedium("GPU");
-        return s;
+        return TestBatches.batch(pod, seq, event, System.currentTimeMillis() * 1000);
     }
 
     private static void send(KafkaProducer<byte[], byte[]> p, String pod, byte[] value) {
