@@ -97,7 +97,10 @@ public final class DecisionPublisher implements AutoCloseable {
                 for (sent = 0; sent < batch.size(); sent++) {
                     RouteDecision d = batch.get(sent);
                     String key = d.getChosenPod() != null ? d.getChosenPod() : d.getNamespace() + "/" + d.getService();
-                    producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), codec.encode(d)),
+                    // Stamped with the decision's instant, not the send's (up to a queue wait later): a replay
+                    // merges decisions with KV events by timestamp and must see the caches as the decision did.
+                    producer.send(new ProducerRecord<>(topic, null, d.getAtMicros() / 1000,
+                                    key.getBytes(StandardCharsets.UTF_8), codec.encode(d)),
                             (md, e) -> {
                                 if (e == null) {
                                     published.increment();

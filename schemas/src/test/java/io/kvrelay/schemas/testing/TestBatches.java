@@ -28,11 +28,22 @@ public final class TestBatches {
         List<Integer> tokens = new ArrayList<>();
         for (long x : hashes) {
             h.add(x);
-            for (int t = 0; t < 16; t++) {
-                tokens.add((int) x * 100 + t);
-            }
+        }
+        for (int t : tokensOf(hashes)) {
+            tokens.add(t);
         }
         return stored(h, tokens);
+    }
+
+    /** The prompt {@link #stored(long...)} stores for these hashes: 16 tokens per hash, derived from it. */
+    public static int[] tokensOf(long... hashes) {
+        int[] tokens = new int[hashes.length * 16];
+        for (int i = 0; i < hashes.length; i++) {
+            for (int t = 0; t < 16; t++) {
+                tokens[i * 16 + t] = (int) hashes[i] * 100 + t;
+            }
+        }
+        return tokens;
     }
 
     /** A GPU {@code BlockStored} of 16-token blocks: these hashes, these tokens (16 per hash). */

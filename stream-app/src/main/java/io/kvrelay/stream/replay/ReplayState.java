@@ -4,7 +4,13 @@ import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.stream.index.PrefixIndex;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.kvrelay.stream.topology.EventApplier;
+import io.kvrelay.stream.topology.WorkerKeys;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.internals.InMemoryKeyValueStore;
 
 /**
@@ -14,14 +20,42 @@ import org.apache.kafka.streams.state.internals.InMemoryKeyValueStore;
  * any point {@link #index()} is what stream-app's index would hold after the same records. Single-threaded.
  */
 public final class ReplayState {
+    /**
+     * Told when a worker's block entry comes into being and when it is gone (all tiers), as the applier changes the
+     * worker-blocks store: the entry's lifetime without a second reading of the events. The key is the store key
+     * (worker prefix + engine hash).
+     */
+    public interface BlockLifecycle {
+        void appeared(Bytes entry);
+
+        void disappeared(Bytes entry);
+
+        BlockLifecycle NONE = new BlockLifecycle() {
+            @Override
+            public void appeared(Bytes entry) {
+            }
+
+            @Override
+            public void disappeared(Bytes entry) {
+            }
+        };
+    }
+
     private final PrefixIndex index = new PrefixIndex();
     private final EventApplier applier;
+    private static final int[] NONE = new int[0];
+    private final Map<String, int[]> workersOfPod = new HashMap<>();
+    private final Map<String, int[]> workersOfService = new HashMap<>();
+    private int workersSeen;
     private long batches;
 
     public ReplayState(MeterRegistry registry) {
+        this(registry, BlockLifecycle.NONE);
+    }
+
+    public ReplayState(MeterRegistry registry, BlockLifecycle lifecycle) {
         // Kafka Streams' own in-memory store: put/get/delete/prefixScan need no processor context.
-        this.applier = new EventApplier(index, new InMemoryKeyValueStore("replay-worker-blocks"),
-                new StreamMetrics(registry));
+        this.applier = new EventApplier(index, new ObservedStore(lifecycle), new StreamMetrics(registry));
     }
 
     public void apply(KvEventBatch batch) {
@@ -35,5 +69,94 @@ public final class ReplayState {
 
     public long batches() {
         return batches;
+    }
+
+    /**
+     * The leading blocks of {@code keys} that pod {@code podId} ({@code namespace/service/pod}) holds, over its DP
+     * ranks (the longest), as stream-app's prefix match reports it.
+     */
+    public int matchedPrefix(String podId, long[] keys) {
+        int[] ids = workersOf(podId);
+        if (ids.length == 0 || keys.length == 0) {
+            return 0;
+        }
+        int[] matched = new int[ids.length];
+        index.match(keys, keys.length, ids, ids.length, matched, new int[ids.length]);
+        int best = 0;
+        for (int m : matched) {
+            best = Math.max(best, m);
+        }
+        return best;
+    }
+
+    /** Blocks pod {@code podId} holds now, over its DP ranks. */
+    public long blocksHeld(String podId) {
+        long n = 0;
+        for (int id : workersOf(podId)) {
+            n += index.blockCount(id);
+        }
+        return n;
+    }
+
+    /** The index's ids of the workers of pod {@code podId} ({@code namespace/service/pod}). */
+    public int[] workersOf(String podId) {
+        regroup();
+        return workersOfPod.getOrDefault(podId, NONE);
+    }
+
+    /** The index's ids of every worker of a service ({@code namespace/service}). */
+    public int[] workersOfService(String service) {
+        regroup();
+        return workersOfService.getOrDefault(service, NONE);
+    }
+
+    private void regroup() {
+        if (index.workerCount() == workersSeen) {
+            return; // only a new worker changes the grouping (rare)
+        }
+        workersSeen = index.workerCount();
+        Map<String, List<Integer>> byPod = new HashMap<>();
+        Map<String, List<Integer>> byService = new HashMap<>();
+        for (String w : index.workers()) {
+            String pod = WorkerKeys.podOf(w);
+            int id = index.findWorker(w);
+            byPod.computeIfAbsent(pod, k -> new ArrayList<>()).add(id);
+            byService.computeIfAbsent(pod.substring(0, pod.lastIndexOf('/')), k -> new ArrayList<>()).add(id);
+        }
+        workersOfPod.clear();
+        workersOfService.clear();
+        byPod.forEach((pod, ids) -> workersOfPod.put(pod, ids.stream().mapToInt(Integer::intValue).toArray()));
+        byService.forEach((svc, ids) -> workersOfService.put(svc, ids.stream().mapToInt(Integer::intValue).toArray()));
+    }
+
+    /** The worker-blocks store, reporting entries that appear and disappear. */
+    private static final class ObservedStore extends InMemoryKeyValueStore {
+        private final BlockLifecycle lifecycle;
+
+        ObservedStore(BlockLifecycle lifecycle) {
+            super("replay-worker-blocks");
+            this.lifecycle = lifecycle;
+        }
+
+        @Override
+        public synchronized void put(Bytes key, byte[] value) {
+            boolean fresh = value != null && get(key) == null;
+            byte[] old = value == null ? get(key) : null;
+            super.put(key, value);
+            if (fresh) {
+                lifecycle.appeared(key);
+            } else if (old != null) {
+                lifecycle.disappeared(key);
+            }
+        }
+
+        @Override
+        public synchronized byte[] delete(Bytes key) {
+            byte[] old = super.delete(key);
+            if (old != null) {
+                lifecycle.disappeared(key);
+            }
+            return old;
+        }
     }
 }
