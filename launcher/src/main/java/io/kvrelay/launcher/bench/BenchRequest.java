@@ -1,5 +1,6 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.schemas.BlockKeys;
 import java.util.Objects;
 
 /**
@@ -9,7 +10,7 @@ import java.util.Objects;
  * @param arrivalMs when it arrives, ms after the start of the run
  */
 public record BenchRequest(int index, String service, String userId, int[] tokens, String lora, int turn,
-                           double arrivalMs, int outputTokens) {
+                           double arrivalMs, int outputTokens) implements RoutedRequest {
     public BenchRequest {
         Objects.requireNonNull(service, "service");
         Objects.requireNonNull(userId, "userId");
@@ -20,7 +21,14 @@ public record BenchRequest(int index, String service, String userId, int[] token
     }
 
     /** Full 16-token blocks of the prompt: the denominator of the hit rate. */
+    @Override
     public int promptBlocks() {
         return tokens.length / WorkloadSpec.BLOCK_SIZE;
+    }
+
+    @Override
+    public long firstBlockKey() {
+        return promptBlocks() == 0 ? BlockKeys.NO_KEY
+                : BlockKeys.next(BlockKeys.ROOT, BlockKeys.extraKey(lora), tokens, 0, WorkloadSpec.BLOCK_SIZE);
     }
 }

@@ -31,7 +31,7 @@ public final class InProcessRun {
             ModelPod pod = pods.get(chosen);
             int hit = pod.serve(r);
             ServiceModel.Timing t = queues.admit(chosen, r.arrivalMs(), r.promptBlocks() - hit, r.outputTokens());
-            pod.hold(t.finishMs());
+            pod.hold(r, t);
             out.add(new Served(r.index(), chosen, r.arrivalMs(), r.promptBlocks(), hit, t.ttftMs(), t.finishMs()));
         }
         return out;

@@ -10,7 +10,7 @@ public final class LeastLoadedPolicy implements RoutingPolicy {
     }
 
     @Override
-    public int choose(BenchRequest request, List<? extends PodView> candidates) {
+    public <R extends RoutedRequest> int choose(R request, List<? extends PodView<? super R>> candidates) {
         int best = 0;
         for (int i = 1; i < candidates.size(); i++) {
             if (candidates.get(i).inFlight() < candidates.get(best).inFlight()) {

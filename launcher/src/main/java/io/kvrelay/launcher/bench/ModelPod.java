@@ -3,38 +3,19 @@ package io.kvrelay.launcher.bench;
 import io.kvrelay.sim.cache.BlockHasher;
 import io.kvrelay.sim.cache.KvCacheModel;
 import io.kvrelay.sim.cache.ServeResult;
-import java.util.PriorityQueue;
 
 /**
  * One simulated pod without sockets, for the in-process runs: the simulator's own {@link KvCacheModel} (the model a
- * {@code SimPod} runs, same capacity and hash seed) plus the finish times of its requests in flight on the simulated
- * clock. Not thread-safe.
+ * {@code SimPod} runs, same capacity and hash seed) plus its requests in flight on the simulated clock. Its KV usage
+ * is that of the requests in flight, not the simulator's cached/capacity ({@link KvCacheModel#usage()}). Not
+ * thread-safe.
  */
-public final class ModelPod implements PodView {
-    private final String name;
+public final class ModelPod extends SimulatedPod<BenchRequest> {
     private final KvCacheModel cache;
-    private final PriorityQueue<Double> finishes = new PriorityQueue<>();
 
     public ModelPod(String name, int capacityBlocks, long hashSeed) {
-        this.name = name;
+        super(name, capacityBlocks);
         this.cache = new KvCacheModel(capacityBlocks, WorkloadSpec.BLOCK_SIZE, new BlockHasher(hashSeed));
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    /** Moves the pod's clock to {@code nowMs}: requests finished by then leave. */
-    public void advanceTo(double nowMs) {
-        while (!finishes.isEmpty() && finishes.peek() <= nowMs) {
-            finishes.poll();
-        }
-    }
-
-    @Override
-    public int inFlight() {
-        return finishes.size();
     }
 
     @Override
@@ -55,14 +36,9 @@ public final class ModelPod implements PodView {
         return n;
     }
 
-    /** Serves the prompt on the cache model; returns the blocks that were already cached. */
+    @Override
     public int serve(BenchRequest request) {
         ServeResult r = cache.serve(request.tokens(), request.lora());
         return r.hitBlocks();
-    }
-
-    /** The request occupies the pod until {@code finishMs}. */
-    public void hold(double finishMs) {
-        finishes.add(finishMs);
     }
 }

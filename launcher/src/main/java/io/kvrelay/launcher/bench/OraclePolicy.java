@@ -14,12 +14,12 @@ public final class OraclePolicy implements RoutingPolicy {
     }
 
     @Override
-    public int choose(BenchRequest request, List<? extends PodView> candidates) {
+    public <R extends RoutedRequest> int choose(R request, List<? extends PodView<? super R>> candidates) {
         int best = -1;
         int bestCached = -1;
         int bestLoad = Integer.MAX_VALUE;
         for (int i = 0; i < candidates.size(); i++) {
-            PodView p = candidates.get(i);
+            PodView<? super R> p = candidates.get(i);
             int cached = p.cachedPrefixBlocks(request);
             int load = p.inFlight();
             if (cached > bestCached || (cached == bestCached && load < bestLoad)) {

@@ -14,7 +14,7 @@ public final class RoundRobinPolicy implements RoutingPolicy {
     }
 
     @Override
-    public int choose(BenchRequest request, List<? extends PodView> candidates) {
+    public <R extends RoutedRequest> int choose(R request, List<? extends PodView<? super R>> candidates) {
         int n = next.merge(request.service(), 1, Integer::sum) - 1;
         return Math.floorMod(n, candidates.size());
     }

@@ -18,8 +18,8 @@ public record ServiceModel(double prefillMsPerBlock, double overheadMs, double d
         }
     }
 
-    /** One request's timing on its pod. */
-    public record Timing(double ttftMs, double finishMs) {
+    /** One request's timing on its pod; it waits for the prefill slot until {@code prefillStartMs}. */
+    public record Timing(double ttftMs, double finishMs, double prefillStartMs) {
     }
 
     /** The per-pod prefill slots of one run; not thread-safe (each run drives it from one thread). */
@@ -36,7 +36,7 @@ public record ServiceModel(double prefillMsPerBlock, double overheadMs, double d
             double prefill = uncachedBlocks * prefillMsPerBlock;
             freeAtMs[pod] = start + prefill;
             double ttft = start - arrivalMs + prefill + overheadMs;
-            return new Timing(ttft, arrivalMs + ttft + outputTokens * decodeMsPerToken);
+            return new Timing(ttft, arrivalMs + ttft + outputTokens * decodeMsPerToken, start);
         }
     }
 

@@ -1,17 +1,16 @@
 package io.kvrelay.launcher.bench;
 
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The seeds' behaviour: a user's link if one exists, otherwise a random pod (seeded), linked from then on. Links
- * never expire here: the run is shorter than any sensible link TTL.
+ * The seeds' behaviour: a user's link in the request's service if one exists, otherwise a random pod (seeded), linked
+ * from then on. A request without a user gets a random pod and no link. Links never expire here: the run is shorter
+ * than any sensible link TTL.
  */
 public final class StickyOnlyPolicy implements RoutingPolicy {
     private final SplittableRandom random;
-    private final Map<String, String> links = new HashMap<>();
+    private final StickyLinks links = new StickyLinks();
 
     public StickyOnlyPolicy(long seed) {
         this.random = new SplittableRandom(seed);
@@ -23,17 +22,13 @@ public final class StickyOnlyPolicy implements RoutingPolicy {
     }
 
     @Override
-    public int choose(BenchRequest request, List<? extends PodView> candidates) {
-        String linked = links.get(request.userId());
-        if (linked != null) {
-            for (int i = 0; i < candidates.size(); i++) {
-                if (candidates.get(i).name().equals(linked)) {
-                    return i;
-                }
-            }
+    public <R extends RoutedRequest> int choose(R request, List<? extends PodView<? super R>> candidates) {
+        int linked = links.linkedIndex(request, candidates);
+        if (linked >= 0) {
+            return linked;
         }
         int pick = random.nextInt(candidates.size());
-        links.put(request.userId(), candidates.get(pick).name());
+        links.link(request, candidates.get(pick).name());
         return pick;
     }
 }

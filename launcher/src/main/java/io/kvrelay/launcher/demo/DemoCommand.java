@@ -1,8 +1,12 @@
 package io.kvrelay.launcher.demo;
 
+import io.kvrelay.launcher.replay.ReplayCommand;
+import io.kvrelay.launcher.replay.whatif.WhatIfSettings;
+import io.kvrelay.schemas.Topics;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +67,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--progress-seconds", defaultValue = "2", description = "seconds between progress lines (default: ${DEFAULT-VALUE})")
     int progressSeconds;
 
+    @Option(names = "--replay-out", paramLabel = "DIR",
+            description = "after the summary, run `kvrelay replay` over the demo's event and decision log and write "
+                    + "its report (report.html, replay.json, CSV) into DIR")
+    Path replayOut;
+
     private final PrintStream out = System.out;
 
     @Override
@@ -102,6 +111,9 @@ public final class DemoCommand implements Callable<Integer> {
                     runFor(durationSeconds, stop, stats, pipeline);
                 }
                 summary(stats);
+                if (replayOut != null && stop.getCount() > 0) {
+                    replay(pipeline.kafka().bootstrapServers(), settings.topicPrefix());
+                }
                 if (keepRunning && stop.getCount() > 0) {
                     printTryIt(port, pipeline.stream().httpPort());
                     stop.await();
@@ -172,6 +184,17 @@ public final class DemoCommand implements Callable<Integer> {
             pods.append(' ').append(e.getKey()).append('=').append(e.getValue());
         }
         out.println(pods);
+    }
+
+    /** The demo's log read again by {@code kvrelay replay}, while the broker still runs. */
+    private void replay(String bootstrap, String topicPrefix) throws IOException {
+        Topics topics = Topics.withPrefix(topicPrefix, (short) 1);
+        out.println("replaying the demo's log into " + replayOut.toAbsolutePath() + " ...");
+        ReplayCommand.Result r = ReplayCommand.run(new ReplayCommand.ReplayJob(bootstrap, topics.kvEvents().name(),
+                topics.routeDecisions().name(), null, null, Duration.ofSeconds(5), replayOut,
+                WhatIfSettings.defaults()), new PrintStream(OutputStream.nullOutputStream()));
+        out.printf(Locale.ROOT, "  replayed %d records (%d decisions) in %.1f s; open %s%n", r.records(),
+                r.decisions(), r.seconds(), replayOut.resolve("report.html").toAbsolutePath());
     }
 
     private void printTryIt(int routerPort, int streamPort) {

@@ -17,15 +17,26 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Reads one topic between two instants, every partition, and hands the records over in timestamp order across
- * partitions (a k-way merge of the partitions' heads; within a partition, log order), so a state sampled at time T has
- * seen exactly the records stamped up to T. No consumer group: offsets are assigned, nothing is committed.
+ * Reads topics between two positions, every partition, and hands the records over in timestamp order across all
+ * partitions of all topics read together (a k-way merge of the partitions' heads; within a partition, log order), so
+ * a state sampled at time T has seen exactly the records stamped up to T. No consumer group: offsets are assigned,
+ * nothing is committed. One reader, one thread.
  */
-final class EventLogReader {
+final class EventLogReader implements AutoCloseable {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    /** What the window covers: records to read in all, for the progress bar. */
+    /** What a read covers: per partition, the first offset and the offset to stop before. */
     record Window(Map<TopicPartition, Long> start, Map<TopicPartition, Long> end) {
+        Window {
+            start = Map.copyOf(start);
+            end = Map.copyOf(end);
+        }
+
+        static Window empty() {
+            return new Window(Map.of(), Map.of());
+        }
+
+        /** Records to read in all, for the progress bar. */
         long records() {
             long n = 0;
             for (var e : end.entrySet()) {
@@ -33,109 +44,164 @@ final class EventLogReader {
             }
             return n;
         }
+
+        /** Both windows read together, merged by timestamp. */
+        Window plus(Window other) {
+            Map<TopicPartition, Long> s = new HashMap<>(start);
+            Map<TopicPartition, Long> e = new HashMap<>(end);
+            s.putAll(other.start);
+            e.putAll(other.end);
+            return new Window(s, e);
+        }
     }
 
-    private final Properties props = new Properties();
-    private final String topic;
+    private final KafkaConsumer<byte[], byte[]> consumer;
 
-    EventLogReader(String bootstrapServers, String topic) {
+    EventLogReader(String bootstrapServers) {
+        Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        this.topic = topic;
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+        this.consumer = new KafkaConsumer<>(props);
+    }
+
+    boolean exists(String topic) {
+        return consumer.listTopics(TIMEOUT).containsKey(topic);
     }
 
     /**
      * @param from null = each partition's beginning
-     * @param to   null = each partition's end as of this call
+     * @param to   null = each partition's end as of this call (exclusive, like every {@code to})
      */
-    Window window(KafkaConsumer<byte[], byte[]> consumer, Instant from, Instant to) {
+    Window window(String topic, LogPosition from, LogPosition to) {
         List<TopicPartition> parts = new ArrayList<>();
         consumer.partitionsFor(topic, TIMEOUT).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
         Map<TopicPartition, Long> begin = consumer.beginningOffsets(parts, TIMEOUT);
         Map<TopicPartition, Long> end = consumer.endOffsets(parts, TIMEOUT);
-        Map<TopicPartition, Long> start = new HashMap<>(from == null ? begin : offsetsAt(consumer, parts, from, end));
-        Map<TopicPartition, Long> stop = new HashMap<>(to == null ? end : offsetsAt(consumer, parts, to, end));
+        Map<TopicPartition, Long> start = resolve(parts, from, begin, begin, end);
+        Map<TopicPartition, Long> stop = resolve(parts, to, end, begin, end);
+        stop.replaceAll((p, o) -> Math.max(o, start.get(p)));
         return new Window(start, stop);
     }
 
-    /** The first offset stamped at or after {@code t}, or the end when there is none. */
-    private static Map<TopicPartition, Long> offsetsAt(KafkaConsumer<byte[], byte[]> consumer,
-                                                       List<TopicPartition> parts, Instant t,
-                                                       Map<TopicPartition, Long> end) {
-        Map<TopicPartition, Long> query = new HashMap<>();
-        parts.forEach(p -> query.put(p, t.toEpochMilli()));
-        Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query, TIMEOUT);
+    /** Offsets of a position, clamped to what the log still holds. */
+    private Map<TopicPartition, Long> resolve(List<TopicPartition> parts, LogPosition pos,
+                                              Map<TopicPartition, Long> unset, Map<TopicPartition, Long> begin,
+                                              Map<TopicPartition, Long> end) {
         Map<TopicPartition, Long> out = new HashMap<>();
-        for (TopicPartition p : parts) {
-            OffsetAndTimestamp o = found.get(p);
-            out.put(p, o == null ? end.get(p) : o.offset());
+        if (pos instanceof LogPosition.At at) {
+            Map<TopicPartition, Long> query = new HashMap<>();
+            parts.forEach(p -> query.put(p, at.at().toEpochMilli()));
+            Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(query, TIMEOUT);
+            parts.forEach(p -> out.put(p, found.get(p) == null ? end.get(p) : found.get(p).offset()));
+        } else if (pos instanceof LogPosition.Offset o) {
+            parts.forEach(p -> out.put(p, o.offset()));
+        } else if (pos instanceof LogPosition.Offsets os) {
+            parts.forEach(p -> out.put(p, os.byPartition().getOrDefault(p.partition(), unset.get(p))));
+        } else {
+            out.putAll(unset);
         }
+        out.replaceAll((p, o) -> Math.min(Math.max(o, begin.get(p)), end.get(p)));
         return out;
     }
 
-    /** Reads the window and calls {@code sink} for every record, oldest timestamp first. Returns records read. */
-    long read(Instant from, Instant to, Consumer<Window> onWindow, Consumer<ConsumerRecord<byte[], byte[]>> sink) {
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
-            Window w = window(consumer, from, to);
-            onWindow.accept(w);
-            Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> heads = new HashMap<>();
-            List<TopicPartition> open = new ArrayList<>();
-            for (var e : w.end().entrySet()) {
-                long s = w.start().get(e.getKey());
-                if (s < e.getValue()) {
-                    open.add(e.getKey());
-                    heads.put(e.getKey(), new ArrayDeque<>());
-                }
+    /**
+     * The instants a window spans: its earliest first record and, exclusive, just after its latest last record; null
+     * for an empty window. Used to read a second topic over the same stretch of time as an offset window.
+     */
+    Instant[] timeBounds(Window w) {
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (var e : w.end().entrySet()) {
+            long s = w.start().get(e.getKey());
+            if (s < e.getValue()) {
+                first = Math.min(first, timestampAt(e.getKey(), s));
+                last = Math.max(last, timestampAt(e.getKey(), e.getValue() - 1));
             }
-            consumer.assign(open);
-            open.forEach(p -> consumer.seek(p, w.start().get(p)));
-            long n = 0;
-            long deadline = System.nanoTime() + TIMEOUT.toNanos();
-            while (!heads.isEmpty()) {
-                if (heads.values().stream().anyMatch(ArrayDeque::isEmpty)) {
-                    var polled = consumer.poll(Duration.ofMillis(200));
-                    if (!polled.isEmpty()) {
-                        deadline = System.nanoTime() + TIMEOUT.toNanos();
-                    } else if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("no records for " + TIMEOUT + " while reading " + topic);
-                    }
-                    for (ConsumerRecord<byte[], byte[]> r : polled) {
-                        TopicPartition p = new TopicPartition(r.topic(), r.partition());
-                        if (heads.containsKey(p) && r.offset() < w.end().get(p)) {
-                            heads.get(p).addLast(r);
-                        }
-                    }
-                    // The window's last offsets may be control records or compacted away: a partition whose position
-                    // passed its end with nothing left to hand over is done.
-                    for (TopicPartition p : new ArrayList<>(heads.keySet())) {
-                        if (heads.get(p).isEmpty() && consumer.position(p) >= w.end().get(p)) {
-                            heads.remove(p);
-                            consumer.pause(List.of(p));
-                        }
-                    }
-                }
-                // Apply the oldest head while every open partition has one (else a later poll may bring an older one).
-                while (!heads.isEmpty() && heads.values().stream().noneMatch(ArrayDeque::isEmpty)) {
-                    TopicPartition oldest = null;
-                    for (var e : heads.entrySet()) {
-                        if (oldest == null || e.getValue().peekFirst().timestamp()
-                                < heads.get(oldest).peekFirst().timestamp()) {
-                            oldest = e.getKey();
-                        }
-                    }
-                    ConsumerRecord<byte[], byte[]> r = heads.get(oldest).pollFirst();
-                    sink.accept(r);
-                    n++;
-                    if (r.offset() + 1 >= w.end().get(oldest)) {
-                        heads.remove(oldest); // this partition's window is done
-                        consumer.pause(List.of(oldest));
-                    }
-                }
-            }
-            return n;
         }
+        return first == Long.MAX_VALUE ? null
+                : new Instant[] {Instant.ofEpochMilli(first), Instant.ofEpochMilli(last + 1)};
+    }
+
+    /** The timestamp of the record at {@code offset}, or of the next one there is (compaction, control records). */
+    private long timestampAt(TopicPartition p, long offset) {
+        consumer.assign(List.of(p));
+        consumer.seek(p, offset);
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                if (r.offset() >= offset) {
+                    return r.timestamp();
+                }
+            }
+        }
+        throw new IllegalStateException("no record at or after offset " + offset + " of " + p + " within " + TIMEOUT);
+    }
+
+    /** Reads the window and calls {@code sink} for every record, oldest timestamp first. Returns records read. */
+    long read(Window w, Consumer<ConsumerRecord<byte[], byte[]>> sink) {
+        Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> heads = new HashMap<>();
+        for (var e : w.end().entrySet()) {
+            if (w.start().get(e.getKey()) < e.getValue()) {
+                heads.put(e.getKey(), new ArrayDeque<>());
+            }
+        }
+        List<TopicPartition> open = new ArrayList<>(heads.keySet());
+        consumer.assign(open);
+        open.forEach(p -> consumer.seek(p, w.start().get(p)));
+        long n = 0;
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!heads.isEmpty()) {
+            if (heads.values().stream().anyMatch(ArrayDeque::isEmpty)) {
+                var polled = consumer.poll(Duration.ofMillis(200));
+                if (!polled.isEmpty()) {
+                    deadline = System.nanoTime() + TIMEOUT.toNanos();
+                } else if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("no records for " + TIMEOUT + " while reading " + heads.keySet());
+                }
+                for (ConsumerRecord<byte[], byte[]> r : polled) {
+                    TopicPartition p = new TopicPartition(r.topic(), r.partition());
+                    if (heads.containsKey(p) && r.offset() < w.end().get(p)) {
+                        heads.get(p).addLast(r);
+                    }
+                }
+                // The window's last offsets may be control records or compacted away: a partition whose position
+                // passed its end with nothing left to hand over is done.
+                for (TopicPartition p : new ArrayList<>(heads.keySet())) {
+                    if (heads.get(p).isEmpty() && consumer.position(p) >= w.end().get(p)) {
+                        heads.remove(p);
+                        consumer.pause(List.of(p));
+                    }
+                }
+            }
+            // Hand over the oldest head while every open partition has one (else a later poll may bring an older one).
+            while (!heads.isEmpty() && heads.values().stream().noneMatch(ArrayDeque::isEmpty)) {
+                TopicPartition oldest = null;
+                long oldestTs = Long.MAX_VALUE;
+                for (var e : heads.entrySet()) {
+                    long ts = e.getValue().peekFirst().timestamp();
+                    if (oldest == null || ts < oldestTs) {
+                        oldest = e.getKey();
+                        oldestTs = ts;
+                    }
+                }
+                ConsumerRecord<byte[], byte[]> r = heads.get(oldest).pollFirst();
+                sink.accept(r);
+                n++;
+                if (r.offset() + 1 >= w.end().get(oldest)) {
+                    heads.remove(oldest); // this partition's window is done
+                    consumer.pause(List.of(oldest));
+                }
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(5));
     }
 }

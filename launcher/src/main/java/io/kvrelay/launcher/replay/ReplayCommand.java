@@ -1,8 +1,14 @@
 package io.kvrelay.launcher.replay;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kvrelay.launcher.replay.whatif.Counterfactual;
+import io.kvrelay.launcher.replay.whatif.PolicyOutcome;
+import io.kvrelay.launcher.replay.whatif.WhatIfSettings;
+import io.kvrelay.router.scoring.CostWeights;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.schemas.avro.KvEventBatch;
+import io.kvrelay.schemas.avro.RouteDecision;
 import io.kvrelay.stream.replay.ReplayState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
@@ -11,20 +17,25 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code kvrelay replay}: reads the KV event log between two instants and rebuilds every worker's cache state with
- * stream-app's own {@code EventApplier} ({@link ReplayState}), sampling it at a fixed interval of event time, and
- * reports per pod what happened (blocks stored and removed, clears, resets by reason, blocks held over time).
+ * {@code kvrelay replay}: reads the KV event log (and the route-decisions log) between two positions, rebuilds every
+ * worker's cache state with stream-app's own {@code EventApplier} ({@link ReplayState}), sampling it at a fixed
+ * interval of event time, replays the recorded requests under other policies, and writes replay.json, CSV tables and
+ * a self-contained report.html.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
-        description = "Re-reads the KV event topic between two instants, rebuilds every worker's cache state with "
-                + "the same code as stream-app, and writes replay.json and blocks-held.csv.")
+        description = "Re-reads the KV event and route-decision topics between two positions, rebuilds every worker's "
+                + "cache state with the same code as stream-app, replays the recorded requests under other routing "
+                + "policies, and writes replay.json, CSV tables and report.html.")
 public final class ReplayCommand implements Callable<Integer> {
 
     @Option(names = "--bootstrap-servers", defaultValue = "${env:KVRELAY_BOOTSTRAP_SERVERS:-localhost:9092}",
@@ -32,18 +43,40 @@ public final class ReplayCommand implements Callable<Integer> {
     String bootstrapServers;
 
     @Option(names = "--topic-prefix", defaultValue = Topics.DEFAULT_PREFIX,
-            description = "topic prefix (default: ${DEFAULT-VALUE}): reads <prefix>.kv-events")
+            description = "topic prefix (default: ${DEFAULT-VALUE}): reads <prefix>.kv-events and <prefix>.route-decisions")
     String topicPrefix;
 
-    @Option(names = "--from", description = "first instant (ISO-8601, e.g. 2026-11-22T10:00:00Z); default: the log's beginning")
-    Instant from;
+    @Option(names = "--from", converter = PositionConverter.class,
+            description = "where to start: an instant (2026-11-22T10:00:00Z), an offset in every partition (1200) or "
+                    + "per partition (0:1200,1:800); default: the log's beginning")
+    LogPosition from;
 
-    @Option(names = "--to", description = "instant to stop at (exclusive); default: the log's end when the replay starts")
-    Instant to;
+    @Option(names = "--to", converter = PositionConverter.class,
+            description = "where to stop (exclusive), in the same forms; default: the log's end when the replay starts."
+                    + " Offsets apply to the event topic; decisions are read over the same stretch of time")
+    LogPosition to;
 
     @Option(names = "--sample-seconds", defaultValue = "10",
             description = "seconds of event time between state samples (default: ${DEFAULT-VALUE})")
     long sampleSeconds;
+
+    @Option(names = "--no-decisions", description = "do not read the route-decisions topic (no hit rate, no counterfactual)")
+    boolean noDecisions;
+
+    @Option(names = "--weights", converter = WeightsConverter.class, paramLabel = "NAME:KEY=VALUE,...",
+            description = "an extra kvrelay weighting for the counterfactual, e.g. "
+                    + "'busy:runningWeight=16,waitingWeight=64' (keys: cpuBlockCost, runningWeight, waitingWeight, "
+                    + "kvUsageWeight, maxInFlight, maxKvUsage; the rest keep the defaults); repeatable")
+    List<WeightsConverter.Named> weights = List.of();
+
+    @Option(names = "--prefill-ms-per-block", defaultValue = "2",
+            description = "counterfactual model: prefill time per uncached block (default: ${DEFAULT-VALUE})")
+    double prefillMsPerBlock;
+
+    @Option(names = "--decode-ms", defaultValue = "500",
+            description = "counterfactual model: time a request stays on its pod after its first token "
+                    + "(default: ${DEFAULT-VALUE}; decisions do not record output lengths)")
+    double decodeMs;
 
     @Option(names = "--out", defaultValue = "kvrelay-replay", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
@@ -52,72 +85,161 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (sampleSeconds <= 0) {
-            err.println("--sample-seconds must be > 0");
+        ReplayJob job;
+        try {
+            Topics topics = Topics.withPrefix(topicPrefix, (short) 1);
+            Map<String, CostWeights> extra = new LinkedHashMap<>();
+            weights.forEach(w -> extra.put(w.name(), w.weights()));
+            job = new ReplayJob(bootstrapServers, topics.kvEvents().name(),
+                    noDecisions ? null : topics.routeDecisions().name(), from, to, Duration.ofSeconds(sampleSeconds),
+                    out, WhatIfSettings.defaults().withModel(prefillMsPerBlock, decodeMs).withExtraWeights(extra));
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
             return 2;
         }
-        if (from != null && to != null && !from.isBefore(to)) {
-            err.println("--from must be before --to");
-            return 2;
-        }
-        Result r = run(bootstrapServers, Topics.withPrefix(topicPrefix, (short) 1).kvEvents().name(), from, to,
-                Duration.ofSeconds(sampleSeconds), out, err);
-        err.printf(Locale.ROOT, "%nreplayed %d records (%d undecodable) in %.1f s: %.0f records/s; %d pods; wrote %s%n",
-                r.records(), r.undecodable(), r.seconds(), r.records() / Math.max(1e-9, r.seconds()), r.pods(),
+        Result r = run(job, err);
+        err.printf(Locale.ROOT, "%nreplayed %d records (%d events, %d decisions, %d undecodable) in %.1f s: "
+                        + "%.0f events/s; %d pods; wrote %s (open report.html)%n",
+                r.records(), r.events(), r.decisions(), r.undecodable(), r.seconds(), r.eventsPerSecond(), r.pods(),
                 out.toAbsolutePath());
         return 0;
     }
 
+    /**
+     * One replay, validated.
+     *
+     * @param decisionsTopic null = do not read decisions
+     * @param from           null = each partition's beginning
+     * @param to             null = each partition's end when the replay starts
+     */
+    public record ReplayJob(String bootstrapServers, String eventsTopic, String decisionsTopic, LogPosition from,
+                            LogPosition to, Duration sampleEvery, Path out, WhatIfSettings whatIf) {
+        public ReplayJob {
+            Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+            Objects.requireNonNull(eventsTopic, "eventsTopic");
+            Objects.requireNonNull(out, "out");
+            Objects.requireNonNull(whatIf, "whatIf");
+            if (sampleEvery == null || sampleEvery.toMillis() <= 0) {
+                throw new IllegalArgumentException("--sample-seconds must be > 0");
+            }
+            if (from instanceof LogPosition.At f && to instanceof LogPosition.At t && !f.at().isBefore(t.at())) {
+                throw new IllegalArgumentException("--from must be before --to");
+            }
+        }
+
+        /** Events only, every default: what most tests want. */
+        public static ReplayJob events(String bootstrap, String topic, LogPosition from, LogPosition to,
+                                       Duration sampleEvery, Path out) {
+            return new ReplayJob(bootstrap, topic, null, from, to, sampleEvery, out, WhatIfSettings.defaults());
+        }
+
+        public ReplayJob withDecisions(String topic) {
+            return new ReplayJob(bootstrapServers, eventsTopic, topic, from, to, sampleEvery, out, whatIf);
+        }
+    }
+
     /** What one replay did. */
-    public record Result(long records, long undecodable, int pods, double seconds, ReplayState state) {
+    public record Result(long records, long events, long decisions, long undecodable, int pods, double seconds,
+                         ReplayState state, JsonNode report) {
+        public double eventsPerSecond() {
+            return events / Math.max(1e-9, seconds);
+        }
     }
 
     /** The replay itself, without the command line (tests call this). */
-    public static Result run(String bootstrap, String topic, Instant from, Instant to, Duration sampleEvery, Path out,
-                             PrintStream progress) throws IOException {
+    public static Result run(ReplayJob job, PrintStream progress) throws IOException {
         long t0 = System.nanoTime();
-        ReplayState state = new ReplayState(new SimpleMeterRegistry());
         ReplayReport report = new ReplayReport();
-        AvroCodec<KvEventBatch> codec = AvroCodec.kvEvents();
-        long[] total = {0};
-        long[] seen = {0};
-        long[] undecodable = {0};
+        ReplayState state = new ReplayState(new SimpleMeterRegistry(), report);
+        AvroCodec<KvEventBatch> events = AvroCodec.kvEvents();
+        AvroCodec<RouteDecision> decisions = AvroCodec.routeDecisions();
+        long sampleMs = job.sampleEvery().toMillis();
         long[] nextSample = {Long.MIN_VALUE};
-        long sampleMs = sampleEvery.toMillis();
-        long n = new EventLogReader(bootstrap, topic).read(from, to, w -> total[0] = w.records(), rec -> {
-            // Samples at every sample boundary the log's time passes, before applying the record that passes it.
-            if (nextSample[0] == Long.MIN_VALUE) {
-                nextSample[0] = (rec.timestamp() / sampleMs + 1) * sampleMs;
+        long[] lastSample = {0};
+        long read;
+        try (EventLogReader reader = new EventLogReader(job.bootstrapServers())) {
+            EventLogReader.Window window = reader.window(job.eventsTopic(), job.from(), job.to());
+            String decisionsTopic = job.decisionsTopic() != null && reader.exists(job.decisionsTopic())
+                    ? job.decisionsTopic() : null;
+            if (job.decisionsTopic() != null && decisionsTopic == null) {
+                progress.println("no topic " + job.decisionsTopic() + ": no decisions to replay");
             }
-            while (rec.timestamp() >= nextSample[0]) {
-                report.sample(Instant.ofEpochMilli(nextSample[0]), state.index());
-                nextSample[0] += sampleMs;
+            if (decisionsTopic != null) {
+                window = window.plus(decisionsWindow(reader, window, decisionsTopic, job));
             }
-            try {
-                KvEventBatch b = codec.decode(rec.value());
-                state.apply(b);
-                report.batch(b);
-            } catch (IOException e) {
-                undecodable[0]++;
-                report.undecodable();
-            }
-            if (++seen[0] % 10_000 == 0 || seen[0] == total[0]) {
-                progress.print(bar(seen[0], total[0]));
-            }
-        });
-        if (nextSample[0] != Long.MIN_VALUE) {
-            report.sample(Instant.ofEpochMilli(nextSample[0]), state.index()); // the state at the window's end
+            long total = window.records();
+            long[] seen = {0};
+            read = reader.read(window, rec -> {
+                long ts = rec.timestamp();
+                // Samples at every sample boundary the log's time passes, before applying the record that passes it.
+                if (nextSample[0] == Long.MIN_VALUE) {
+                    nextSample[0] = (ts / sampleMs + 1) * sampleMs;
+                    lastSample[0] = ts;
+                }
+                while (ts >= nextSample[0]) {
+                    sample(report, state, nextSample[0], lastSample[0]);
+                    lastSample[0] = nextSample[0];
+                    nextSample[0] += sampleMs;
+                }
+                apply(rec, decisionsTopic, events, decisions, report, state);
+                if (++seen[0] % 10_000 == 0 || seen[0] == total) {
+                    progress.print(bar(seen[0], total));
+                }
+            });
         }
+        if (nextSample[0] != Long.MIN_VALUE) {
+            sample(report, state, nextSample[0], lastSample[0]); // the state at the window's end
+        }
+        report.finish();
+        WhatIfSettings whatIf = job.whatIf().withCapacities(report.peakBlocksHeld());
+        List<PolicyOutcome> outcomes = Counterfactual.run(report.requests(), whatIf);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Map<String, Object> run = new LinkedHashMap<>();
-        run.put("topic", topic);
-        run.put("from", from == null ? "beginning" : from.toString());
-        run.put("to", to == null ? "end" : to.toString());
-        run.put("records", n);
-        run.put("seconds", seconds);
-        run.put("recordsPerSecond", n / Math.max(1e-9, seconds));
-        report.write(out, run);
-        return new Result(n, undecodable[0], report.pods().size(), seconds, state);
+        ReplayReport.Counts c = report.counts();
+        JsonNode json = ReplayOutput.write(job, report, c, read, seconds, whatIf, outcomes);
+        return new Result(read, c.events(), c.decisionRecords(), c.undecodable(),
+                (int) report.services().values().stream().mapToLong(s -> s.pods.size()).sum(), seconds, state, json);
+    }
+
+    /** Decisions over the same window: the same instants, or the time the event window's offsets span. */
+    private static EventLogReader.Window decisionsWindow(EventLogReader reader, EventLogReader.Window events,
+                                                         String topic, ReplayJob job) {
+        boolean byTime = !(job.from() instanceof LogPosition.Offset || job.from() instanceof LogPosition.Offsets
+                || job.to() instanceof LogPosition.Offset || job.to() instanceof LogPosition.Offsets);
+        if (byTime) {
+            return reader.window(topic, job.from(), job.to());
+        }
+        Instant[] span = reader.timeBounds(events);
+        if (span == null) {
+            return EventLogReader.Window.empty();
+        }
+        return reader.window(topic, job.from() == null ? null : new LogPosition.At(span[0]),
+                job.to() == null ? null : new LogPosition.At(span[1]));
+    }
+
+    private static void apply(ConsumerRecord<byte[], byte[]> rec, String decisionsTopic,
+                              AvroCodec<KvEventBatch> events, AvroCodec<RouteDecision> decisions,
+                              ReplayReport report, ReplayState state) {
+        boolean decision = rec.topic().equals(decisionsTopic);
+        Object value;
+        try {
+            value = decision ? decisions.decode(rec.value()) : events.decode(rec.value());
+        } catch (IOException | RuntimeException e) {
+            // Not a record of ours, or one this version cannot read: counted and the first few named, never fatal.
+            report.undecodable(rec.topic() + "-" + rec.partition() + "@" + rec.offset() + ": " + e);
+            return;
+        }
+        if (value instanceof RouteDecision d) {
+            report.decision(d, rec.timestamp(), state);
+        } else {
+            KvEventBatch b = (KvEventBatch) value;
+            report.beforeBatch(b, rec.timestamp());
+            state.apply(b);
+            report.afterBatch(b, state);
+        }
+    }
+
+    private static void sample(ReplayReport report, ReplayState state, long atMs, long sinceMs) {
+        report.sample(Instant.ofEpochMilli(atMs), Math.max(1, atMs - sinceMs) / 1000.0, state);
     }
 
     private static String bar(long done, long total) {
@@ -125,5 +247,13 @@ public final class ReplayCommand implements Callable<Integer> {
         int filled = total == 0 ? width : (int) (width * done / total);
         return String.format(Locale.ROOT, "\r[%s%s] %d / %d records", "#".repeat(filled), " ".repeat(width - filled),
                 done, total);
+    }
+
+    /** picocli: a --from/--to value. */
+    static final class PositionConverter implements picocli.CommandLine.ITypeConverter<LogPosition> {
+        @Override
+        public LogPosition convert(String value) {
+            return LogPosition.parse(value);
+        }
     }
 }

@@ -1,130 +1,170 @@
 package io.kvrelay.launcher.replay;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kvrelay.launcher.replay.whatif.PolicyOutcome;
+import io.kvrelay.launcher.replay.whatif.RecordedRequest;
 import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
 import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.KvEventBatch;
+import io.kvrelay.schemas.avro.RouteDecision;
 import io.kvrelay.schemas.avro.WorkerReset;
-import io.kvrelay.stream.index.PrefixIndex;
-import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.kvrelay.stream.replay.ReplayState;
+import io.kvrelay.stream.store.WorkerBlockCodec;
+import io.kvrelay.stream.topology.WorkerKeys;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.kafka.common.utils.Bytes;
 
 /**
- * What a replay found, per pod: blocks stored and removed, clears, resets by reason, and the blocks each pod held at
- * every sample instant (from the rebuilt index itself, so the figures are the state stream-app would have had).
- * Writes {@code replay.json} (totals, per pod, samples) and {@code blocks-held.csv} (one row per sample and pod).
+ * What a replay found, per service and per pod: what the events did, the state sampled over time (blocks held, store
+ * and remove rates, prefix sharing), block lifetimes, resets, and the decisions the router took with the hit rate
+ * they really got. Fed in timestamp order by {@link ReplayCommand}; the figures about state come from the rebuilt
+ * index itself (through {@link ReplayState}), so they are the state stream-app would have had. Single-threaded.
  */
-final class ReplayReport {
-    /** Per pod counters. */
-    static final class PodStats {
-        long batches;
-        long blocksStored;
-        long blocksRemoved;
-        long clears;
-        final Map<String, Long> resets = new TreeMap<>();
-
-        public long getBatches() {
-            return batches;
-        }
-
-        public long getBlocksStored() {
-            return blocksStored;
-        }
-
-        public long getBlocksRemoved() {
-            return blocksRemoved;
-        }
-
-        public long getClears() {
-            return clears;
-        }
-
-        public Map<String, Long> getResets() {
-            return resets;
-        }
-    }
-
-    /** The state at one instant: blocks held per pod, and how many workers share each key on average. */
-    record Sample(String at, Map<String, Long> blocksHeld, double holdersPerKey) {
-    }
-
-    private final Map<String, PodStats> pods = new TreeMap<>();
-    private final List<Sample> samples = new ArrayList<>();
+final class ReplayReport implements ReplayState.BlockLifecycle {
+    private final Map<String, ServiceReport> services = new TreeMap<>();
+    /** When each live (worker, block) entry appeared, by its store key. */
+    private final Map<Bytes, Long> appearedAt = new HashMap<>();
+    private final List<RecordedRequest> requests = new ArrayList<>();
+    private long nowMs;
+    private ServiceReport current;
+    private long eventRecords;
+    private long decisionRecords;
+    private long events;
     private long undecodable;
+    private final List<String> undecodableExamples = new ArrayList<>();
+    private Instant firstAt;
+    private Instant lastAt;
 
-    void batch(KvEventBatch b) {
-        PodStats s = pods.computeIfAbsent(podOf(b), k -> new PodStats());
-        s.batches++;
+    /** Before the batch is applied: its counters, and the clock and service its lifecycle callbacks belong to. */
+    void beforeBatch(KvEventBatch b, long atMs) {
+        tick(atMs);
+        eventRecords++;
+        current = service(b.getNamespace() + "/" + b.getService());
+        PodActivity p = current.pod(b.getPod());
+        p.batches++;
         for (Object e : b.getEvents()) {
+            events++;
             if (e instanceof BlockStored st) {
-                s.blocksStored += st.getBlockHashes().size();
+                p.blocksStored += st.getBlockHashes().size();
+                p.storedSinceSample += st.getBlockHashes().size();
             } else if (e instanceof BlockRemoved r) {
-                s.blocksRemoved += r.getBlockHashes().size();
+                p.blocksRemoved += r.getBlockHashes().size();
+                p.removedSinceSample += r.getBlockHashes().size();
             } else if (e instanceof AllBlocksCleared) {
-                s.clears++;
+                p.clears++;
             } else if (e instanceof WorkerReset reset) {
-                s.resets.merge(reset.getReason().name(), 1L, Long::sum);
+                p.resets.merge(reset.getReason().name(), 1L, Long::sum);
+                current.resets.add(new ServiceReport.Reset(Instant.ofEpochMilli(atMs).toString(), b.getPod(),
+                        reset.getReason().name()));
             }
         }
     }
 
-    void undecodable() {
+    /** After the batch is applied: the pod's blocks held, read back from the rebuilt state. */
+    void afterBatch(KvEventBatch b, ReplayState state) {
+        current.pod(b.getPod()).held(state.blocksHeld(b.getNamespace() + "/" + b.getService() + "/" + b.getPod()));
+    }
+
+    /** A decision the router took: the hit rate it really got, and the request kept for the counterfactual. */
+    void decision(RouteDecision d, long atMs, ReplayState state) {
+        tick(atMs);
+        decisionRecords++;
+        String svc = d.getNamespace() + "/" + d.getService();
+        RecordedRequest request = RecordedRequest.of(d);
+        int held = request.chosenPod() == null ? 0 : state.matchedPrefix(svc + "/" + request.chosenPod(), request.blockKeys());
+        service(svc).decisions.add(d, held);
+        requests.add(request);
+    }
+
+    /** A record that could not be read; the first few are kept, to say which and why. */
+    void undecodable(String what) {
         undecodable++;
-    }
-
-    /** Samples the rebuilt state: blocks held per pod (over its DP ranks). */
-    void sample(Instant at, PrefixIndex index) {
-        Map<String, Long> held = new TreeMap<>();
-        for (String worker : index.workers()) {
-            int id = index.findWorker(worker);
-            held.merge(podOfWorker(worker), (long) index.blockCount(id), Long::sum);
+        if (undecodableExamples.size() < 10) {
+            undecodableExamples.add(what);
         }
-        int keys = index.keyCount();
-        samples.add(new Sample(at.toString(), held, keys == 0 ? 0 : (double) index.entryCount() / keys));
     }
 
-    void write(Path dir, Map<String, Object> run) throws IOException {
-        Files.createDirectories(dir);
-        Map<String, Object> json = new LinkedHashMap<>(run);
-        json.put("undecodableRecords", undecodable);
-        json.put("pods", pods);
-        json.put("samples", samples);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("replay.json").toFile(), json);
-        try (Writer w = Files.newBufferedWriter(dir.resolve("blocks-held.csv"), StandardCharsets.UTF_8)) {
-            w.write("time,pod,blocks_held\n");
-            for (Sample s : samples) {
-                for (var e : s.blocksHeld().entrySet()) {
-                    w.write(s.at() + "," + e.getKey() + "," + e.getValue() + "\n");
+    @Override
+    public void appeared(Bytes entry) {
+        appearedAt.put(entry, nowMs);
+    }
+
+    @Override
+    public void disappeared(Bytes entry) {
+        Long since = appearedAt.remove(entry);
+        if (since != null) {
+            current.lifetimes.ended(nowMs - since);
+        }
+    }
+
+    void sample(Instant at, double intervalSeconds, ReplayState state) {
+        services.forEach((name, s) -> s.sample(at, intervalSeconds, state.index(), state.workersOfService(name)));
+    }
+
+    /** At the window's end: blocks still held have no lifetime yet; they are counted per service. */
+    void finish() {
+        Map<String, Long> live = new HashMap<>();
+        for (Bytes entry : appearedAt.keySet()) {
+            String pod = WorkerKeys.podOf(WorkerBlockCodec.workerOf(entry));
+            live.merge(pod.substring(0, pod.lastIndexOf('/')), 1L, Long::sum);
+        }
+        live.forEach((svc, n) -> service(svc).lifetimes.stillHeld(n));
+    }
+
+    /** Peak blocks held per pod id ({@code namespace/service/pod}): the simulated pods' cache sizes. */
+    Map<String, Integer> peakBlocksHeld() {
+        Map<String, Integer> out = new TreeMap<>();
+        services.forEach((svc, s) -> s.pods.forEach((pod, p) -> out.put(svc + "/" + pod, (int) p.peakHeld)));
+        return out;
+    }
+
+    List<RecordedRequest> requests() {
+        return requests;
+    }
+
+    Map<String, ServiceReport> services() {
+        return services;
+    }
+
+    /** Run figures, for the JSON's {@code run} section. */
+    record Counts(long eventRecords, long decisionRecords, long events, long undecodable,
+                  List<String> undecodableExamples, Instant firstAt, Instant lastAt) {
+    }
+
+    Counts counts() {
+        return new Counts(eventRecords, decisionRecords, events, undecodable, List.copyOf(undecodableExamples),
+                firstAt, lastAt);
+    }
+
+    /** Each service's view, with its rows of the counterfactual. */
+    List<ServiceReport.View> views(List<PolicyOutcome> outcomes) {
+        List<ServiceReport.View> out = new ArrayList<>();
+        services.forEach((name, s) -> {
+            List<Object> rows = new ArrayList<>();
+            for (PolicyOutcome o : outcomes) {
+                var row = o.perService().get(name);
+                if (row != null) {
+                    rows.add(row);
                 }
             }
-        }
+            out.add(s.view(rows));
+        });
+        return out;
     }
 
-    Map<String, PodStats> pods() {
-        return pods;
+    private ServiceReport service(String name) {
+        return services.computeIfAbsent(name, ServiceReport::new);
     }
 
-    List<Sample> samples() {
-        return samples;
-    }
-
-    private static String podOf(KvEventBatch b) {
-        return b.getNamespace() + "/" + b.getService() + "/" + b.getPod();
-    }
-
-    /** Worker keys are "namespace/service/pod" + a rank suffix (WorkerKeys): the pod is everything before it. */
-    private static String podOfWorker(String worker) {
-        return io.kvrelay.stream.topology.WorkerKeys.podOf(worker);
+    private void tick(long atMs) {
+        nowMs = atMs;
+        Instant t = Instant.ofEpochMilli(atMs);
+        firstAt = firstAt == null ? t : firstAt;
+        lastAt = t;
     }
 }

@@ -50,6 +50,49 @@ class RoutingPoliciesTest {
     }
 
     @Test
+    void shouldGiveARequestWithoutAUserARandomPodAndNoLink() {
+        StickyOnlyPolicy sticky = new StickyOnlyPolicy(7);
+        RoutedRequest anonymous = new RoutedRequest() {
+            @Override
+            public String service() {
+                return "a";
+            }
+
+            @Override
+            public String userId() {
+                return null;
+            }
+
+            @Override
+            public int promptBlocks() {
+                return 4;
+            }
+
+            @Override
+            public long firstBlockKey() {
+                return 1;
+            }
+        };
+        java.util.Set<Integer> picks = new java.util.HashSet<>();
+        for (int i = 0; i < 30; i++) {
+            picks.add(sticky.choose(anonymous, IDLE));
+        }
+        assertThat(picks).as("not linked: a new random pod each time").hasSize(3);
+    }
+
+    @Test
+    void shouldKeepEachServicesLinkApart() {
+        StickyOnlyPolicy sticky = new StickyOnlyPolicy(7);
+        List<FakePod> b = List.of(new FakePod("b-0", 0, 0), new FakePod("b-1", 0, 0), new FakePod("b-2", 0, 0));
+        int inA = sticky.choose(request("a", "alice"), IDLE);
+        int inB = sticky.choose(request("b", "alice"), b);
+        for (int i = 0; i < 5; i++) {
+            assertThat(sticky.choose(request("a", "alice"), IDLE)).isEqualTo(inA);
+            assertThat(sticky.choose(request("b", "alice"), b)).isEqualTo(inB);
+        }
+    }
+
+    @Test
     void shouldPickTheLongestCachedPrefixThenTheLeastLoaded() {
         OraclePolicy oracle = new OraclePolicy();
         assertThat(oracle.choose(request("a", "u"), List.of(new FakePod("a-0", 0, 2), new FakePod("a-1", 5, 4),

@@ -1,6 +1,14 @@
 package io.kvrelay.launcher.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.kvrelay.launcher.replay.ReplayCommand;
+import io.kvrelay.launcher.replay.whatif.WhatIfSettings;
+import io.kvrelay.schemas.Topics;
+import java.io.OutputStream;
+import java.io.PrintStream;
 
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -42,10 +50,41 @@ class DemoIT {
             assertThat(stats.perPod()).as("every pod served something").hasSize(4);
             assertThat(pipeline.bridge().metrics().count("kvrelay.bridge.events")).isPositive();
             assertThat(pipeline.bridge().metrics().count("kvrelay.bridge.produce.errors")).isZero();
+            replayTheDemosLog(pipeline, total);
         }
         int kafkaPort = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
         assertThat(listening(kafkaPort)).as("broker stopped").isFalse();
         assertThat(listening(redisPort)).as("Redis stopped").isFalse();
+    }
+
+    /**
+     * {@code demo --replay-out}: the replay reads the real log of this run (events from the bridge, decisions from the
+     * router). Every request's decision is there, and the hit rate the replay finds for the decisions taken (the
+     * chosen pod's blocks in the rebuilt state at the decision's instant) is close to the simulator's own truth.
+     */
+    private void replayTheDemosLog(DemoPipeline pipeline, DemoStats.Window total) throws Exception {
+        Topics topics = Topics.withPrefix("it-demo", (short) 1);
+        Thread.sleep(500); // the router publishes decisions off the request path (20 ms linger)
+        ReplayCommand.Result r = ReplayCommand.run(new ReplayCommand.ReplayJob(pipeline.kafka().bootstrapServers(),
+                topics.kvEvents().name(), topics.routeDecisions().name(), null, null, Duration.ofSeconds(1),
+                dir.resolve("replay"), WhatIfSettings.defaults()), new PrintStream(OutputStream.nullOutputStream()));
+        assertThat(r.undecodable()).as("undecodable: %s", r.report().path("run").path("undecodableExamples"))
+                .isZero();
+        assertThat(r.decisions()).as("a decision per request").isGreaterThanOrEqualTo(total.requests());
+        long routed = 0;
+        long prompt = 0;
+        long hit = 0;
+        for (JsonNode s : r.report().path("services")) {
+            routed += s.path("decisions").path("routed").asLong();
+            prompt += s.path("decisions").path("promptBlocks").asLong();
+            hit += s.path("decisions").path("hitBlocks").asLong();
+        }
+        double replayed = (double) hit / prompt;
+        System.out.printf("demo hit rate: simulator %.3f, replayed decisions %.3f (%d routed)%n", total.hitRate(),
+                replayed, routed);
+        assertThat(replayed).as("replayed hit rate of the decisions vs the simulator's")
+                .isCloseTo(total.hitRate(), within(0.05));
+        assertThat(dir.resolve("replay").resolve("report.html")).exists();
     }
 
     private static boolean listening(int port) {

@@ -1,15 +1,19 @@
 package io.kvrelay.launcher.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.BlockKeys;
 import io.kvrelay.schemas.KvEventBatchEncoder;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
 import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
+import io.kvrelay.schemas.avro.CandidateScore;
 import io.kvrelay.schemas.avro.KvEventBatch;
+import io.kvrelay.schemas.avro.RouteDecision;
 import io.kvrelay.schemas.avro.WorkerReset;
 import io.kvrelay.schemas.avro.WorkerResetReason;
 import io.kvrelay.schemas.testing.TestBatches;
@@ -22,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -31,11 +36,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The replay against a real broker: records of three pods spread over 4 partitions with known timestamps, one of them
- * not a kvrelay record; the whole log, then a window of it.
+ * The replay against a real broker: KV events of three pods spread over 4 partitions with known timestamps (one
+ * record not ours), and route decisions on their own topic between them; the whole log, then a window of it. Every
+ * expected figure below follows from the timeline in {@link #seed()}.
  */
 class ReplayIT {
-    private static final String TOPIC = "it-replay-" + System.nanoTime() + ".kv-events";
+    private static final String PREFIX = "it-replay-" + System.nanoTime();
+    private static final String TOPIC = PREFIX + ".kv-events";
+    private static final String DECISIONS = PREFIX + ".route-decisions";
     private static final long T0 = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();
     private static KafkaBroker broker;
 
@@ -45,68 +53,182 @@ class ReplayIT {
     @BeforeAll
     static void seed() {
         broker = KafkaBroker.shared();
-        TopicCreator.ensure(broker.bootstrapServers(), Map.of(), List.of(new TopicSpec(TOPIC, 4, (short) 1, Map.of())));
+        TopicCreator.ensure(broker.bootstrapServers(), Map.of(), List.of(new TopicSpec(TOPIC, 4, (short) 1, Map.of()),
+                new TopicSpec(DECISIONS, 2, (short) 1, Map.of())));
         KvEventBatchEncoder encoder = new KvEventBatchEncoder();
+        AvroCodec<RouteDecision> decisions = AvroCodec.routeDecisions();
         try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(broker.bootstrapServers())) {
             send(p, 0, "pod-a", encoder.encode(batch("pod-a", 0, TestBatches.stored(1, 2, 3))));
-            send(p, 1, "pod-b", encoder.encode(batch("pod-b", 0, TestBatches.stored(7, 8))));
-            send(p, 2, "pod-c", encoder.encode(batch("pod-c", 0, TestBatches.stored(4, 5))));
-            send(p, 3, "pod-a", encoder.encode(batch("pod-a", 1, new BlockRemoved(List.of(2L), null, null))));
-            send(p, 4, "pod-b", encoder.encode(batch("pod-b", 1, new AllBlocksCleared())));
-            send(p, 5, "pod-b", encoder.encode(batch("pod-b", 2, TestBatches.stored(9))));
-            send(p, 6, "pod-x", new byte[] {1, 2, 3}); // not a kvrelay record
-            send(p, 7, "pod-c", encoder.encode(batch("pod-c", 1, new WorkerReset(
+            // 0.5 s: to pod-a, which holds 1,2,3 (the router believed 2).
+            decide(p, decisions, 500, "pod-a", 2, 1, 2, 3);
+            send(p, 1_000, "pod-b", encoder.encode(batch("pod-b", 0, TestBatches.stored(7, 8))));
+            send(p, 2_000, "pod-c", encoder.encode(batch("pod-c", 0, TestBatches.stored(4, 5))));
+            // 2.5 s: to pod-b for 7,8,99: it holds 7,8.
+            decide(p, decisions, 2_500, "pod-b", 2, 7, 8, 99);
+            send(p, 3_000, "pod-a", encoder.encode(batch("pod-a", 1, new BlockRemoved(List.of(2L), null, null))));
+            send(p, 4_000, "pod-b", encoder.encode(batch("pod-b", 1, new AllBlocksCleared())));
+            // 4.5 s: to pod-b for 7,8, cleared at 4 s: the router's belief (2) was stale, the hit is 0.
+            decide(p, decisions, 4_500, "pod-b", 2, 7, 8);
+            send(p, 5_000, "pod-b", encoder.encode(batch("pod-b", 2, TestBatches.stored(9))));
+            // 5.5 s: no routable pod.
+            p.send(new ProducerRecord<>(DECISIONS, null, T0 + 5_500, "ns/svc".getBytes(StandardCharsets.UTF_8),
+                    decisions.encode(decision(null, 0, List.of(1L)).setReason("no-routable-pod")
+                            .setCandidates(List.of()).build())));
+            send(p, 6_000, "pod-x", new byte[] {1, 2, 3}); // not a kvrelay record
+            send(p, 7_000, "pod-c", encoder.encode(batch("pod-c", 1, new WorkerReset(
                     WorkerResetReason.UNRECOVERABLE_GAP, 0L, 9L, "test"))));
             p.flush();
         }
     }
 
     @Test
-    void shouldRebuildTheWholeLogAndReportPerPod() throws Exception {
+    void shouldRebuildTheWholeLogAndReportPerServiceAndPod() throws Exception {
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
-        ReplayCommand.Result r = ReplayCommand.run(broker.bootstrapServers(), TOPIC, null, null, Duration.ofSeconds(2),
-                dir, new PrintStream(progress, true, StandardCharsets.UTF_8));
-        assertThat(r.records()).isEqualTo(8);
+        ReplayCommand.Result r = ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(), TOPIC,
+                null, null, Duration.ofSeconds(2), dir).withDecisions(DECISIONS),
+                new PrintStream(progress, true, StandardCharsets.UTF_8));
+        assertThat(r.records()).isEqualTo(12);
+        assertThat(r.decisions()).isEqualTo(4);
         assertThat(r.undecodable()).isEqualTo(1);
-        assertThat(progress.toString(StandardCharsets.UTF_8)).contains("8 / 8 records");
+        assertThat(progress.toString(StandardCharsets.UTF_8)).contains("12 / 12 records");
 
-        JsonNode json = new ObjectMapper().readTree(dir.resolve("replay.json").toFile());
-        assertThat(json.path("pods").path("ns/svc/pod-a").path("blocksStored").asLong()).isEqualTo(3);
-        assertThat(json.path("pods").path("ns/svc/pod-a").path("blocksRemoved").asLong()).isEqualTo(1);
-        assertThat(json.path("pods").path("ns/svc/pod-b").path("clears").asLong()).isEqualTo(1);
-        assertThat(json.path("pods").path("ns/svc/pod-c").path("resets").path("UNRECOVERABLE_GAP").asLong())
-                .isEqualTo(1);
-        // Samples every 2 s of event time, in order: at 2 s pod-a holds 3 (t=0), pod-b 2 (t=1); at the end 2, 1, 0.
-        JsonNode samples = json.path("samples");
+        JsonNode svc = service(r.report());
+        assertThat(pod(svc, "pod-a").path("blocksStored").asLong()).isEqualTo(3);
+        assertThat(pod(svc, "pod-a").path("blocksRemoved").asLong()).isEqualTo(1);
+        assertThat(pod(svc, "pod-a").path("peakBlocksHeld").asLong()).isEqualTo(3);
+        assertThat(pod(svc, "pod-b").path("clears").asLong()).isEqualTo(1);
+        assertThat(pod(svc, "pod-c").path("resets").path("UNRECOVERABLE_GAP").asLong()).isEqualTo(1);
+        assertThat(svc.path("resets").get(0).path("at").asText()).isEqualTo("2026-01-01T00:00:07Z");
+
+        // Samples every 2 s of event time: at 2 s pod-a holds 3 (t=0), pod-b 2 (t=1); at the end 2, 1, 0.
+        JsonNode samples = svc.path("samples");
         assertThat(samples.get(0).path("at").asText()).isEqualTo("2026-01-01T00:00:02Z");
-        assertThat(samples.get(0).path("blocksHeld").path("ns/svc/pod-a").asLong()).isEqualTo(3);
-        assertThat(samples.get(0).path("blocksHeld").path("ns/svc/pod-b").asLong()).isEqualTo(2);
+        assertThat(samples.get(0).path("blocksHeld").path("pod-a").asLong()).isEqualTo(3);
+        assertThat(samples.get(0).path("blocksHeld").path("pod-b").asLong()).isEqualTo(2);
+        assertThat(samples.get(0).path("storedPerSecond").path("pod-b").asDouble()).isEqualTo(1.0);
+        assertThat(samples.get(0).path("holders").path("1").asLong()).as("keys held by one worker").isEqualTo(5);
         JsonNode last = samples.get(samples.size() - 1);
-        assertThat(last.path("blocksHeld").path("ns/svc/pod-a").asLong()).isEqualTo(2);
-        assertThat(last.path("blocksHeld").path("ns/svc/pod-b").asLong()).isEqualTo(1);
-        assertThat(last.path("blocksHeld").path("ns/svc/pod-c").asLong()).isZero();
-        assertThat(Files.readAllLines(dir.resolve("blocks-held.csv"))).first().isEqualTo("time,pod,blocks_held");
+        assertThat(last.path("blocksHeld").path("pod-a").asLong()).isEqualTo(2);
+        assertThat(last.path("blocksHeld").path("pod-b").asLong()).isEqualTo(1);
+        assertThat(last.path("blocksHeld").path("pod-c").asLong()).isZero();
+
+        // Lifetimes: pod-a's block 2 (0 s → 3 s), pod-b's 7 and 8 (1 s → 4 s), pod-c's 4 and 5 (2 s → 7 s).
+        JsonNode life = svc.path("lifetimes");
+        assertThat(life.path("ended").asLong()).isEqualTo(5);
+        assertThat(life.path("stillHeld").asLong()).as("pod-a's 1 and 3, pod-b's 9").isEqualTo(3);
+        assertThat(life.path("p50Ms").asDouble()).isCloseTo(3_000, within(5.0));
+        assertThat(life.path("maxMs").asDouble()).isCloseTo(5_000, within(5.0));
+
+        // Decisions: 3 routed, 8 prompt blocks; really held 3 + 2 + 0; the router believed 2 + 2 + 2.
+        JsonNode d = svc.path("decisions");
+        assertThat(d.path("total").asLong()).isEqualTo(4);
+        assertThat(d.path("routed").asLong()).isEqualTo(3);
+        assertThat(d.path("hitRate").asDouble()).isEqualTo(5.0 / 8);
+        assertThat(d.path("routerSawHitRate").asDouble()).isEqualTo(6.0 / 8);
+        assertThat(d.path("byReason").path("no-routable-pod").asLong()).isEqualTo(1);
+
+        List<String> policies = new ArrayList<>();
+        for (JsonNode o : r.report().path("counterfactual").path("policies")) {
+            policies.add(o.path("policy").asText());
+            assertThat(o.path("requests").asLong()).as("every policy scored on the 3 routed requests").isEqualTo(3);
+        }
+        assertThat(policies).startsWith("as-recorded").contains("round-robin", "least-loaded", "sticky-only",
+                "kvrelay", "oracle");
+
+        for (String csv : List.of("pods.csv", "pod-samples.csv", "sharing.csv", "lifetimes.csv", "resets.csv",
+                "decisions.csv", "counterfactual.csv")) {
+            assertThat(Files.readAllLines(dir.resolve(csv))).as(csv).hasSizeGreaterThan(1);
+        }
+        assertThat(Files.readAllLines(dir.resolve("resets.csv")))
+                .containsExactly("time,service,pod,reason", "2026-01-01T00:00:07Z,ns/svc,pod-c,UNRECOVERABLE_GAP");
+        assertThat(Files.readString(dir.resolve("report.html"))).contains("<svg", "pod-c");
     }
 
     @Test
     void shouldReplayOnlyTheWindowAsked() throws Exception {
-        // [t=3 s, t=6 s): pod-a's removal, pod-b's clear and its next store; the rest is outside.
-        ReplayCommand.Result r = ReplayCommand.run(broker.bootstrapServers(), TOPIC,
-                Instant.ofEpochMilli(T0 + 3_000), Instant.ofEpochMilli(T0 + 6_000), Duration.ofSeconds(10), dir,
-                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        assertThat(r.records()).isEqualTo(3);
-        JsonNode pods = new ObjectMapper().readTree(dir.resolve("replay.json").toFile()).path("pods");
-        assertThat(pods.path("ns/svc/pod-a").path("blocksRemoved").asLong()).isEqualTo(1);
-        assertThat(pods.path("ns/svc/pod-b").path("blocksStored").asLong()).isEqualTo(1);
-        assertThat(pods.has("ns/svc/pod-c")).isFalse();
+        // [t=3 s, t=6 s): pod-a's removal, pod-b's clear and its next store, one decision; the rest is outside.
+        ReplayCommand.Result r = ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(), TOPIC,
+                new LogPosition.At(Instant.ofEpochMilli(T0 + 3_000)),
+                new LogPosition.At(Instant.ofEpochMilli(T0 + 6_000)), Duration.ofSeconds(10), dir)
+                .withDecisions(DECISIONS), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertThat(r.records()).isEqualTo(5);
+        JsonNode svc = service(r.report());
+        assertThat(pod(svc, "pod-a").path("blocksRemoved").asLong()).isEqualTo(1);
+        assertThat(pod(svc, "pod-b").path("blocksStored").asLong()).isEqualTo(1);
+        assertThat(pod(svc, "pod-c").isMissingNode()).isTrue();
+        assertThat(svc.path("lifetimes").path("ended").asLong())
+                .as("blocks stored before the window have no known lifetime").isZero();
+        assertThat(svc.path("decisions").path("total").asLong()).isEqualTo(2);
+    }
+
+    @Test
+    void shouldCountRecordsOfAWindowGivenAsOffsets() throws Exception {
+        // Offset 1 in every partition to the end: each non-empty partition loses its first record.
+        ReplayCommand.Result all = ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(), TOPIC,
+                null, null, Duration.ofSeconds(10), dir.resolve("all")), quiet());
+        ReplayCommand.Result skip = ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(), TOPIC,
+                new LogPosition.Offset(1), null, Duration.ofSeconds(10), dir.resolve("skip")), quiet());
+        long nonEmpty = partitionsWithData();
+        assertThat(skip.records()).isEqualTo(all.records() - nonEmpty);
+    }
+
+    private static long partitionsWithData() {
+        try (EventLogReader reader = new EventLogReader(broker.bootstrapServers())) {
+            EventLogReader.Window w = reader.window(TOPIC, null, null);
+            return w.end().entrySet().stream().filter(e -> e.getValue() > w.start().get(e.getKey())).count();
+        }
+    }
+
+    private static JsonNode service(JsonNode report) {
+        for (JsonNode s : report.path("services")) {
+            if (s.path("service").asText().equals("ns/svc")) {
+                return s;
+            }
+        }
+        throw new AssertionError("no service ns/svc in " + report);
+    }
+
+    private static JsonNode pod(JsonNode service, String pod) {
+        for (JsonNode p : service.path("pods")) {
+            if (p.path("pod").asText().equals(pod)) {
+                return p;
+            }
+        }
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     }
 
     private static KvEventBatch batch(String pod, long seq, Object event) {
         return TestBatches.batch(pod, seq, event, T0 * 1000);
     }
 
-    private static void send(KafkaProducer<byte[], byte[]> p, int second, String pod, byte[] value) {
-        p.send(new ProducerRecord<>(TOPIC, null, T0 + second * 1_000L,
-                ("ns/svc/" + pod).getBytes(StandardCharsets.UTF_8), value));
+    private static void send(KafkaProducer<byte[], byte[]> p, long ms, String pod, byte[] value) {
+        p.send(new ProducerRecord<>(TOPIC, null, T0 + ms, ("ns/svc/" + pod).getBytes(StandardCharsets.UTF_8), value));
+    }
+
+    private static void decide(KafkaProducer<byte[], byte[]> p, AvroCodec<RouteDecision> codec, long ms, String pod,
+                               int routerSaw, long... hashes) {
+        long[] keys = BlockKeys.chain(TestBatches.tokensOf(hashes), 16, (String) null);
+        List<Long> k = new ArrayList<>();
+        for (long x : keys) {
+            k.add(x);
+        }
+        RouteDecision d = decision(pod, routerSaw, k).setAtMicros((T0 + ms) * 1000).build();
+        p.send(new ProducerRecord<>(DECISIONS, null, T0 + ms, pod.getBytes(StandardCharsets.UTF_8), codec.encode(d)));
+    }
+
+    private static RouteDecision.Builder decision(String pod, int routerSaw, List<Long> keys) {
+        List<CandidateScore> candidates = new ArrayList<>();
+        for (String c : List.of("pod-a", "pod-b", "pod-c")) {
+            candidates.add(new CandidateScore(c, c.equals(pod) ? routerSaw : 0, c.equals(pod) ? routerSaw : 0,
+                    1.0, 0, 0, 0.0));
+        }
+        // As router-api writes them: the chosen pod by id, the candidates by name.
+        return RouteDecision.newBuilder().setNamespace("ns").setService("svc").setUserId("u1").setLoraName(null)
+                .setBlockKeys(keys).setChosenPod(pod == null ? null : "ns/svc/" + pod).setReason("best-cost-linked").setSticky(false)
+                .setCandidates(candidates).setLatencyMicros(10).setAtMicros(T0 * 1000).setRouterId("it");
     }
 }
