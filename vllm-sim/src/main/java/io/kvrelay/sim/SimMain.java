@@ -153,7 +153,10 @@ public final class SimMain implements Callable<Integer> {
             int rank = random.nextInt(pod.ranks());
             WorkloadGenerator.Request request = workload.next();
             pod.serve(rank, request.tokens(), request.lora());
-            pod.setLoad(rank, 1 + random.nextInt(8), random.nextInt(4));
+            int running = 1 + random.nextInt(8);
+            // Random load, each running request holding as many blocks as this prompt.
+            pod.setLoad(rank, running, random.nextInt(4),
+                    running * (request.tokens().length / pod.config().blockSize()));
             served++;
             next += interval;
             long now = System.nanoTime();
@@ -173,15 +176,18 @@ public final class SimMain implements Callable<Integer> {
     private static void report(SimFleet fleet, long served) {
         long published = 0;
         double usage = 0;
+        double fill = 0;
         int workers = 0;
         for (SimPod p : fleet.pods()) {
             for (WorkerMetrics m : p.workerMetrics()) {
                 published += m.published();
                 usage += m.usage();
+                fill += (double) m.cachedBlocks() / m.capacityBlocks();
                 workers++;
             }
         }
-        LOG.info("served {} requests, published {} batches, mean cache usage {}%", served, published,
-                Math.round(100 * usage / Math.max(1, workers)));
+        int n = Math.max(1, workers);
+        LOG.info("served {} requests, published {} batches, mean KV usage {}%, mean cache fill {}%", served,
+                published, Math.round(100 * usage / n), Math.round(100 * fill / n));
     }
 }

@@ -166,7 +166,7 @@ public final class SimPod implements AutoCloseable {
 
     /**
      * Sets the request gauges {@code /metrics} reports for {@code rank} ({@code vllm:num_requests_running} and
-     * {@code _waiting}).
+     * {@code _waiting}); the blocks the running requests hold, hence the KV usage, stay as they are.
      *
      * @throws IllegalArgumentException if either is negative
      */
@@ -174,18 +174,37 @@ public final class SimPod implements AutoCloseable {
         worker(rank).requests().set(running, waiting);
     }
 
-    /** A request starts running on {@code rank}: its running count goes up by one. */
-    public void beginRequest(int rank) {
-        worker(rank).requests().add(1, 0);
+    /**
+     * Sets the request gauges and the blocks the running requests hold on {@code rank} (at most the capacity counts:
+     * the KV usage is {@code heldBlocks / capacity}, capped at 1).
+     *
+     * @throws IllegalArgumentException if any is negative
+     */
+    public void setLoad(int rank, int running, int waiting, int heldBlocks) {
+        worker(rank).requests().set(running, waiting, heldBlocks);
     }
 
     /**
-     * A running request on {@code rank} finished: its running count goes down by one.
+     * A request starts running on {@code rank}: the running count goes up by one, and the request holds its prompt's
+     * {@code promptBlocks} blocks (at most the capacity) until {@link #endRequest(int, int)}. That is the KV usage
+     * vLLM reports: blocks referenced by running requests, not cached ones it could evict.
      *
-     * @throws IllegalStateException if none is running
+     * @throws IllegalArgumentException if {@code promptBlocks} is negative
      */
-    public void endRequest(int rank) {
-        worker(rank).requests().add(-1, 0);
+    public void beginRequest(int rank, int promptBlocks) {
+        SimWorker w = worker(rank);
+        w.requests().add(1, 0, w.blocksHeldBy(promptBlocks));
+    }
+
+    /**
+     * A running request on {@code rank} finished: the running count goes down by one and its blocks are released (pass
+     * the {@code promptBlocks} it began with). They stay cached, as in vLLM, but no longer count as used.
+     *
+     * @throws IllegalStateException if no request is running, or fewer blocks are held
+     */
+    public void endRequest(int rank, int promptBlocks) {
+        SimWorker w = worker(rank);
+        w.requests().add(-1, 0, -w.blocksHeldBy(promptBlocks));
     }
 
     /**

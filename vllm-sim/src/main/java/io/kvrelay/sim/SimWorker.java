@@ -109,12 +109,21 @@ final class SimWorker {
         return requests;
     }
 
+    /** The blocks a running request with a {@code promptBlocks}-block prompt holds: no more than the cache has. */
+    int blocksHeldBy(int promptBlocks) {
+        if (promptBlocks < 0) {
+            throw new IllegalArgumentException("promptBlocks must be >= 0, got " + promptBlocks);
+        }
+        return Math.min(promptBlocks, cache.capacityBlocks());
+    }
+
     WorkerMetrics metrics() {
         int cached = cachedBlocks;
         KvEventPublisher p = metricsPublisher;
         int[] load = requests.snapshot();
-        return new WorkerMetrics(rank, load[0], load[1], cached, cache.capacityBlocks(),
-                (double) cached / cache.capacityBlocks(), served, prefixQueryTokens, prefixHitTokens,
+        int capacity = cache.capacityBlocks();
+        return new WorkerMetrics(rank, load[0], load[1], cached, load[2], capacity,
+                Math.min(1.0, (double) load[2] / capacity), served, prefixQueryTokens, prefixHitTokens,
                 p == null ? 0 : p.published());
     }
 

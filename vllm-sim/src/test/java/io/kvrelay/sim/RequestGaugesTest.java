@@ -15,9 +15,9 @@ class RequestGaugesTest {
         for (int t = 0; t < 4; t++) {
             threads.add(new Thread(() -> {
                 for (int i = 0; i < 10_000; i++) {
-                    g.add(1, 0);
+                    g.add(1, 0, 5);
                     g.add(1, 1);
-                    g.add(-1, 0);
+                    g.add(-1, 0, -2);
                 }
             }));
         }
@@ -25,16 +25,21 @@ class RequestGaugesTest {
         for (Thread t : threads) {
             t.join();
         }
-        assertThat(g.snapshot()).containsExactly(40_000, 40_000);
+        assertThat(g.snapshot()).containsExactly(40_000, 40_000, 120_000);
     }
 
     @Test
     void refusesToGoNegativeAndChangesNothingThen() {
         RequestGauges g = new RequestGauges();
-        g.set(1, 0);
+        g.set(1, 0, 4);
         assertThatThrownBy(() -> g.add(-1, -1)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("negative");
-        assertThat(g.snapshot()).containsExactly(1, 0);
+        assertThatThrownBy(() -> g.add(-1, 0, -5)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("held blocks 4 + -5");
+        assertThat(g.snapshot()).containsExactly(1, 0, 4);
         assertThatThrownBy(() -> g.set(-1, 0)).hasMessageContaining("running must be >= 0");
+        assertThatThrownBy(() -> g.set(0, 0, -1)).hasMessageContaining("heldBlocks must be >= 0");
+        g.set(2, 3);
+        assertThat(g.snapshot()).as("set without blocks keeps them").containsExactly(2, 3, 4);
     }
 }

@@ -163,22 +163,33 @@ class SimPodIT {
     }
 
     @Test
-    void metricsEndpointServesVllmNamesFromTheCacheModel() throws Exception {
+    void metricsEndpointServesVllmNamesAndAWarmIdleCacheUsesNoKvUntilARequestRuns() throws Exception {
         try (SimPod pod = SimPod.start(SimPodConfig.builder("pod-e").model("meta/llama").capacityBlocks(100)
                 .dpRanks(2).servingPort(0).build())) {
-            pod.serve(1, tokens(0, 16 * 25), null);
+            pod.serve(1, tokens(0, 16 * 100), null);
             pod.setLoad(1, 3, 7);
             HttpResponse<String> res = scrape(pod);
 
+            // Every block is cached, none held by a running request: vLLM counts them free (evictable), usage 0.
+            assertThat(pod.workerMetrics().get(1).cachedBlocks()).isEqualTo(100);
             assertThat(res.statusCode()).isEqualTo(200);
             assertThat(res.body())
                     .contains("# TYPE vllm:kv_cache_usage_perc gauge")
-                    .contains("vllm:kv_cache_usage_perc{engine=\"1\",model_name=\"meta/llama\"} 0.25")
+                    .contains("vllm:kv_cache_usage_perc{engine=\"1\",model_name=\"meta/llama\"} 0.0")
                     .contains("vllm:kv_cache_usage_perc{engine=\"0\",model_name=\"meta/llama\"} 0.0")
                     .doesNotContain("vllm:gpu_cache_usage_perc")
                     .contains("vllm:num_requests_running{engine=\"1\",model_name=\"meta/llama\"} 3.0")
                     .contains("vllm:num_requests_waiting{engine=\"1\",model_name=\"meta/llama\"} 7.0")
-                    .contains("vllm:prefix_cache_queries_total{engine=\"1\",model_name=\"meta/llama\"} 400.0");
+                    .contains("vllm:prefix_cache_queries_total{engine=\"1\",model_name=\"meta/llama\"} 1600.0");
+
+            pod.beginRequest(1, 25);
+            assertThat(scrape(pod).body())
+                    .contains("vllm:kv_cache_usage_perc{engine=\"1\",model_name=\"meta/llama\"} 0.25")
+                    .contains("vllm:num_requests_running{engine=\"1\",model_name=\"meta/llama\"} 4.0");
+            pod.endRequest(1, 25);
+            assertThat(scrape(pod).body())
+                    .contains("vllm:kv_cache_usage_perc{engine=\"1\",model_name=\"meta/llama\"} 0.0");
+            assertThat(pod.workerMetrics().get(1).cachedBlocks()).isEqualTo(100);
         }
     }
 
@@ -187,11 +198,11 @@ class SimPodIT {
         try (SimPod pod = SimPod.start(SimPodConfig.builder("pod-m").capacityBlocks(8)
                 .kvUsageMetric(KvUsageMetric.GPU_CACHE_USAGE_PERC).servingPort(0).build())) {
             pod.serve(0, tokens(0, 16 * 2), null);
-            pod.beginRequest(0);
-            pod.beginRequest(0);
+            pod.beginRequest(0, 2);
+            pod.beginRequest(0, 2);
             pod.addLoad(0, 0, 3);
             pod.addLoad(0, 1, -1);
-            pod.endRequest(0);
+            pod.endRequest(0, 2);
             assertThat(pod.workerMetrics().get(0).running()).isEqualTo(2);
             assertThat(pod.workerMetrics().get(0).waiting()).isEqualTo(2);
             assertThat(scrape(pod).body())

@@ -115,15 +115,16 @@ class PodLoadReportIT {
         SimPod a = fleet.pod("pod-a");
         SimPod b = fleet.pod("pod-b");
         SimPod c = fleet.pod("pod-c");
-        // pod-a: rank 0 runs 3 and queues 1, rank 1 runs 2 and queues 2; KV 16 / 64 and 32 / 64 blocks.
-        a.setLoad(0, 3, 1);
-        a.beginRequest(1);
-        a.beginRequest(1);
+        // pod-a: rank 0 runs 3 and queues 1, rank 1 runs 2 and queues 2; their running requests hold 16 / 64 and
+        // 32 / 64 blocks (the KV usage, as vLLM counts it).
+        a.setLoad(0, 3, 1, 16);
+        a.beginRequest(1, 16);
+        a.beginRequest(1, 16);
         a.addLoad(1, 0, 2);
         a.serve(0, prompt(1, 16), null);
         a.serve(1, prompt(2, 32), null);
-        // pod-b (old usage name): 1 running, 8 / 32 blocks.
-        b.beginRequest(0);
+        // pod-b (old usage name): 1 running, holding 8 / 32 blocks.
+        b.beginRequest(0, 8);
         b.serve(0, prompt(3, 8), null);
         c.serve(0, prompt(4, 4), null);
 
@@ -138,8 +139,8 @@ class PodLoadReportIT {
                 .allSatisfy(s -> assertThat(load(s, null, null, null)).as("pod-c load unknown").isTrue());
 
         // The simulator moves: pod-a's rank 1 finishes both requests and loses its cache.
-        a.endRequest(1);
-        a.endRequest(1);
+        a.endRequest(1, 16);
+        a.endRequest(1, 16);
         a.clear(1);
         awaitStatus("pod-a", s -> load(s, 3, 3, 0.25));
 

@@ -20,8 +20,9 @@ import java.util.function.Consumer;
  * ZeroMQ, bridge, stream-app, router). One dispatcher thread takes the stream in order: it waits for each request's
  * arrival time, asks the router over HTTP, serves the prompt on the chosen pod (its cache changes and it publishes
  * the KV events that flow back into the index), and charges the {@link ServiceModel}'s timing with the scheduled
- * arrival time, exactly as the in-process runs do. The pod reports the request as running until its modelled finish,
- * which is the load the router sees through the bridge's {@code /metrics} scrape.
+ * arrival time, exactly as the in-process runs do. The pod reports the request as running, and its prompt's blocks as
+ * used KV cache, until its modelled finish, as the in-process pods do ({@link SimulatedPod}): the load the router sees
+ * through the bridge's {@code /metrics} scrape.
  */
 public final class KvrelayRun {
     static final String NAMESPACE = "bench";
@@ -97,9 +98,10 @@ public final class KvrelayRun {
                 }
                 ServiceModel.Timing t = queues.admit(podIndex, r.arrivalMs(), r.promptBlocks() - hit,
                         r.outputTokens());
-                pod.beginRequest(0);
+                // Running until its modelled finish, holding its prompt's blocks (the pod's KV usage) meanwhile.
+                pod.beginRequest(0, cacheable);
                 long endIn = start + (long) (t.finishMs() * 1e6) - System.nanoTime();
-                ends.schedule(() -> pod.endRequest(0), Math.max(0, endIn), TimeUnit.NANOSECONDS);
+                ends.schedule(() -> pod.endRequest(0, cacheable), Math.max(0, endIn), TimeUnit.NANOSECONDS);
                 served.add(new Served(r.index(), podIndex, r.arrivalMs(), r.promptBlocks(), hit, t.ttftMs(),
                         t.finishMs()));
             }

@@ -7,8 +7,7 @@ import io.kvrelay.sim.cache.ServeResult;
 /**
  * One simulated pod without sockets, for the in-process runs: the simulator's own {@link KvCacheModel} (the model a
  * {@code SimPod} runs, same capacity and hash seed) plus its requests in flight on the simulated clock. Its KV usage
- * is that of the requests in flight, not the simulator's cached/capacity ({@link KvCacheModel#usage()}). Not
- * thread-safe.
+ * is the blocks of the requests in flight, as a {@code SimPod} reports it. Not thread-safe.
  */
 public final class ModelPod extends SimulatedPod<BenchRequest> {
     private final KvCacheModel cache;

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The demo's clients: multi-turn chat conversations with shared system prompts (the simulator's
  * {@link WorkloadGenerator}, one per service), each request routed through the router's HTTP API and then run on the
  * pod the router chose, so that pod's cache and its KV events change. A request holds its pod "running" for a
- * simulated prefill (uncached blocks) and decode time, which the pod reports as load on its {@code /metrics}.
+ * simulated prefill (uncached blocks) and decode time, which the pod reports as load on its {@code /metrics}: one more
+ * running request, and its prompt's blocks in the KV usage.
  */
 public final class DemoWorkload implements AutoCloseable {
     private static final int BLOCK_SIZE = 16;
@@ -88,7 +89,7 @@ public final class DemoWorkload implements AutoCloseable {
             int stored = batch.map(b -> b.summary() == null ? 0 : b.summary().storedBlocks()).orElse(0);
             int cached = Math.max(0, promptBlocks - stored);
             stats.served(podName, answer.latencyNanos(), promptBlocks, cached, answer.sticky());
-            hold(pod, (long) ((promptBlocks - cached) * PREFILL_MS_PER_BLOCK + DECODE_MS));
+            hold(pod, promptBlocks, (long) ((promptBlocks - cached) * PREFILL_MS_PER_BLOCK + DECODE_MS));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -96,10 +97,13 @@ public final class DemoWorkload implements AutoCloseable {
         }
     }
 
-    /** The pod reports one more running request until the simulated prefill and decode are over. */
-    private void hold(SimPod pod, long millis) {
-        pod.beginRequest(0);
-        pool.schedule(() -> pod.endRequest(0), millis, TimeUnit.MILLISECONDS);
+    /**
+     * The pod reports one more running request, holding its prompt's blocks (its KV usage), until the simulated
+     * prefill and decode are over.
+     */
+    private void hold(SimPod pod, int promptBlocks, long millis) {
+        pod.beginRequest(0, promptBlocks);
+        pool.schedule(() -> pod.endRequest(0, promptBlocks), millis, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -163,7 +163,8 @@ final class ReplayHtml {
      */
     private static String describe(JsonNode v, boolean nested) {
         if (v.isNumber()) {
-            return HtmlText.count(v);
+            // A setting is shown as given (0.25, 0.98), never rounded: a whole one with separators (1,024).
+            return v.asDouble() == Math.rint(v.asDouble()) ? HtmlText.count(v) : v.asText();
         }
         if (!v.isContainerNode()) {
             return HtmlText.text(v);

@@ -9,8 +9,6 @@ import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.RouteDecision;
 import io.kvrelay.schemas.avro.WorkerReset;
 import io.kvrelay.stream.replay.ReplayState;
-import io.kvrelay.stream.store.WorkerBlockCodec;
-import io.kvrelay.stream.topology.WorkerKeys;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -92,6 +90,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
     @Override
     public void appeared(Bytes entry) {
         appearedAt.put(entry, nowMs);
+        current.liveEntries++;
     }
 
     @Override
@@ -99,6 +98,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
         Long since = appearedAt.remove(entry);
         if (since != null) {
             current.lifetimes.ended(nowMs - since);
+            current.liveEntries--;
         }
     }
 
@@ -108,12 +108,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
 
     /** At the window's end: blocks still held have no lifetime yet; they are counted per service. */
     void finish() {
-        Map<String, Long> live = new HashMap<>();
-        for (Bytes entry : appearedAt.keySet()) {
-            String pod = WorkerKeys.podOf(WorkerBlockCodec.workerOf(entry));
-            live.merge(pod.substring(0, pod.lastIndexOf('/')), 1L, Long::sum);
-        }
-        live.forEach((svc, n) -> service(svc).lifetimes.stillHeld(n));
+        services.values().forEach(s -> s.lifetimes.stillHeld(s.liveEntries));
     }
 
     /** Peak blocks held per pod id ({@code namespace/service/pod}): the simulated pods' cache sizes. */

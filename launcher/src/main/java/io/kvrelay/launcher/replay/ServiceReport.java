@@ -25,6 +25,8 @@ final class ServiceReport {
     final List<Reset> resets = new ArrayList<>();
     final BlockLifetimes lifetimes = new BlockLifetimes();
     final DecisionTally decisions = new DecisionTally();
+    /** (worker, block) entries that appeared in the window and are still held: blocks without a lifetime yet. */
+    long liveEntries;
 
     ServiceReport(String service) {
         this.service = service;

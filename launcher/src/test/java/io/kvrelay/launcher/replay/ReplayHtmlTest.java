@@ -61,6 +61,15 @@ class ReplayHtmlTest {
     }
 
     @Test
+    void shouldShowModelSettingsAsGivenNotRounded() throws Exception {
+        JsonNode json = JSON.readTree("""
+                {"counterfactual": {"model": {"defaultCapacityBlocks": 1024,
+                  "kvrelayVariants": {"kvrelay": {"cpuBlockCost": 0.25, "maxKvUsage": 0.98}}}}}
+                """);
+        assertThat(ReplayHtml.render(json)).contains("1,024", "cpuBlockCost: 0.25", "maxKvUsage: 0.98");
+    }
+
+    @Test
     void shouldListTheRecordedPolicyFirst() throws Exception {
         ObjectNode json = (ObjectNode) sample();
         ArrayNode policies = (ArrayNode) json.get("counterfactual").get("policies");

@@ -128,11 +128,6 @@ public final class KvCacheModel {
         return hasher;
     }
 
-    /** Fraction of the cache in use, vLLM's {@code kv_cache_usage_perc} (0..1 despite the name). */
-    public double usage() {
-        return (double) blocks.size() / capacityBlocks;
-    }
-
     /** The id vLLM's {@code lora_id} would carry: stable per adapter name, positive, null for the base model. */
     public static Integer loraId(String lora) {
         return lora == null ? null : Math.floorMod(lora.hashCode(), 1_000_000) + 1;

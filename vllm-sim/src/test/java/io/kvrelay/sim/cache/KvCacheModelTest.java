@@ -111,7 +111,7 @@ class KvCacheModelTest {
         cache.serve(tokens(0, 8), null);
         cache.reset();
         assertThat(cache.contents()).isEmpty();
-        assertThat(cache.usage()).isZero();
+        assertThat(cache.size()).isZero();
     }
 
     @Test
