@@ -113,32 +113,46 @@ final class EventLogReader implements AutoCloseable {
      * for an empty window. Used to read a second topic over the same stretch of time as an offset window.
      */
     Instant[] timeBounds(Window w) {
-        long first = Long.MAX_VALUE;
-        long last = Long.MIN_VALUE;
-        for (var e : w.end().entrySet()) {
-            long s = w.start().get(e.getKey());
-            if (s < e.getValue()) {
-                first = Math.min(first, timestampAt(e.getKey(), s));
-                last = Math.max(last, timestampAt(e.getKey(), e.getValue() - 1));
+        Map<TopicPartition, Long> firsts = new HashMap<>();
+        Map<TopicPartition, Long> lasts = new HashMap<>();
+        w.end().forEach((p, end) -> {
+            long s = w.start().get(p);
+            if (s < end) {
+                firsts.put(p, s);
+                lasts.put(p, end - 1);
             }
+        });
+        if (firsts.isEmpty()) {
+            return null;
         }
-        return first == Long.MAX_VALUE ? null
-                : new Instant[] {Instant.ofEpochMilli(first), Instant.ofEpochMilli(last + 1)};
+        long first = timestampsAt(firsts).values().stream().mapToLong(Long::longValue).min().orElseThrow();
+        long last = timestampsAt(lasts).values().stream().mapToLong(Long::longValue).max().orElseThrow();
+        return new Instant[] {Instant.ofEpochMilli(first), Instant.ofEpochMilli(last + 1)};
     }
 
-    /** The timestamp of the record at {@code offset}, or of the next one there is (compaction, control records). */
-    private long timestampAt(TopicPartition p, long offset) {
-        consumer.assign(List.of(p));
-        consumer.seek(p, offset);
+    /**
+     * The timestamp of the record at each partition's offset, or of the next one there is (compaction, control
+     * records), all partitions in one assignment.
+     */
+    private Map<TopicPartition, Long> timestampsAt(Map<TopicPartition, Long> offsets) {
+        consumer.assign(offsets.keySet());
+        offsets.forEach(consumer::seek);
+        Map<TopicPartition, Long> out = new HashMap<>();
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
+        while (out.size() < offsets.size()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no record at or after " + offsets + " within " + TIMEOUT);
+            }
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                if (r.offset() >= offset) {
-                    return r.timestamp();
+                TopicPartition p = new TopicPartition(r.topic(), r.partition());
+                if (!out.containsKey(p) && r.offset() >= offsets.get(p)) {
+                    out.put(p, r.timestamp());
+                    consumer.pause(List.of(p));
                 }
             }
         }
-        throw new IllegalStateException("no record at or after offset " + offset + " of " + p + " within " + TIMEOUT);
+        consumer.resume(consumer.paused());
+        return out;
     }
 
     /** Reads the window and calls {@code sink} for every record, oldest timestamp first. Returns records read. */

@@ -3,6 +3,7 @@ package io.kvrelay.launcher.replay;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvrelay.launcher.replay.whatif.Counterfactual;
 import io.kvrelay.launcher.replay.whatif.PolicyOutcome;
+import io.kvrelay.launcher.replay.whatif.RecordedRequest;
 import io.kvrelay.launcher.replay.whatif.WhatIfSettings;
 import io.kvrelay.router.scoring.CostWeights;
 import io.kvrelay.schemas.AvroCodec;
@@ -97,7 +98,13 @@ public final class ReplayCommand implements Callable<Integer> {
             err.println(e.getMessage());
             return 2;
         }
-        Result r = run(job, err);
+        Result r;
+        try {
+            r = run(job, err);
+        } catch (NoSuchTopic e) {
+            err.println(e.getMessage());
+            return 1;
+        }
         err.printf(Locale.ROOT, "%nreplayed %d records (%d events, %d decisions, %d undecodable) in %.1f s: "
                         + "%.0f events/s; %d pods; wrote %s (open report.html)%n",
                 r.records(), r.events(), r.decisions(), r.undecodable(), r.seconds(), r.eventsPerSecond(), r.pods(),
@@ -138,6 +145,13 @@ public final class ReplayCommand implements Callable<Integer> {
         }
     }
 
+    /** The event topic is not on the cluster: a wrong prefix or cluster, said plainly rather than an empty report. */
+    public static final class NoSuchTopic extends RuntimeException {
+        NoSuchTopic(String message) {
+            super(message);
+        }
+    }
+
     /** What one replay did. */
     public record Result(long records, long events, long decisions, long undecodable, int pods, double seconds,
                          ReplayState state, JsonNode report) {
@@ -158,6 +172,10 @@ public final class ReplayCommand implements Callable<Integer> {
         long[] lastSample = {0};
         long read;
         try (EventLogReader reader = new EventLogReader(job.bootstrapServers())) {
+            if (!reader.exists(job.eventsTopic())) {
+                throw new NoSuchTopic("no topic " + job.eventsTopic() + " at " + job.bootstrapServers()
+                        + " (is --topic-prefix right?)");
+            }
             EventLogReader.Window window = reader.window(job.eventsTopic(), job.from(), job.to());
             String decisionsTopic = job.decisionsTopic() != null && reader.exists(job.decisionsTopic())
                     ? job.decisionsTopic() : null;
@@ -222,19 +240,27 @@ public final class ReplayCommand implements Callable<Integer> {
         boolean decision = rec.topic().equals(decisionsTopic);
         Object value;
         try {
-            value = decision ? decisions.decode(rec.value()) : events.decode(rec.value());
+            value = decision ? RecordedDecision.of(decisions.decode(rec.value())) : events.decode(rec.value());
         } catch (IOException | RuntimeException e) {
-            // Not a record of ours, or one this version cannot read: counted and the first few named, never fatal.
+            // Not a record of ours, one this version cannot read, or a decision that names no service: counted and
+            // the first few named, never fatal.
             report.undecodable(rec.topic() + "-" + rec.partition() + "@" + rec.offset() + ": " + e);
             return;
         }
-        if (value instanceof RouteDecision d) {
-            report.decision(d, rec.timestamp(), state);
+        if (value instanceof RecordedDecision d) {
+            report.decision(d.decision(), d.request(), rec.timestamp(), state);
         } else {
             KvEventBatch b = (KvEventBatch) value;
             report.beforeBatch(b, rec.timestamp());
             state.apply(b);
             report.afterBatch(b, state);
+        }
+    }
+
+    /** A decision and the request it records, validated together when the record is read. */
+    private record RecordedDecision(RouteDecision decision, RecordedRequest request) {
+        static RecordedDecision of(RouteDecision d) {
+            return new RecordedDecision(d, RecordedRequest.of(d));
         }
     }
 

@@ -69,12 +69,12 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
     }
 
     /** A decision the router took: the hit rate it really got, and the request kept for the counterfactual. */
-    void decision(RouteDecision d, long atMs, ReplayState state) {
+    void decision(RouteDecision d, RecordedRequest request, long atMs, ReplayState state) {
         tick(atMs);
         decisionRecords++;
-        String svc = d.getNamespace() + "/" + d.getService();
-        RecordedRequest request = RecordedRequest.of(d);
-        int held = request.chosenPod() == null ? 0 : state.matchedPrefix(svc + "/" + request.chosenPod(), request.blockKeys());
+        String svc = request.service();
+        int held = request.chosenPod() == null ? 0
+                : state.matchedPrefix(svc + "/" + request.chosenPod(), request.blockKeys());
         service(svc).decisions.add(d, held);
         requests.add(request);
     }

@@ -1,6 +1,7 @@
 package io.kvrelay.launcher.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -170,6 +171,13 @@ class ReplayIT {
                 new LogPosition.Offset(1), null, Duration.ofSeconds(10), dir.resolve("skip")), quiet());
         long nonEmpty = partitionsWithData();
         assertThat(skip.records()).isEqualTo(all.records() - nonEmpty);
+    }
+
+    @Test
+    void shouldSayPlainlyWhenTheEventTopicDoesNotExist() {
+        assertThatThrownBy(() -> ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(),
+                "no-such-prefix.kv-events", null, null, Duration.ofSeconds(10), dir), quiet()))
+                .isInstanceOf(ReplayCommand.NoSuchTopic.class).hasMessageContaining("no-such-prefix.kv-events");
     }
 
     private static long partitionsWithData() {
