@@ -94,6 +94,12 @@ final class HtmlText {
         return Double.isNaN(v) ? NONE : String.format(Locale.ROOT, "%,.1f ms", v);
     }
 
+    /** A duration in ms in the unit that reads best (250 ms, 1.5 s, 4 min), a dash if absent. */
+    static String duration(JsonNode n) {
+        double v = value(n);
+        return Double.isNaN(v) ? NONE : Ticks.duration(v);
+    }
+
     /** The line a section shows instead of its charts. */
     static String noData(String what) {
         return "<p class=\"nodata\">No data: " + escape(what) + ".</p>\n";

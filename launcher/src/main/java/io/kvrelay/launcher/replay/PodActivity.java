@@ -16,18 +16,37 @@ final class PodActivity {
     /** Blocks stored and removed since the last sample (the rates' numerators). */
     long storedSinceSample;
     long removedSinceSample;
+    /** This pod's blocks that ended in the window. */
+    final BlockLifetimes lifetimes = new BlockLifetimes();
+    /** Decisions that chose this pod: their prompt blocks, and how many of those the pod really held. */
+    long decisionsRouted;
+    long decisionPromptBlocks;
+    long decisionHitBlocks;
 
     void held(long now) {
         held = now;
         peakHeld = Math.max(peakHeld, now);
     }
 
-    /** The JSON and CSV view. */
+    void routed(int promptBlocks, int held) {
+        decisionsRouted++;
+        decisionPromptBlocks += promptBlocks;
+        decisionHitBlocks += Math.min(held, promptBlocks);
+    }
+
+    /**
+     * The JSON and CSV view. Lifetime percentiles are null when none of the pod's blocks ended in the window; the
+     * decision hit rate is null when no decision chose it.
+     */
     record Totals(String pod, long batches, long blocksStored, long blocksRemoved, long clears,
-                  Map<String, Long> resets, long peakBlocksHeld) {
+                  Map<String, Long> resets, long peakBlocksHeld, long lifetimesEnded, Double lifetimeP50Ms,
+                  Double lifetimeP99Ms, long decisionsRouted, Double decisionHitRate) {
     }
 
     Totals totals(String pod) {
-        return new Totals(pod, batches, blocksStored, blocksRemoved, clears, new TreeMap<>(resets), peakHeld);
+        BlockLifetimes.Summary life = lifetimes.summary();
+        return new Totals(pod, batches, blocksStored, blocksRemoved, clears, new TreeMap<>(resets), peakHeld,
+                life.ended(), life.p50Ms(), life.p99Ms(), decisionsRouted,
+                decisionPromptBlocks == 0 ? null : (double) decisionHitBlocks / decisionPromptBlocks);
     }
 }

@@ -22,7 +22,8 @@ final class ReplayCsv {
 
     static void write(Path dir, JsonNode report) throws IOException {
         Table pods = new Table("service", "pod", "batches", "blocks_stored", "blocks_removed", "clears", "resets",
-                "peak_blocks_held");
+                "peak_blocks_held", "lifetimes_ended", "lifetime_p50_ms", "lifetime_p99_ms", "decisions_routed",
+                "decision_hit_rate");
         Table samples = new Table("time", "service", "pod", "blocks_held", "stored_per_second", "removed_per_second");
         Table sharing = new Table("time", "service", "holders", "keys");
         Table lifetimes = new Table("service", "up_to_ms", "count");
@@ -39,7 +40,9 @@ final class ReplayCsv {
                         .append(e.getKey()).append('=').append(e.getValue().asText()));
                 pods.row(svc, p.path("pod").asText(), p.path("batches").asText(), p.path("blocksStored").asText(),
                         p.path("blocksRemoved").asText(), p.path("clears").asText(), r.toString(),
-                        p.path("peakBlocksHeld").asText());
+                        p.path("peakBlocksHeld").asText(), p.path("lifetimesEnded").asText(),
+                        text(p.path("lifetimeP50Ms")), text(p.path("lifetimeP99Ms")),
+                        p.path("decisionsRouted").asText(), text(p.path("decisionHitRate")));
             }
             for (JsonNode sample : s.path("samples")) {
                 String at = sample.path("at").asText();

@@ -30,6 +30,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
     private final List<RecordedRequest> requests = new ArrayList<>();
     private long nowMs;
     private ServiceReport current;
+    private PodActivity currentPod;
     private long eventRecords;
     private long decisionRecords;
     private long events;
@@ -44,6 +45,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
         eventRecords++;
         current = service(b.getNamespace() + "/" + b.getService());
         PodActivity p = current.pod(b.getPod());
+        currentPod = p;
         p.batches++;
         for (Object e : b.getEvents()) {
             events++;
@@ -65,7 +67,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
 
     /** After the batch is applied: the pod's blocks held, read back from the rebuilt state. */
     void afterBatch(KvEventBatch b, ReplayState state) {
-        current.pod(b.getPod()).held(state.blocksHeld(b.getNamespace() + "/" + b.getService() + "/" + b.getPod()));
+        currentPod.held(state.blocksHeld(b.getNamespace() + "/" + b.getService() + "/" + b.getPod()));
     }
 
     /** A decision the router took: the hit rate it really got, and the request kept for the counterfactual. */
@@ -75,7 +77,11 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
         String svc = request.service();
         int held = request.chosenPod() == null ? 0
                 : state.matchedPrefix(svc + "/" + request.chosenPod(), request.blockKeys());
-        service(svc).decisions.add(d, held);
+        ServiceReport s = service(svc);
+        s.decisions.add(d, held);
+        if (request.chosenPod() != null) {
+            s.pod(request.chosenPod()).routed(request.promptBlocks(), held);
+        }
         requests.add(request);
     }
 
@@ -98,6 +104,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
         Long since = appearedAt.remove(entry);
         if (since != null) {
             current.lifetimes.ended(nowMs - since);
+            currentPod.lifetimes.ended(nowMs - since);
             current.liveEntries--;
         }
     }

@@ -73,7 +73,7 @@ final class ServiceSection {
             return HtmlText.noData("no pod published an event");
         }
         HtmlText.Table t = new HtmlText.Table("pod", "batches", "blocks stored", "blocks removed", "clears",
-                "resets by reason", "peak blocks held");
+                "resets by reason", "peak blocks held", "lifetime p50", "lifetime p99", "decisions", "decision hit rate");
         for (JsonNode p : service.path("pods")) {
             List<String> resets = new ArrayList<>();
             p.path("resets").fields().forEachRemaining(e ->
@@ -81,7 +81,9 @@ final class ServiceSection {
             t.row(HtmlText.text(p.path("pod")), HtmlText.count(p.path("batches")),
                     HtmlText.count(p.path("blocksStored")), HtmlText.count(p.path("blocksRemoved")),
                     HtmlText.count(p.path("clears")),
-                    resets.isEmpty() ? "none" : String.join(", ", resets), HtmlText.count(p.path("peakBlocksHeld")));
+                    resets.isEmpty() ? "none" : String.join(", ", resets), HtmlText.count(p.path("peakBlocksHeld")),
+                    HtmlText.duration(p.path("lifetimeP50Ms")), HtmlText.duration(p.path("lifetimeP99Ms")),
+                    HtmlText.count(p.path("decisionsRouted")), HtmlText.share(p.path("decisionHitRate")));
         }
         return t.html();
     }

@@ -119,6 +119,10 @@ class ReplayIT {
         assertThat(life.path("stillHeld").asLong()).as("pod-a's 1 and 3, pod-b's 9").isEqualTo(3);
         assertThat(life.path("p50Ms").asDouble()).isCloseTo(3_000, within(5.0));
         assertThat(life.path("maxMs").asDouble()).isCloseTo(5_000, within(5.0));
+        assertThat(pod(svc, "pod-c").path("lifetimesEnded").asLong()).isEqualTo(2);
+        assertThat(pod(svc, "pod-c").path("lifetimeP50Ms").asDouble()).isCloseTo(5_000, within(5.0));
+        assertThat(pod(svc, "pod-a").path("lifetimesEnded").asLong()).isEqualTo(1);
+        assertThat(pod(svc, "pod-a").path("lifetimeP99Ms").asDouble()).isCloseTo(3_000, within(5.0));
 
         // Decisions: 3 routed, 8 prompt blocks; really held 3 + 2 + 0; the router believed 2 + 2 + 2.
         JsonNode d = svc.path("decisions");
@@ -127,6 +131,12 @@ class ReplayIT {
         assertThat(d.path("hitRate").asDouble()).isEqualTo(5.0 / 8);
         assertThat(d.path("routerSawHitRate").asDouble()).isEqualTo(6.0 / 8);
         assertThat(d.path("byReason").path("no-routable-pod").asLong()).isEqualTo(1);
+        assertThat(pod(svc, "pod-a").path("decisionsRouted").asLong()).isEqualTo(1);
+        assertThat(pod(svc, "pod-a").path("decisionHitRate").asDouble()).isEqualTo(1.0);
+        assertThat(pod(svc, "pod-b").path("decisionsRouted").asLong()).isEqualTo(2);
+        assertThat(pod(svc, "pod-b").path("decisionHitRate").asDouble()).as("7,8 of 7,8,99; then 0 of 7,8")
+                .isEqualTo(2.0 / 5);
+        assertThat(pod(svc, "pod-c").path("decisionHitRate").isNull()).isTrue();
 
         List<String> policies = new ArrayList<>();
         for (JsonNode o : r.report().path("counterfactual").path("policies")) {
