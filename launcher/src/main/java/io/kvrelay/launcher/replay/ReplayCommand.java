@@ -82,6 +82,11 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "kvrelay-replay", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
 
+    @Option(names = "--dump-state",
+            description = "also write state.csv: every worker's cache at the window's end (with --to: at that point), "
+                    + "one row per block")
+    boolean dumpState;
+
     private final PrintStream err = System.err;
 
     @Override
@@ -104,6 +109,10 @@ public final class ReplayCommand implements Callable<Integer> {
         } catch (NoSuchTopic e) {
             err.println(e.getMessage());
             return 1;
+        }
+        if (dumpState) {
+            err.printf(Locale.ROOT, "%nstate.csv: %d blocks held at the window's end", StateDump.write(out,
+                    r.state().index()));
         }
         err.printf(Locale.ROOT, "%nreplayed %d records (%d events, %d decisions, %d undecodable) in %.1f s: "
                         + "%.0f events/s; %d pods; wrote %s (open report.html)%n",

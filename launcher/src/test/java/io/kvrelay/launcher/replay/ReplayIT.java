@@ -153,6 +153,14 @@ class ReplayIT {
         assertThat(Files.readAllLines(dir.resolve("resets.csv")))
                 .containsExactly("time,service,pod,reason", "2026-01-01T00:00:07Z,ns/svc,pod-c,UNRECOVERABLE_GAP");
         assertThat(Files.readString(dir.resolve("report.html"))).contains("<svg", "pod-c");
+
+        // --dump-state: the cache at the window's end, block by block: pod-a's 1 and 3, pod-b's 9.
+        assertThat(StateDump.write(dir, r.state().index())).isEqualTo(3);
+        List<String> state = Files.readAllLines(dir.resolve("state.csv"));
+        assertThat(state).first().isEqualTo("pod,dp_rank,engine_hash,block_key,tiers");
+        assertThat(state).contains("ns/svc/pod-b,0,0000000000000009,"
+                + io.kvrelay.schemas.BlockKeyHex.of(BlockKeys.chain(TestBatches.tokensOf(9), 16, (String) null)[0])
+                + ",GPU");
     }
 
     @Test
