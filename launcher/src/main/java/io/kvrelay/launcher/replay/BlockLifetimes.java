@@ -6,8 +6,9 @@ import org.HdrHistogram.Histogram;
 
 /**
  * How long blocks stayed in a service's caches: from the event that stored a block on a worker to the event that
- * removed it (eviction, clear, reset), in event time. Blocks still held at the window's end, and blocks stored
- * before the window, have no lifetime and are counted apart. HdrHistogram keeps percentiles within 0.1%.
+ * removed it (eviction, clear, reset), in event time. Blocks still held at the window's end have no lifetime yet and
+ * are counted here; blocks stored before the window are counted by the service ({@code removedUnseen}).
+ * HdrHistogram keeps percentiles within 0.1%.
  */
 final class BlockLifetimes {
     /** Bucket upper bounds for the chart and CSV, in ms; the last bucket is open. */

@@ -20,16 +20,19 @@ final class DecisionTally {
     private long routerSawBlocks;
     private final Map<String, Long> byReason = new TreeMap<>();
 
-    /** @param heldOnChosen leading prompt blocks the chosen pod held, from the replayed state */
-    void add(RouteDecision d, int heldOnChosen) {
+    /**
+     * @param request      the request the decision records (its chosen pod by name, its prompt)
+     * @param heldOnChosen leading prompt blocks the chosen pod held, from the replayed state
+     */
+    void add(RouteDecision d, RecordedRequest request, int heldOnChosen) {
         total++;
         byReason.merge(d.getReason(), 1L, Long::sum);
-        String chosen = RecordedRequest.chosenPodName(d);
+        String chosen = request.chosenPod();
         if (chosen == null) {
             return;
         }
         routed++;
-        int blocks = d.getBlockKeys().size();
+        int blocks = request.promptBlocks();
         promptBlocks += blocks;
         hitBlocks += Math.min(heldOnChosen, blocks);
         for (CandidateScore c : d.getCandidates()) {

@@ -5,9 +5,11 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,6 +58,8 @@ final class EventLogReader implements AutoCloseable {
     }
 
     private final KafkaConsumer<byte[], byte[]> consumer;
+    /** Most records the merge held at once during the last read (its memory, in records). */
+    private long peakQueued;
 
     EventLogReader(String bootstrapServers) {
         Properties props = new Properties();
@@ -100,6 +104,12 @@ final class EventLogReader implements AutoCloseable {
         } else if (pos instanceof LogPosition.Offset o) {
             parts.forEach(p -> out.put(p, o.offset()));
         } else if (pos instanceof LogPosition.Offsets os) {
+            for (int named : os.byPartition().keySet()) {
+                if (named >= parts.size()) {
+                    throw new IllegalArgumentException("partition " + named + " is not a partition of "
+                            + parts.get(0).topic() + " (0.." + (parts.size() - 1) + ")");
+                }
+            }
             parts.forEach(p -> out.put(p, os.byPartition().getOrDefault(p.partition(), unset.get(p))));
         } else {
             out.putAll(unset);
@@ -155,6 +165,9 @@ final class EventLogReader implements AutoCloseable {
         return out;
     }
 
+    /** Records read ahead per partition before it is paused: the merge holds a bounded slice of each partition. */
+    private static final int READ_AHEAD = 4_000;
+
     /** Reads the window and calls {@code sink} for every record, oldest timestamp first. Returns records read. */
     long read(Window w, Consumer<ConsumerRecord<byte[], byte[]>> sink) {
         Map<TopicPartition, ArrayDeque<ConsumerRecord<byte[], byte[]>>> heads = new HashMap<>();
@@ -163,23 +176,43 @@ final class EventLogReader implements AutoCloseable {
                 heads.put(e.getKey(), new ArrayDeque<>());
             }
         }
-        List<TopicPartition> open = new ArrayList<>(heads.keySet());
-        consumer.assign(open);
-        open.forEach(p -> consumer.seek(p, w.start().get(p)));
+        consumer.assign(heads.keySet());
+        heads.keySet().forEach(p -> consumer.seek(p, w.start().get(p)));
+        consumer.resume(consumer.paused());
+        Set<TopicPartition> full = new HashSet<>(); // paused because READ_AHEAD records wait in its queue
+        int empty = heads.size(); // open partitions with nothing queued: the merge cannot hand over until it is 0
         long n = 0;
+        long queued = 0;
+        peakQueued = 0;
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (!heads.isEmpty()) {
-            if (heads.values().stream().anyMatch(ArrayDeque::isEmpty)) {
+            if (empty > 0) {
                 var polled = consumer.poll(Duration.ofMillis(200));
                 if (!polled.isEmpty()) {
                     deadline = System.nanoTime() + TIMEOUT.toNanos();
                 } else if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("no records for " + TIMEOUT + " while reading " + heads.keySet());
                 }
-                for (ConsumerRecord<byte[], byte[]> r : polled) {
-                    TopicPartition p = new TopicPartition(r.topic(), r.partition());
-                    if (heads.containsKey(p) && r.offset() < w.end().get(p)) {
-                        heads.get(p).addLast(r);
+                for (TopicPartition p : polled.partitions()) {
+                    ArrayDeque<ConsumerRecord<byte[], byte[]>> q = heads.get(p);
+                    if (q == null) {
+                        continue;
+                    }
+                    boolean wasEmpty = q.isEmpty();
+                    long end = w.end().get(p);
+                    for (ConsumerRecord<byte[], byte[]> r : polled.records(p)) {
+                        if (r.offset() < end) {
+                            q.addLast(r);
+                            queued++;
+                        }
+                    }
+                    peakQueued = Math.max(peakQueued, queued);
+                    if (wasEmpty && !q.isEmpty()) {
+                        empty--;
+                    }
+                    // A partition far ahead in time would otherwise be read whole into memory while another catches up.
+                    if (q.size() >= READ_AHEAD && full.add(p)) {
+                        consumer.pause(List.of(p));
                     }
                 }
                 // The window's last offsets may be control records or compacted away: a partition whose position
@@ -187,12 +220,13 @@ final class EventLogReader implements AutoCloseable {
                 for (TopicPartition p : new ArrayList<>(heads.keySet())) {
                     if (heads.get(p).isEmpty() && consumer.position(p) >= w.end().get(p)) {
                         heads.remove(p);
+                        empty--;
                         consumer.pause(List.of(p));
                     }
                 }
             }
             // Hand over the oldest head while every open partition has one (else a later poll may bring an older one).
-            while (!heads.isEmpty() && heads.values().stream().noneMatch(ArrayDeque::isEmpty)) {
+            while (empty == 0 && !heads.isEmpty()) {
                 TopicPartition oldest = null;
                 long oldestTs = Long.MAX_VALUE;
                 for (var e : heads.entrySet()) {
@@ -202,16 +236,28 @@ final class EventLogReader implements AutoCloseable {
                         oldestTs = ts;
                     }
                 }
-                ConsumerRecord<byte[], byte[]> r = heads.get(oldest).pollFirst();
+                ArrayDeque<ConsumerRecord<byte[], byte[]>> q = heads.get(oldest);
+                ConsumerRecord<byte[], byte[]> r = q.pollFirst();
+                queued--;
                 sink.accept(r);
                 n++;
                 if (r.offset() + 1 >= w.end().get(oldest)) {
                     heads.remove(oldest); // this partition's window is done
                     consumer.pause(List.of(oldest));
+                    full.remove(oldest);
+                } else if (q.isEmpty()) {
+                    empty++;
+                }
+                if (q.size() < READ_AHEAD / 2 && full.remove(oldest) && heads.containsKey(oldest)) {
+                    consumer.resume(List.of(oldest));
                 }
             }
         }
         return n;
+    }
+
+    long peakQueued() {
+        return peakQueued;
     }
 
     @Override

@@ -106,7 +106,7 @@ public final class ReplayCommand implements Callable<Integer> {
         Result r;
         try {
             r = run(job, err);
-        } catch (NoSuchTopic e) {
+        } catch (BadWindow e) {
             err.println(e.getMessage());
             return 1;
         }
@@ -154,9 +154,12 @@ public final class ReplayCommand implements Callable<Integer> {
         }
     }
 
-    /** The event topic is not on the cluster: a wrong prefix or cluster, said plainly rather than an empty report. */
-    public static final class NoSuchTopic extends RuntimeException {
-        NoSuchTopic(String message) {
+    /**
+     * The window cannot be read as asked: no such topic (a wrong prefix or cluster), or a partition the topic does not
+     * have. Said plainly rather than an empty report.
+     */
+    public static final class BadWindow extends RuntimeException {
+        BadWindow(String message) {
             super(message);
         }
     }
@@ -176,16 +179,20 @@ public final class ReplayCommand implements Callable<Integer> {
         ReplayState state = new ReplayState(new SimpleMeterRegistry(), report);
         AvroCodec<KvEventBatch> events = AvroCodec.kvEvents();
         AvroCodec<RouteDecision> decisions = AvroCodec.routeDecisions();
-        long sampleMs = job.sampleEvery().toMillis();
-        long[] nextSample = {Long.MIN_VALUE};
-        long[] lastSample = {0};
+        SampleClock clock = new SampleClock(job.sampleEvery().toMillis());
+        SampleClock.Sampler sampler = (atMs, seconds) -> report.sample(Instant.ofEpochMilli(atMs), seconds, state);
         long read;
         try (EventLogReader reader = new EventLogReader(job.bootstrapServers())) {
             if (!reader.exists(job.eventsTopic())) {
-                throw new NoSuchTopic("no topic " + job.eventsTopic() + " at " + job.bootstrapServers()
+                throw new BadWindow("no topic " + job.eventsTopic() + " at " + job.bootstrapServers()
                         + " (is --topic-prefix right?)");
             }
-            EventLogReader.Window window = reader.window(job.eventsTopic(), job.from(), job.to());
+            EventLogReader.Window window;
+            try {
+                window = reader.window(job.eventsTopic(), job.from(), job.to());
+            } catch (IllegalArgumentException e) {
+                throw new BadWindow(e.getMessage());
+            }
             String decisionsTopic = job.decisionsTopic() != null && reader.exists(job.decisionsTopic())
                     ? job.decisionsTopic() : null;
             if (job.decisionsTopic() != null && decisionsTopic == null) {
@@ -197,26 +204,14 @@ public final class ReplayCommand implements Callable<Integer> {
             long total = window.records();
             long[] seen = {0};
             read = reader.read(window, rec -> {
-                long ts = rec.timestamp();
-                // Samples at every sample boundary the log's time passes, before applying the record that passes it.
-                if (nextSample[0] == Long.MIN_VALUE) {
-                    nextSample[0] = (ts / sampleMs + 1) * sampleMs;
-                    lastSample[0] = ts;
-                }
-                while (ts >= nextSample[0]) {
-                    sample(report, state, nextSample[0], lastSample[0]);
-                    lastSample[0] = nextSample[0];
-                    nextSample[0] += sampleMs;
-                }
+                clock.before(rec.timestamp(), sampler);
                 apply(rec, decisionsTopic, events, decisions, report, state);
                 if (++seen[0] % 10_000 == 0 || seen[0] == total) {
                     progress.print(bar(seen[0], total));
                 }
             });
         }
-        if (nextSample[0] != Long.MIN_VALUE) {
-            sample(report, state, nextSample[0], lastSample[0]); // the state at the window's end
-        }
+        clock.end(sampler); // the state at the window's end
         report.finish();
         WhatIfSettings whatIf = job.whatIf().withCapacities(report.peakBlocksHeld());
         List<PolicyOutcome> outcomes = Counterfactual.run(report.requests(), whatIf);
@@ -227,20 +222,27 @@ public final class ReplayCommand implements Callable<Integer> {
                 (int) report.services().values().stream().mapToLong(s -> s.pods.size()).sum(), seconds, state, json);
     }
 
-    /** Decisions over the same window: the same instants, or the time the event window's offsets span. */
+    /**
+     * Decisions over the same window: an end given as an instant is the same instant; an end given as offsets of the
+     * event topic becomes the time those offsets reach (decisions carry no offsets of the event topic).
+     */
     private static EventLogReader.Window decisionsWindow(EventLogReader reader, EventLogReader.Window events,
                                                          String topic, ReplayJob job) {
-        boolean byTime = !(job.from() instanceof LogPosition.Offset || job.from() instanceof LogPosition.Offsets
-                || job.to() instanceof LogPosition.Offset || job.to() instanceof LogPosition.Offsets);
-        if (byTime) {
-            return reader.window(topic, job.from(), job.to());
+        LogPosition from = job.from();
+        LogPosition to = job.to();
+        if (isOffsets(from) || isOffsets(to)) {
+            Instant[] span = reader.timeBounds(events);
+            if (span == null) {
+                return EventLogReader.Window.empty();
+            }
+            from = isOffsets(from) ? new LogPosition.At(span[0]) : from;
+            to = isOffsets(to) ? new LogPosition.At(span[1]) : to;
         }
-        Instant[] span = reader.timeBounds(events);
-        if (span == null) {
-            return EventLogReader.Window.empty();
-        }
-        return reader.window(topic, job.from() == null ? null : new LogPosition.At(span[0]),
-                job.to() == null ? null : new LogPosition.At(span[1]));
+        return reader.window(topic, from, to);
+    }
+
+    private static boolean isOffsets(LogPosition p) {
+        return p instanceof LogPosition.Offset || p instanceof LogPosition.Offsets;
     }
 
     private static void apply(ConsumerRecord<byte[], byte[]> rec, String decisionsTopic,
@@ -271,10 +273,6 @@ public final class ReplayCommand implements Callable<Integer> {
         static RecordedDecision of(RouteDecision d) {
             return new RecordedDecision(d, RecordedRequest.of(d));
         }
-    }
-
-    private static void sample(ReplayReport report, ReplayState state, long atMs, long sinceMs) {
-        report.sample(Instant.ofEpochMilli(atMs), Math.max(1, atMs - sinceMs) / 1000.0, state);
     }
 
     private static String bar(long done, long total) {

@@ -118,7 +118,7 @@ final class ReplayCsv {
         }
 
         private static String quote(String cell) {
-            if (cell.indexOf(',') < 0 && cell.indexOf('"') < 0 && cell.indexOf('\n') < 0) {
+            if (cell.indexOf(',') < 0 && cell.indexOf('"') < 0 && cell.indexOf('\n') < 0 && cell.indexOf('\r') < 0) {
                 return cell;
             }
             return '"' + cell.replace("\"", "\"\"") + '"';

@@ -31,6 +31,8 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
     private long nowMs;
     private ServiceReport current;
     private PodActivity currentPod;
+    private long unknownRemovedSoFar;
+    private long unknownParentSoFar;
     private long eventRecords;
     private long decisionRecords;
     private long events;
@@ -42,6 +44,9 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
     /** Before the batch is applied: its counters, and the clock and service its lifecycle callbacks belong to. */
     void beforeBatch(KvEventBatch b, long atMs) {
         tick(atMs);
+        Instant t = Instant.ofEpochMilli(atMs);
+        firstAt = firstAt == null ? t : firstAt;
+        lastAt = t;
         eventRecords++;
         current = service(b.getNamespace() + "/" + b.getService());
         PodActivity p = current.pod(b.getPod());
@@ -67,6 +72,13 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
 
     /** After the batch is applied: the pod's blocks held, read back from the rebuilt state. */
     void afterBatch(KvEventBatch b, ReplayState state) {
+        // What the window's start hid from this batch: removals of blocks stored before it, stores chained to them.
+        long unknownRemoved = state.unknownRemovedBlocks();
+        long unknownParent = state.unknownParentBlocks();
+        current.removedUnseen += unknownRemoved - unknownRemovedSoFar;
+        current.storedUnchained += unknownParent - unknownParentSoFar;
+        unknownRemovedSoFar = unknownRemoved;
+        unknownParentSoFar = unknownParent;
         currentPod.held(state.blocksHeld(b.getNamespace() + "/" + b.getService() + "/" + b.getPod()));
     }
 
@@ -78,7 +90,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
         int held = request.chosenPod() == null ? 0
                 : state.matchedPrefix(svc + "/" + request.chosenPod(), request.blockKeys());
         ServiceReport s = service(svc);
-        s.decisions.add(d, held);
+        s.decisions.add(d, request, held);
         if (request.chosenPod() != null) {
             s.pod(request.chosenPod()).routed(request.promptBlocks(), held);
         }
@@ -165,8 +177,5 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
 
     private void tick(long atMs) {
         nowMs = atMs;
-        Instant t = Instant.ofEpochMilli(atMs);
-        firstAt = firstAt == null ? t : firstAt;
-        lastAt = t;
     }
 }

@@ -27,6 +27,10 @@ final class ServiceReport {
     final DecisionTally decisions = new DecisionTally();
     /** (worker, block) entries that appeared in the window and are still held: blocks without a lifetime yet. */
     long liveEntries;
+    /** Blocks removed in the window that were stored before it (no lifetime known). */
+    long removedUnseen;
+    /** Stored blocks skipped because their prefix began before the window (their keys cannot be known). */
+    long storedUnchained;
 
     ServiceReport(String service) {
         this.service = service;
@@ -76,12 +80,14 @@ final class ServiceReport {
 
     /** The JSON view of this service; {@code counterfactual} is filled by the replay once every decision is read. */
     record View(String service, List<PodActivity.Totals> pods, List<Sample> samples, BlockLifetimes.Summary lifetimes,
-                List<Reset> resets, DecisionTally.Summary decisions, List<?> counterfactual) {
+                long removedUnseen, long storedUnchained, List<Reset> resets, DecisionTally.Summary decisions,
+                List<?> counterfactual) {
     }
 
     View view(List<?> counterfactual) {
         List<PodActivity.Totals> totals = new ArrayList<>();
         pods.forEach((name, p) -> totals.add(p.totals(name)));
-        return new View(service, totals, samples, lifetimes.summary(), resets, decisions.summary(), counterfactual);
+        return new View(service, totals, samples, lifetimes.summary(), removedUnseen, storedUnchained, resets,
+                decisions.summary(), counterfactual);
     }
 }

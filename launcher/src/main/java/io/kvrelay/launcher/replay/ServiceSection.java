@@ -151,6 +151,13 @@ final class ServiceSection {
         }
         sb.append("<p>").append(HtmlText.count(l.path("ended"))).append(" lifetimes ended in the window; ")
                 .append(HtmlText.count(l.path("stillHeld"))).append(" blocks still held at its end.");
+        if (HtmlText.value(service.path("removedUnseen")) > 0 || HtmlText.value(service.path("storedUnchained")) > 0) {
+            // A window that starts mid-log starts cold: say how much of the cache it could not see.
+            sb.append(" Stored before the window: ").append(HtmlText.count(service.path("removedUnseen")))
+                    .append(" blocks removed in it (no lifetime known), ")
+                    .append(HtmlText.count(service.path("storedUnchained")))
+                    .append(" blocks stored on a prefix that began before it (skipped).");
+        }
         if (!Double.isNaN(HtmlText.value(l.path("p50Ms")))) {
             sb.append(" p50 ").append(duration(l.path("p50Ms")))
                     .append(" \u00b7 p90 ").append(duration(l.path("p90Ms")))

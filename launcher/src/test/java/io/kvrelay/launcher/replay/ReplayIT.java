@@ -177,6 +177,7 @@ class ReplayIT {
         assertThat(pod(svc, "pod-c").isMissingNode()).isTrue();
         assertThat(svc.path("lifetimes").path("ended").asLong())
                 .as("blocks stored before the window have no known lifetime").isZero();
+        assertThat(svc.path("removedUnseen").asLong()).as("pod-a's block 2, stored before the window").isEqualTo(1);
         assertThat(svc.path("decisions").path("total").asLong()).isEqualTo(2);
     }
 
@@ -195,7 +196,10 @@ class ReplayIT {
     void shouldSayPlainlyWhenTheEventTopicDoesNotExist() {
         assertThatThrownBy(() -> ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(),
                 "no-such-prefix.kv-events", null, null, Duration.ofSeconds(10), dir), quiet()))
-                .isInstanceOf(ReplayCommand.NoSuchTopic.class).hasMessageContaining("no-such-prefix.kv-events");
+                .isInstanceOf(ReplayCommand.BadWindow.class).hasMessageContaining("no-such-prefix.kv-events");
+        assertThatThrownBy(() -> ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(), TOPIC,
+                null, LogPosition.parse("9:100"), Duration.ofSeconds(10), dir), quiet()))
+                .isInstanceOf(ReplayCommand.BadWindow.class).hasMessageContaining("partition 9").hasMessageContaining("0..3");
     }
 
     private static long partitionsWithData() {

@@ -43,7 +43,8 @@ public final class ReplayState {
 
     private final PrefixIndex index = new PrefixIndex();
     private final EventApplier applier;
-    private static final int[] NONE = new int[0];
+    private final StreamMetrics metrics;
+    private static final int[] NO_WORKERS = new int[0];
     private final Map<String, int[]> workersOfPod = new HashMap<>();
     private final Map<String, int[]> workersOfService = new HashMap<>();
     private int workersSeen;
@@ -55,7 +56,8 @@ public final class ReplayState {
 
     public ReplayState(MeterRegistry registry, BlockLifecycle lifecycle) {
         // Kafka Streams' own in-memory store: put/get/delete/prefixScan need no processor context.
-        this.applier = new EventApplier(index, new ObservedStore(lifecycle), new StreamMetrics(registry));
+        this.metrics = new StreamMetrics(registry);
+        this.applier = new EventApplier(index, new ObservedStore(lifecycle), metrics);
     }
 
     public void apply(KvEventBatch batch) {
@@ -65,6 +67,18 @@ public final class ReplayState {
 
     public PrefixIndex index() {
         return index;
+    }
+
+    /**
+     * Blocks the log removed that this state never saw stored, so far: stored before the replay's window (or lost).
+     */
+    public long unknownRemovedBlocks() {
+        return (long) metrics.unknownRemoved.count();
+    }
+
+    /** Stored blocks skipped so far because their parent was never seen: a prompt that began before the window. */
+    public long unknownParentBlocks() {
+        return (long) metrics.unknownParentBlocks.count();
     }
 
     public long batches() {
@@ -101,25 +115,26 @@ public final class ReplayState {
     /** The index's ids of the workers of pod {@code podId} ({@code namespace/service/pod}). */
     public int[] workersOf(String podId) {
         regroup();
-        return workersOfPod.getOrDefault(podId, NONE);
+        return workersOfPod.getOrDefault(podId, NO_WORKERS);
     }
 
     /** The index's ids of every worker of a service ({@code namespace/service}). */
     public int[] workersOfService(String service) {
         regroup();
-        return workersOfService.getOrDefault(service, NONE);
+        return workersOfService.getOrDefault(service, NO_WORKERS);
     }
 
     private void regroup() {
-        if (index.workerCount() == workersSeen) {
-            return; // only a new worker changes the grouping (rare)
+        int count = index.workerCount();
+        if (count == workersSeen) {
+            return; // only a new worker changes the grouping (rare): a worker's pod never changes
         }
-        workersSeen = index.workerCount();
+        // Every id, not index.workers(): that lists only workers holding blocks, and one that is empty now (cleared,
+        // or its first batch a removal) must still be found once it stores again.
         Map<String, List<Integer>> byPod = new HashMap<>();
         Map<String, List<Integer>> byService = new HashMap<>();
-        for (String w : index.workers()) {
-            String pod = WorkerKeys.podOf(w);
-            int id = index.findWorker(w);
+        for (int id = 0; id < count; id++) {
+            String pod = WorkerKeys.podOf(index.workerKey(id));
             byPod.computeIfAbsent(pod, k -> new ArrayList<>()).add(id);
             byService.computeIfAbsent(pod.substring(0, pod.lastIndexOf('/')), k -> new ArrayList<>()).add(id);
         }
@@ -127,6 +142,7 @@ public final class ReplayState {
         workersOfService.clear();
         byPod.forEach((pod, ids) -> workersOfPod.put(pod, ids.stream().mapToInt(Integer::intValue).toArray()));
         byService.forEach((svc, ids) -> workersOfService.put(svc, ids.stream().mapToInt(Integer::intValue).toArray()));
+        workersSeen = count;
     }
 
     /** The worker-blocks store, reporting entries that appear and disappear. */

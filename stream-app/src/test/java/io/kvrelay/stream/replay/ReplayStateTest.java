@@ -51,4 +51,28 @@ class ReplayStateTest {
         assertThat(state.blocksHeld("ns/svc/pod-a")).isEqualTo(5);
         assertThat(state.workersOfService("ns/svc")).hasSize(2);
     }
+
+    @Test
+    void shouldFindAPodWhoseFirstBatchLeftItEmpty() {
+        // A window that starts with pod-a's clear, then another pod appears (the grouping is rebuilt while pod-a holds
+        // nothing), then pod-a stores: its blocks must count.
+        state.apply(TestBatches.batch("pod-a", 0, new AllBlocksCleared(), 0));
+        state.apply(TestBatches.batch("pod-b", 0, TestBatches.stored(7), 0));
+        assertThat(state.blocksHeld("ns/svc/pod-b")).isEqualTo(1);
+        state.apply(TestBatches.batch("pod-a", 1, TestBatches.stored(1, 2, 3), 0));
+        assertThat(state.blocksHeld("ns/svc/pod-a")).isEqualTo(3);
+        long[] keys = BlockKeys.chain(TestBatches.tokensOf(1, 2), 16, (String) null);
+        assertThat(state.matchedPrefix("ns/svc/pod-a", keys)).isEqualTo(2);
+    }
+
+    @Test
+    void shouldCountWhatItCouldNotApply() {
+        state.apply(TestBatches.batch("pod-a", 0, new BlockRemoved(List.of(5L, 6L), null, null), 0));
+        KvEventBatch orphan = TestBatches.batch("pod-a", 1, TestBatches.stored(8, 9), 0);
+        ((io.kvrelay.schemas.avro.BlockStored) orphan.getEvents().get(0)).setParentBlockHash(4L);
+        state.apply(orphan);
+        assertThat(state.unknownRemovedBlocks()).isEqualTo(2);
+        assertThat(state.unknownParentBlocks()).isEqualTo(2);
+        assertThat(state.blocksHeld("ns/svc/pod-a")).isZero();
+    }
 }
