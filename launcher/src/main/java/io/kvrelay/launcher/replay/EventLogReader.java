@@ -69,11 +69,15 @@ final class EventLogReader implements AutoCloseable {
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
         props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+        // A cluster that does not answer: a few spaced retries (and warnings), then CannotReplay, not 50 lines of them.
+        props.put(ConsumerConfig.RECONNECT_BACKOFF_MS_CONFIG, "1000");
+        props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "5000");
         this.consumer = new KafkaConsumer<>(props);
     }
 
+    /** @throws org.apache.kafka.common.errors.TimeoutException when the cluster does not answer within 15 s */
     boolean exists(String topic) {
-        return consumer.listTopics(TIMEOUT).containsKey(topic);
+        return consumer.listTopics(Duration.ofSeconds(15)).containsKey(topic);
     }
 
     /**

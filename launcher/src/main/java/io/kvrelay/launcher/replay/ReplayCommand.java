@@ -106,7 +106,7 @@ public final class ReplayCommand implements Callable<Integer> {
         Result r;
         try {
             r = run(job, err);
-        } catch (BadWindow e) {
+        } catch (CannotReplay e) {
             err.println(e.getMessage());
             return 1;
         }
@@ -155,11 +155,11 @@ public final class ReplayCommand implements Callable<Integer> {
     }
 
     /**
-     * The window cannot be read as asked: no such topic (a wrong prefix or cluster), or a partition the topic does not
-     * have. Said plainly rather than an empty report.
+     * The replay cannot start: Kafka does not answer, there is no such topic (a wrong prefix or cluster), or the
+     * window names a partition the topic does not have. Said plainly rather than a stack trace or an empty report.
      */
-    public static final class BadWindow extends RuntimeException {
-        BadWindow(String message) {
+    public static final class CannotReplay extends RuntimeException {
+        CannotReplay(String message) {
             super(message);
         }
     }
@@ -183,15 +183,21 @@ public final class ReplayCommand implements Callable<Integer> {
         SampleClock.Sampler sampler = (atMs, seconds) -> report.sample(Instant.ofEpochMilli(atMs), seconds, state);
         long read;
         try (EventLogReader reader = new EventLogReader(job.bootstrapServers())) {
-            if (!reader.exists(job.eventsTopic())) {
-                throw new BadWindow("no topic " + job.eventsTopic() + " at " + job.bootstrapServers()
+            boolean exists;
+            try {
+                exists = reader.exists(job.eventsTopic());
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                throw new CannotReplay("Kafka at " + job.bootstrapServers() + " did not answer: " + e.getMessage());
+            }
+            if (!exists) {
+                throw new CannotReplay("no topic " + job.eventsTopic() + " at " + job.bootstrapServers()
                         + " (is --topic-prefix right?)");
             }
             EventLogReader.Window window;
             try {
                 window = reader.window(job.eventsTopic(), job.from(), job.to());
             } catch (IllegalArgumentException e) {
-                throw new BadWindow(e.getMessage());
+                throw new CannotReplay(e.getMessage());
             }
             String decisionsTopic = job.decisionsTopic() != null && reader.exists(job.decisionsTopic())
                     ? job.decisionsTopic() : null;

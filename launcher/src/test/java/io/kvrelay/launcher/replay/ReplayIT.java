@@ -196,10 +196,10 @@ class ReplayIT {
     void shouldSayPlainlyWhenTheEventTopicDoesNotExist() {
         assertThatThrownBy(() -> ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(),
                 "no-such-prefix.kv-events", null, null, Duration.ofSeconds(10), dir), quiet()))
-                .isInstanceOf(ReplayCommand.BadWindow.class).hasMessageContaining("no-such-prefix.kv-events");
+                .isInstanceOf(ReplayCommand.CannotReplay.class).hasMessageContaining("no-such-prefix.kv-events");
         assertThatThrownBy(() -> ReplayCommand.run(ReplayCommand.ReplayJob.events(broker.bootstrapServers(), TOPIC,
                 null, LogPosition.parse("9:100"), Duration.ofSeconds(10), dir), quiet()))
-                .isInstanceOf(ReplayCommand.BadWindow.class).hasMessageContaining("partition 9").hasMessageContaining("0..3");
+                .isInstanceOf(ReplayCommand.CannotReplay.class).hasMessageContaining("partition 9").hasMessageContaining("0..3");
     }
 
     private static long partitionsWithData() {
