@@ -31,4 +31,9 @@ public record BenchRequest(int index, String service, String userId, int[] token
         return promptBlocks() == 0 ? BlockKeys.NO_KEY
                 : BlockKeys.next(BlockKeys.ROOT, BlockKeys.extraKey(lora), tokens, 0, WorkloadSpec.BLOCK_SIZE);
     }
+
+    @Override
+    public double timeMs() {
+        return arrivalMs;
+    }
 }

@@ -35,14 +35,12 @@ public final class KvrelayCostPolicy implements RoutingPolicy {
     @Override
     public <R extends RoutedRequest> int choose(R request, List<? extends PodView<? super R>> candidates) {
         List<PodInfo> pods = new ArrayList<>(candidates.size());
-        Map<String, Integer> indexOf = new HashMap<>(candidates.size() * 2);
         Map<String, Integer> cached = new HashMap<>(candidates.size() * 2);
         for (int i = 0; i < candidates.size(); i++) {
             PodView<? super R> p = candidates.get(i);
             int waiting = p.waiting();
             pods.add(new PodInfo("", request.service(), p.name(), i, null, true, true, false,
                     p.inFlight() - waiting, waiting, p.kvCacheUsage(), null, 0));
-            indexOf.put(p.name(), i);
             cached.put(p.name(), p.cachedPrefixBlocks(request));
         }
         PodScorer.Matches matches = new PodScorer.Matches() {
@@ -63,7 +61,7 @@ public final class KvrelayCostPolicy implements RoutingPolicy {
             return linked;
         }
         links.link(request, best.pod().pod());
-        return indexOf.get(best.pod().pod());
+        return best.pod().podIndex(); // the candidate's position, set above
     }
 
     /** RouteDecider's: the prompt's first block key, else the user's hash, else 0. */

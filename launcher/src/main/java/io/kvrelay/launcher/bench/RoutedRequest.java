@@ -19,4 +19,7 @@ public interface RoutedRequest {
      * full block: router-api's tie-break key, so equal-cost pods are split the way the router splits them.
      */
     long firstBlockKey();
+
+    /** When the request arrives, in ms on the run's clock (a bench run's or the log's): sticky links age by it. */
+    double timeMs();
 }

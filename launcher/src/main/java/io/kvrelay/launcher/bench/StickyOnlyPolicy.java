@@ -5,8 +5,8 @@ import java.util.SplittableRandom;
 
 /**
  * The seeds' behaviour: a user's link in the request's service if one exists, otherwise a random pod (seeded), linked
- * from then on. A request without a user gets a random pod and no link. Links never expire here: the run is shorter
- * than any sensible link TTL.
+ * from then on (until it idles out, see {@link StickyLinks}). A request without a user gets a random pod and no
+ * link.
  */
 public final class StickyOnlyPolicy implements RoutingPolicy {
     private final SplittableRandom random;

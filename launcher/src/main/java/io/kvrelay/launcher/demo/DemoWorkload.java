@@ -10,7 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +41,8 @@ public final class DemoWorkload implements AutoCloseable {
         return t;
     });
     private final AtomicInteger next = new AtomicInteger();
+    /** Requests running on a pod whose scheduled end has not run yet. */
+    private final Set<Runnable> unreleased = ConcurrentHashMap.newKeySet();
 
     public DemoWorkload(String namespace, List<String> services, SimFleet fleet, int routerPort, long seed,
                         DemoStats stats) {
@@ -103,7 +108,20 @@ public final class DemoWorkload implements AutoCloseable {
      */
     private void hold(SimPod pod, int promptBlocks, long millis) {
         pod.beginRequest(0, promptBlocks);
-        pool.schedule(() -> pod.endRequest(0, promptBlocks), millis, TimeUnit.MILLISECONDS);
+        Runnable release = new Runnable() {
+            @Override
+            public void run() {
+                if (unreleased.remove(this)) { // once: on time, or at close
+                    pod.endRequest(0, promptBlocks);
+                }
+            }
+        };
+        unreleased.add(release);
+        try {
+            pool.schedule(release, millis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            release.run(); // closing
+        }
     }
 
     @Override
@@ -113,6 +131,10 @@ public final class DemoWorkload implements AutoCloseable {
             pool.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            // Requests whose end was still scheduled: end them now, or the pods would report them running forever
+            // (demo --keep-running leaves the pods up for trying the API by hand).
+            List.copyOf(unreleased).forEach(Runnable::run);
         }
     }
 }

@@ -39,19 +39,25 @@ final class HtmlText {
         return sb.toString();
     }
 
-    /** The node's number, NaN when it is absent, null or not a number (a numeric string counts). */
+    /**
+     * The node's number, NaN when it is absent, null, not a number (a numeric string counts) or not finite: Jackson
+     * writes infinities as strings, and one must never reach an SVG coordinate.
+     */
     static double value(JsonNode n) {
         if (n == null || n.isMissingNode() || n.isNull()) {
             return Double.NaN;
         }
+        double v;
         if (n.isNumber()) {
-            return n.asDouble();
+            v = n.asDouble();
+        } else {
+            try {
+                v = Double.parseDouble(n.asText().trim());
+            } catch (NumberFormatException e) {
+                return Double.NaN;
+            }
         }
-        try {
-            return Double.parseDouble(n.asText().trim());
-        } catch (NumberFormatException e) {
-            return Double.NaN;
-        }
+        return Double.isFinite(v) ? v : Double.NaN;
     }
 
     /** The node as text, or a dash when it is absent, null or empty. */

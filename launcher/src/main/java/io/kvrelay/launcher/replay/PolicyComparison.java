@@ -1,6 +1,7 @@
 package io.kvrelay.launcher.replay;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.kvrelay.launcher.replay.whatif.Counterfactual;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,7 +10,7 @@ import java.util.List;
  * bars of its mean TTFT, and the table of its figures. Used for the whole replay and for each service.
  */
 final class PolicyComparison {
-    static final String RECORDED = "as-recorded";
+    static final String RECORDED = Counterfactual.AS_RECORDED;
 
     private PolicyComparison() {
     }

@@ -14,6 +14,10 @@ class KvrelayCostPolicyTest {
 
     /** A request of {@code blocks} prompt blocks with a fixed first block key. */
     private record Req(String service, String userId, int promptBlocks, long firstBlockKey) implements RoutedRequest {
+        @Override
+        public double timeMs() {
+            return 0;
+        }
     }
 
     private static Req anonymous(int blocks) {

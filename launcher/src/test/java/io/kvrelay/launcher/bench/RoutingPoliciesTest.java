@@ -72,6 +72,11 @@ class RoutingPoliciesTest {
             public long firstBlockKey() {
                 return 1;
             }
+
+            @Override
+            public double timeMs() {
+                return 0;
+            }
         };
         java.util.Set<Integer> picks = new java.util.HashSet<>();
         for (int i = 0; i < 30; i++) {

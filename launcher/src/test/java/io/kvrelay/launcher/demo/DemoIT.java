@@ -43,6 +43,9 @@ class DemoIT {
                 workload.start(20);
                 Thread.sleep(8_000);
             }
+            // Closing the workload ends the requests still running, so pods kept up (--keep-running) are idle.
+            pipeline.fleet().pods().forEach(p -> p.workerMetrics().forEach(m -> assertThat(m.running())
+                    .as("%s still running after the workload closed", p.id()).isZero()));
             DemoStats.Window total = stats.total();
             assertThat(total.requests()).as("requests served").isGreaterThan(100);
             assertThat(total.failures()).as("failures (last: %s)", stats.lastFailure()).isZero();

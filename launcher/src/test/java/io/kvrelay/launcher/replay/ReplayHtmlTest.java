@@ -61,6 +61,16 @@ class ReplayHtmlTest {
     }
 
     @Test
+    void shouldKeepInfinitiesOutOfTheCharts() throws Exception {
+        ObjectNode json = (ObjectNode) sample();
+        ObjectNode first = (ObjectNode) json.path("counterfactual").path("policies").get(0);
+        first.put("hitRate", "Infinity");
+        first.put("meanTtftMs", Double.NEGATIVE_INFINITY);
+        String html = ReplayHtml.render(json);
+        assertThat(html).doesNotContain("Infinity").doesNotContain("NaN");
+    }
+
+    @Test
     void shouldShowModelSettingsAsGivenNotRounded() throws Exception {
         JsonNode json = JSON.readTree("""
                 {"counterfactual": {"model": {"defaultCapacityBlocks": 1024,

@@ -28,6 +28,9 @@ import java.util.Set;
 public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long redisTtlMs, long cacheTtlMs,
                          long touchIntervalMs, long cacheMaxEntries, Set<String> ownedNamespaces,
                          int connectTimeoutMs, int socketTimeoutMs, long retryIntervalMs, int poolMaxTotal) {
+    /** A link unused this long disappears, unless configured otherwise (the seed driver's 30 minutes). */
+    public static final long DEFAULT_REDIS_TTL_MS = 30 * 60_000L;
+
 
     public static final String DEFAULT_KEY_PREFIX = "kvrelay:link:";
 
@@ -41,7 +44,7 @@ public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long
         if (keyPrefix.isBlank()) {
             throw new IllegalArgumentException("links.keyPrefix must not be blank");
         }
-        redisTtlMs = redisTtlMs == 0 ? 30 * 60_000L : redisTtlMs;
+        redisTtlMs = redisTtlMs == 0 ? DEFAULT_REDIS_TTL_MS : redisTtlMs;
         requirePositive("links.redisTtlMs", redisTtlMs);
         cacheTtlMs = cacheTtlMs == 0 ? redisTtlMs * 4 / 5 : cacheTtlMs;
         requirePositive("links.cacheTtlMs", cacheTtlMs);

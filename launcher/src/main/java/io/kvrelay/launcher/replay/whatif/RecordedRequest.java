@@ -68,4 +68,9 @@ public record RecordedRequest(long atMs, String service, String userId, long[] b
     public long firstBlockKey() {
         return blockKeys.length == 0 ? BlockKeys.NO_KEY : blockKeys[0];
     }
+
+    @Override
+    public double timeMs() {
+        return atMs;
+    }
 }

@@ -1,5 +1,6 @@
 package io.kvrelay.launcher.replay.whatif;
 
+import io.kvrelay.router.links.LinkConfig;
 import io.kvrelay.router.scoring.CostWeights;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -123,6 +124,8 @@ public record WhatIfSettings(double prefillMsPerBlock, double overheadMs, double
         out.put("inFlight", "until TTFT + decodeMs");
         out.put("cache", "per pod, LRU over block keys, capacityBlocks (peak blocks held in the log) or "
                 + "defaultCapacityBlocks");
+        out.put("links", "a user's sticky link idles out after " + LinkConfig.DEFAULT_REDIS_TTL_MS / 60_000
+                + " min unused (router-api's default links.redisTtlMs)");
         out.put("prefillMsPerBlock", prefillMsPerBlock);
         out.put("overheadMs", overheadMs);
         out.put("decodeMs", decodeMs);
