@@ -78,6 +78,11 @@ public final class SimPod implements AutoCloseable {
 
     /** Serves a prompt on {@code rank}: runs the cache model and publishes the step's batch, if it had events. */
     public Optional<PublishedBatch> serve(int rank, int[] promptTokens, String lora) {
+        return worker(rank).serve(promptTokens, lora).batch();
+    }
+
+    /** {@link #serve} with the cache model's own counts: cacheable, hit and stored blocks. */
+    public ServedPrompt serveCounted(int rank, int[] promptTokens, String lora) {
         return worker(rank).serve(promptTokens, lora);
     }
 

@@ -47,13 +47,14 @@ final class SimWorker {
         return publisher;
     }
 
-    synchronized Optional<PublishedBatch> serve(int[] promptTokens, String lora) {
+    synchronized ServedPrompt serve(int[] promptTokens, String lora) {
         ServeResult result = cache.serve(promptTokens, lora);
         served++;
         prefixQueryTokens += (long) result.promptBlocks() * cache.blockSize();
         prefixHitTokens += (long) result.hitBlocks() * cache.blockSize();
         cachedBlocks = cache.size();
-        return publishIfAny(result.events());
+        return new ServedPrompt(result.promptBlocks(), result.hitBlocks(), result.storedBlocks(),
+                publishIfAny(result.events()));
     }
 
     synchronized PublishedBatch clear() {

@@ -114,6 +114,19 @@ class SimPodIT {
     }
 
     @Test
+    void serveCountedReportsTheCacheModelsOwnCounts() {
+        try (SimPod pod = SimPod.start(SimPodConfig.builder("pod-e").capacityBlocks(3).replayBasePort(null).build())) {
+            ServedPrompt first = pod.serveCounted(0, tokens(0, 40), null); // 2 full blocks and 8 tokens
+            assertThat(first).extracting(ServedPrompt::cacheableBlocks, ServedPrompt::hitBlocks,
+                    ServedPrompt::storedBlocks).containsExactly(2, 0, 2);
+            assertThat(first.batch()).isPresent();
+            ServedPrompt longer = pod.serveCounted(0, tokens(0, 80), null); // 5 blocks, the cache holds 3
+            assertThat(longer).extracting(ServedPrompt::cacheableBlocks, ServedPrompt::hitBlocks,
+                    ServedPrompt::storedBlocks).containsExactly(3, 2, 1);
+        }
+    }
+
+    @Test
     void restartWithRebindDisconnectsAndSubscribersReconnectToSeqZero() throws Exception {
         try (SimPod pod = SimPod.start(SimPodConfig.builder("pod-c").build())) {
             BlockingQueue<List<byte[]>> sub = subscribe(pod.pubEndpoint(0));

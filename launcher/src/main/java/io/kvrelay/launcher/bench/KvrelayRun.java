@@ -2,14 +2,13 @@ package io.kvrelay.launcher.bench;
 
 import io.kvrelay.launcher.client.RouterClient;
 import io.kvrelay.launcher.demo.DemoPipeline;
+import io.kvrelay.sim.ServedPrompt;
 import io.kvrelay.sim.SimPod;
-import io.kvrelay.sim.zmq.PublishedBatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -87,12 +86,11 @@ public final class KvrelayRun {
                 sticky += answer.sticky() ? 1 : 0;
                 int podIndex = layout.indexOf(answer.pod());
                 SimPod pod = pipeline.fleet().pod(answer.pod());
-                Optional<PublishedBatch> batch = pod.serve(0, r.tokens(), r.lora());
+                ServedPrompt servedPrompt = pod.serveCounted(0, r.tokens(), r.lora());
                 long publishedNanos = System.nanoTime();
-                int stored = batch.map(b -> b.summary() == null ? 0 : b.summary().storedBlocks()).orElse(0);
-                // The cache model caches at most its capacity; of those, whatever was not stored was a hit.
-                int cacheable = Math.min(r.promptBlocks(), pod.config().capacityBlocks());
-                int hit = Math.max(0, cacheable - stored);
+                int stored = servedPrompt.storedBlocks();
+                int cacheable = servedPrompt.cacheableBlocks();
+                int hit = servedPrompt.hitBlocks();
                 if (stored > 0 && withNewBlocks++ % FRESHNESS_EVERY == 0) {
                     freshness.offer(r, answer.pod(), cacheable, publishedNanos);
                 }

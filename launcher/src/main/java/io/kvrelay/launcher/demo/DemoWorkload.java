@@ -2,14 +2,13 @@ package io.kvrelay.launcher.demo;
 
 import io.kvrelay.launcher.client.RouterClient;
 import io.kvrelay.sim.SimFleet;
+import io.kvrelay.sim.ServedPrompt;
 import io.kvrelay.sim.SimPod;
 import io.kvrelay.sim.WorkloadGenerator;
-import io.kvrelay.sim.zmq.PublishedBatch;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -90,11 +89,10 @@ public final class DemoWorkload implements AutoCloseable {
             String podName = answer.pod();
             SimPod pod = fleet.pod(podName);
             int promptBlocks = r.tokens().length / BLOCK_SIZE;
-            Optional<PublishedBatch> batch = pod.serve(0, r.tokens(), r.lora());
-            int stored = batch.map(b -> b.summary() == null ? 0 : b.summary().storedBlocks()).orElse(0);
-            int cached = Math.max(0, promptBlocks - stored);
+            ServedPrompt served = pod.serveCounted(0, r.tokens(), r.lora());
+            int cached = served.hitBlocks();
             stats.served(podName, answer.latencyNanos(), promptBlocks, cached, answer.sticky());
-            hold(pod, promptBlocks, (long) ((promptBlocks - cached) * PREFILL_MS_PER_BLOCK + DECODE_MS));
+            hold(pod, served.cacheableBlocks(), (long) ((promptBlocks - cached) * PREFILL_MS_PER_BLOCK + DECODE_MS));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
