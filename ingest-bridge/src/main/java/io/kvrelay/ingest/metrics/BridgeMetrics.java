@@ -37,6 +37,7 @@ public final class BridgeMetrics {
     private final Counter replaysFailed;
     private final Counter duplicates;
     private final Counter produceErrors;
+    private final Counter produceOvertaken;
     private final Counter statusSkipped;
     private final Counter rankMismatches;
     private final Counter workerFailures;
@@ -73,6 +74,8 @@ public final class BridgeMetrics {
         replaysFailed = counter("kvrelay.bridge.replays.failed", "Replays that could not recover the whole gap");
         duplicates = counter("kvrelay.bridge.duplicates", "Batches dropped as already delivered");
         produceErrors = counter("kvrelay.bridge.produce.errors", "Records Kafka refused for good");
+        produceOvertaken = counter("kvrelay.bridge.produce.overtaken",
+                "Acknowledgements that overtook an earlier record of the same pod (KAFKA-15591's signature)");
         statusSkipped = counter("kvrelay.bridge.status.skipped", "Pod-status records skipped because the hand-off was full");
         rankMismatches = counter("kvrelay.bridge.rank.mismatches", "Batches whose envelope rank differs from the port's rank");
         workerFailures = counter("kvrelay.bridge.worker.failures", "Unexpected worker errors (sockets rebuilt)");
@@ -92,6 +95,16 @@ public final class BridgeMetrics {
     public void gaugeHandoffDepth(Supplier<Number> depth) {
         Gauge.builder("kvrelay.bridge.handoff.depth", depth).description("Records waiting for the Kafka producer")
                 .register(registry);
+    }
+
+    public void gaugeProduceStuck(Supplier<Number> count) {
+        Gauge.builder("kvrelay.bridge.produce.stuck", count)
+                .description("Records in flight that a later record of their pod overtook: possibly never delivered")
+                .register(registry);
+    }
+
+    public void produceOvertaken() {
+        produceOvertaken.increment();
     }
 
     public void gaugeWorkers(Supplier<Number> count) {

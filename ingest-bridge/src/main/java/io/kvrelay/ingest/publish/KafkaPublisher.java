@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
 public final class KafkaPublisher implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(KafkaPublisher.class);
     private static final int DRAIN_MAX = 512;
+    /** An overtaken record still unacknowledged this long after is reported: in order, it would have taken ms. */
+    private static final long STUCK_AFTER_NANOS = Duration.ofSeconds(10).toNanos();
 
     private final Producer<byte[], byte[]> producer;
     private final BoundedHandoff<Outbound> handoff;
@@ -43,11 +45,14 @@ public final class KafkaPublisher implements Runnable {
     private volatile boolean kafkaBlocked;
     private volatile Thread publisherThread;
     private boolean sending; // only read on the publisher thread
+    private final SendOrderWatch order = new SendOrderWatch();
+    private long nextStuckCheckNanos; // publisher thread only
 
     public KafkaPublisher(Producer<byte[], byte[]> producer, BoundedHandoff<Outbound> handoff, BridgeMetrics metrics) {
         this.producer = producer;
         this.handoff = handoff;
         this.metrics = metrics;
+        metrics.gaugeProduceStuck(order::overtakenInFlight);
     }
 
     public static Properties producerProperties(KafkaSinkConfig cfg, String clientId) {
@@ -81,6 +86,7 @@ public final class KafkaPublisher implements Runnable {
         try {
             while (running || handoff.depth() > 0) {
                 batch.clear();
+                reportStuck();
                 if (handoff.drainTo(batch, DRAIN_MAX, 100) == 0) {
                     continue;
                 }
@@ -111,9 +117,15 @@ public final class KafkaPublisher implements Runnable {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(o.topic(), o.key(), o.value());
         while (true) {
             Future<RecordMetadata> sent;
+            SendOrderWatch.Ticket ticket = order.sent(o.key(), o.sequence(), System.nanoTime());
             sending = true;
             try {
-                sent = producer.send(record, (md, e) -> onAck(o, e));
+                sent = producer.send(record, (md, e) -> {
+                    if (order.done(ticket, System.nanoTime())) {
+                        metrics.produceOvertaken();
+                    }
+                    onAck(o, e);
+                });
             } finally {
                 sending = false;
             }
@@ -143,6 +155,21 @@ public final class KafkaPublisher implements Runnable {
                 lose(o, refused);
                 return;
             }
+        }
+    }
+
+    /** Once a second: records a later record of their pod overtook, still unacknowledged after the grace. */
+    private void reportStuck() {
+        long now = System.nanoTime();
+        if (now - nextStuckCheckNanos < 0) {
+            return;
+        }
+        nextStuckCheckNanos = now + 1_000_000_000L;
+        for (SendOrderWatch.Ticket t : order.stuck(now, STUCK_AFTER_NANOS)) {
+            log.error("record of {} (seq {}) unacknowledged {} s after a later record of the pod was acknowledged: the "
+                            + "producer may be retrying it forever (KAFKA-15591, Kafka before 4.5); restarting the bridge "
+                            + "re-reads the pod (from its replay buffer, else with a WorkerReset)",
+                    t.pod(), t.sequence, (now - t.sentNanos) / 1_000_000_000L);
         }
     }
 
