@@ -117,11 +117,11 @@ public final class KafkaPublisher implements Runnable {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(o.topic(), o.key(), o.value());
         while (true) {
             Future<RecordMetadata> sent;
-            SendOrderWatch.Ticket ticket = order.sent(o.key(), o.sequence(), System.nanoTime());
+            SendOrderWatch.Ticket ticket = order.sent(o.topic(), o.key(), o.sequence(), System.nanoTime());
             sending = true;
             try {
                 sent = producer.send(record, (md, e) -> {
-                    if (order.done(ticket, System.nanoTime())) {
+                    if (order.done(ticket, e == null, System.nanoTime())) {
                         metrics.produceOvertaken();
                     }
                     onAck(o, e);
@@ -166,10 +166,10 @@ public final class KafkaPublisher implements Runnable {
         }
         nextStuckCheckNanos = now + 1_000_000_000L;
         for (SendOrderWatch.Ticket t : order.stuck(now, STUCK_AFTER_NANOS)) {
-            log.error("record of {} (seq {}) unacknowledged {} s after a later record of the pod was acknowledged: the "
+            log.error("record of {} for {} (seq {}) unacknowledged {} s after a later one was acknowledged: the "
                             + "producer may be retrying it forever (KAFKA-15591, Kafka before 4.5); restarting the bridge "
                             + "re-reads the pod (from its replay buffer, else with a WorkerReset)",
-                    t.pod(), t.sequence, (now - t.sentNanos) / 1_000_000_000L);
+                    t.pod(), t.topic(), t.sequence, (now - t.sentNanos) / 1_000_000_000L);
         }
     }
 

@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Watches that each pod's records are acknowledged in the order they were sent. An idempotent producer acknowledges a
- * partition's records in order, and all of a pod's records share a partition, so an acknowledgement that overtakes an
- * earlier record of the same pod is abnormal. It is the signature of KAFKA-15591 (Kafka before 4.5): the earlier
+ * Watches that each pod's records of a topic are acknowledged in the order they were sent. An idempotent producer
+ * acknowledges a partition's records in order, and all of a pod's records of one topic share a partition, so an
+ * acknowledgement that overtakes an earlier record of the same pod and topic is abnormal (across topics it is not:
+ * the pod's status and its KV events live in different partitions). It is the signature of KAFKA-15591 (Kafka before 4.5): the earlier
  * batch's first request failed NOT_LEADER_OR_FOLLOWER, a later batch was appended, and the earlier one now retries
  * OUT_OF_ORDER_SEQUENCE_NUMBER forever, which the bridge's unbounded delivery timeout never reports. This turns that
  * silent loss into a counted, logged one. Thread-safe: {@link #sent} on the publisher thread, {@link #done} on the
@@ -20,40 +21,49 @@ import java.util.Map;
 final class SendOrderWatch {
     /** One record in flight. */
     static final class Ticket {
-        private final ByteBuffer key;
+        private final Stream key;
         final long sequence;
         final long sentNanos;
         private long overtakenNanos; // 0 = not overtaken
         private boolean reported;
 
-        private Ticket(ByteBuffer key, long sequence, long sentNanos) {
+        private Ticket(Stream key, long sequence, long sentNanos) {
             this.key = key;
             this.sequence = sequence;
             this.sentNanos = sentNanos;
         }
 
         String pod() {
-            return java.nio.charset.StandardCharsets.UTF_8.decode(key.duplicate()).toString();
+            return java.nio.charset.StandardCharsets.UTF_8.decode(key.key().duplicate()).toString();
+        }
+
+        String topic() {
+            return key.topic();
         }
     }
 
-    private final Map<ByteBuffer, ArrayDeque<Ticket>> inFlight = new HashMap<>();
+    /** One pod's records of one topic: one partition, acknowledged in order. */
+    private record Stream(String topic, ByteBuffer key) {
+    }
+
+    private final Map<Stream, ArrayDeque<Ticket>> inFlight = new HashMap<>();
     private final List<Ticket> overtaken = new ArrayList<>();
     private long overtakes;
 
-    /** A record of pod {@code key} was handed to the producer. */
-    synchronized Ticket sent(byte[] key, long sequence, long nowNanos) {
-        ByteBuffer k = ByteBuffer.wrap(key == null ? new byte[0] : key);
+    /** A record of pod {@code key} for {@code topic} was handed to the producer. */
+    synchronized Ticket sent(String topic, byte[] key, long sequence, long nowNanos) {
+        Stream k = new Stream(topic, ByteBuffer.wrap(key == null ? new byte[0] : key));
         Ticket t = new Ticket(k, sequence, nowNanos);
         inFlight.computeIfAbsent(k, x -> new ArrayDeque<>()).addLast(t);
         return t;
     }
 
     /**
-     * The producer is done with the record (acknowledged, or failed for good). Returns true when it overtook earlier
-     * records of its pod, which are then marked.
+     * The producer is done with the record: acknowledged, or failed (refused at once while Kafka is away, or for
+     * good). Returns true when an acknowledgement overtook earlier records of its pod, which are then marked; a failure
+     * overtakes nothing (a record refused while earlier ones wait is normal back-pressure).
      */
-    synchronized boolean done(Ticket t, long nowNanos) {
+    synchronized boolean done(Ticket t, boolean acknowledged, long nowNanos) {
         ArrayDeque<Ticket> q = inFlight.get(t.key);
         if (q == null) {
             return false;
@@ -68,7 +78,7 @@ final class SendOrderWatch {
                     it.remove();
                     break;
                 }
-                if (earlier.overtakenNanos == 0) {
+                if (acknowledged && earlier.overtakenNanos == 0) {
                     earlier.overtakenNanos = nowNanos;
                     overtaken.add(earlier);
                     overtook = true;

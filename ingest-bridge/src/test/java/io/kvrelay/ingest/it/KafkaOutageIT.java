@@ -256,6 +256,8 @@ class KafkaOutageIT {
                 assertThat(bridge.metrics().count("kvrelay.bridge.worker.resets", "reason", "unrecoverable_gap"))
                         .isEqualTo(bResets.size());
                 assertThat(bridge.metrics().count("kvrelay.bridge.produce.errors")).isZero();
+                assertThat(bridge.metrics().count("kvrelay.bridge.produce.overtaken"))
+                        .as("an outage and its back-pressure are not KAFKA-15591's signature").isZero();
                 log.info("recovered {} ms after Kafka restart began; pod-a: {} batches replayed ({}); pod-b: {} "
                                 + "reset(s), lost {} ({} batches), replayed {}; gaps {}, replays complete {}, failed {}, "
                                 + "duplicates {}; replay requests a={} b={}",
