@@ -3,6 +3,7 @@ package io.kvrelay.launcher.replay;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.TreeMap;
 
 /**
@@ -50,10 +51,9 @@ public sealed interface LogPosition {
 
         @Override
         public String toString() {
-            StringBuilder sb = new StringBuilder("offsets ");
-            new TreeMap<>(byPartition).forEach((p, o) -> sb.append(sb.length() > 8 ? "," : "").append(p).append(':')
-                    .append(o));
-            return sb.toString();
+            StringJoiner pairs = new StringJoiner(",", "offsets ", "");
+            new TreeMap<>(byPartition).forEach((p, o) -> pairs.add(p + ":" + o));
+            return pairs.toString();
         }
     }
 

@@ -31,6 +31,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
     private long nowMs;
     private ServiceReport current;
     private PodActivity currentPod;
+    private String currentPodId;
     private long unknownRemovedSoFar;
     private long unknownParentSoFar;
     private long eventRecords;
@@ -48,7 +49,9 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
         firstAt = firstAt == null ? t : firstAt;
         lastAt = t;
         eventRecords++;
-        current = service(b.getNamespace() + "/" + b.getService());
+        String svc = b.getNamespace() + "/" + b.getService();
+        current = service(svc);
+        currentPodId = svc + "/" + b.getPod();
         PodActivity p = current.pod(b.getPod());
         currentPod = p;
         p.batches++;
@@ -79,7 +82,7 @@ final class ReplayReport implements ReplayState.BlockLifecycle {
         current.storedUnchained += unknownParent - unknownParentSoFar;
         unknownRemovedSoFar = unknownRemoved;
         unknownParentSoFar = unknownParent;
-        currentPod.held(state.blocksHeld(b.getNamespace() + "/" + b.getService() + "/" + b.getPod()));
+        currentPod.held(state.blocksHeld(currentPodId));
     }
 
     /** A decision the router took: the hit rate it really got, and the request kept for the counterfactual. */

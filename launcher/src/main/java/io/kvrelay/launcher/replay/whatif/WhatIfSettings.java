@@ -1,5 +1,9 @@
 package io.kvrelay.launcher.replay.whatif;
 
+import io.kvrelay.launcher.bench.LeastLoadedPolicy;
+import io.kvrelay.launcher.bench.OraclePolicy;
+import io.kvrelay.launcher.bench.RoundRobinPolicy;
+import io.kvrelay.launcher.bench.StickyOnlyPolicy;
 import io.kvrelay.router.links.LinkConfig;
 import io.kvrelay.router.scoring.CostWeights;
 import java.util.Collections;
@@ -25,8 +29,8 @@ public record WhatIfSettings(double prefillMsPerBlock, double overheadMs, double
                              Map<String, Integer> capacityBlocks, Map<String, CostWeights> kvrelayVariants,
                              long seed) {
     /** Names of the other policies, which a kvrelay variant may not take. */
-    static final Set<String> BASELINES = Set.of(Counterfactual.AS_RECORDED, "round-robin", "least-loaded",
-            "sticky-only", "oracle");
+    static final Set<String> BASELINES = Set.of(Counterfactual.AS_RECORDED, new RoundRobinPolicy().name(),
+            new LeastLoadedPolicy().name(), new StickyOnlyPolicy(0).name(), new OraclePolicy().name());
 
     public WhatIfSettings {
         if (!(prefillMsPerBlock >= 0) || !(overheadMs >= 0) || !(decodeMs >= 0)) {
