@@ -3,8 +3,10 @@ package io.kvrelay.schemas;
 import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
 import io.kvrelay.schemas.avro.BlockStored;
+import io.kvrelay.schemas.avro.ExtraKey;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.WorkerReset;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -66,6 +68,8 @@ public final class KvEventBatchEncoder {
             }
         }
         varlong(0);
+        nullableLong(b.getPayloadDigest());
+        nullableBytes(b.getPublisherId());
         return Arrays.copyOf(buf, pos);
     }
 
@@ -82,11 +86,17 @@ public final class KvEventBatchEncoder {
             nullableInt(s.getGroupIdx());
             nullableString(s.getKvCacheSpecKind());
             nullableInt(s.getKvCacheSpecSlidingWindow());
+            nullableInt(s.getEventVersion());
+            extraKeys(s.getExtraKeys());
+            nullableEnum(s.getLocality());
+            nullableString(s.getOwnership());
         } else if (e instanceof BlockRemoved r) {
             varint(REMOVED);
             longs(r.getBlockHashes());
             nullableString(r.getMedium());
             nullableInt(r.getGroupIdx());
+            nullableEnum(r.getLocality());
+            nullableString(r.getOwnership());
         } else if (e instanceof AllBlocksCleared) {
             varint(CLEARED);
         } else if (e instanceof WorkerReset w) {
@@ -134,6 +144,54 @@ public final class KvEventBatchEncoder {
             }
         }
         varlong(0);
+    }
+
+    /** Per block, a list of typed keys; rare, so written plainly. */
+    private void extraKeys(List<List<ExtraKey>> perBlock) {
+        if (perBlock == null) {
+            varint(0);
+            return;
+        }
+        varint(1);
+        if (!perBlock.isEmpty()) {
+            varlong(perBlock.size());
+            for (List<ExtraKey> keys : perBlock) {
+                if (!keys.isEmpty()) {
+                    varlong(keys.size());
+                    for (ExtraKey k : keys) {
+                        varint(k.getKind().ordinal());
+                        nullableString(k.getValue());
+                        nullableBytes(k.getDigest());
+                        nullableLong(k.getOffset());
+                    }
+                }
+                varlong(0);
+            }
+        }
+        varlong(0);
+    }
+
+    private void nullableEnum(Enum<?> v) {
+        if (v == null) {
+            varint(0);
+        } else {
+            varint(1);
+            varint(v.ordinal());
+        }
+    }
+
+    private void nullableBytes(ByteBuffer v) {
+        if (v == null) {
+            varint(0);
+        } else {
+            varint(1);
+            ByteBuffer d = v.duplicate();
+            varlong(d.remaining());
+            ensure(d.remaining());
+            int n = d.remaining();
+            d.get(buf, pos, n);
+            pos += n;
+        }
     }
 
     private void nullableInt(Integer v) {

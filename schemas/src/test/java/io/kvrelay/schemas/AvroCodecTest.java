@@ -5,12 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
+import io.kvrelay.schemas.avro.BlockLocality;
 import io.kvrelay.schemas.avro.BlockStored;
+import io.kvrelay.schemas.avro.ExtraKey;
+import io.kvrelay.schemas.avro.ExtraKeyKind;
 import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.WorkerReset;
 import io.kvrelay.schemas.avro.WorkerResetReason;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -21,14 +25,18 @@ class AvroCodecTest {
 
     static KvEventBatch sampleBatch() {
         BlockStored stored = new BlockStored(List.of(-1L, 42L), 7L, List.of(1, 2, 3, 4, 5, 6, 7, 8), 4,
-                null, "GPU", "sql-adapter", 0, "full_attention", null);
+                null, "GPU", "sql-adapter", 0, "full_attention", null, 1,
+                List.of(List.of(new ExtraKey(ExtraKeyKind.LORA, "sql-adapter", null, null),
+                        new ExtraKey(ExtraKeyKind.CACHE_SALT, "s1", null, null)), List.of()),
+                BlockLocality.LOCAL, null);
         return KvEventBatch.newBuilder()
                 .setNamespace("ns").setService("svc").setPod("pod-0").setPodIndex(0).setDpRank(1)
                 .setModel("m").setTopic("kv@10.0.0.5@m").setSequence(12).setOrigin(EventOrigin.LIVE)
                 .setPublishedAtMicros(1_757_500_000_250_000L).setReceivedAtMicros(1_757_500_000_251_000L)
                 .setSkippedEvents(1)
-                .setEvents(List.of(stored, new BlockRemoved(List.of(-1L), "GPU", null), new AllBlocksCleared(),
+                .setEvents(List.of(stored, new BlockRemoved(List.of(-1L), "GPU", null, BlockLocality.REMOTE, "peer"), new AllBlocksCleared(),
                         new WorkerReset(WorkerResetReason.UNRECOVERABLE_GAP, 11L, 20L, "replay buffer exhausted")))
+                .setPayloadDigest(0x1234_5678_9abc_def0L).setPublisherId(ByteBuffer.wrap(new byte[16]))
                 .build();
     }
 

@@ -129,7 +129,7 @@ public final class ReplayHarness implements Callable<Integer> {
                     for (long h : lastHashes[w]) {
                         gone.add(h);
                     }
-                    ev.add(new BlockRemoved(gone, "GPU", null));
+                    ev.add(new BlockRemoved(gone, "GPU", null, null, null));
                 }
                 lastHashes[w] = mine;
                 events += ev.size();

@@ -82,7 +82,8 @@ final class EventReader {
                 out.add(withHashes(fields));
                 return true;
             case REMOVED:
-                out.add(new BlockRemoved(withHashes(fields).getBlockHashes(), fields.getMedium(), fields.getGroupIdx()));
+                out.add(new BlockRemoved(withHashes(fields).getBlockHashes(), fields.getMedium(), fields.getGroupIdx(),
+                        fields.getLocality(), fields.getOwnership()));
                 return true;
             case CLEARED:
                 out.add(new AllBlocksCleared());

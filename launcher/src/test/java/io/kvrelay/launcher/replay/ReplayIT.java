@@ -66,7 +66,7 @@ class ReplayIT {
             send(p, 2_000, "pod-c", encoder.encode(batch("pod-c", 0, TestBatches.stored(4, 5))));
             // 2.5 s: to pod-b for 7,8,99: it holds 7,8.
             decide(p, decisions, 2_500, "pod-b", 2, 7, 8, 99);
-            send(p, 3_000, "pod-a", encoder.encode(batch("pod-a", 1, new BlockRemoved(List.of(2L), null, null))));
+            send(p, 3_000, "pod-a", encoder.encode(batch("pod-a", 1, new BlockRemoved(List.of(2L), null, null, null, null))));
             send(p, 4_000, "pod-b", encoder.encode(batch("pod-b", 1, new AllBlocksCleared())));
             // 4.5 s: to pod-b for 7,8, cleared at 4 s: the router's belief (2) was stale, the hit is 0.
             decide(p, decisions, 4_500, "pod-b", 2, 7, 8);

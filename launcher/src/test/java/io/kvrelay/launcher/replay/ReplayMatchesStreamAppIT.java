@@ -196,7 +196,7 @@ class ReplayMatchesStreamAppIT {
                     } else if (rnd.nextInt(5) == 0 && mine.size() > 4) {
                         List<Long> gone = new ArrayList<>(mine.subList(0, 2));
                         mine.subList(0, 2).clear();
-                        event = new BlockRemoved(gone, "GPU", null);
+                        event = new BlockRemoved(gone, "GPU", null, null, null);
                     } else {
                         int[] prompt = new int[6 * 16]; // a system prompt, then 2 blocks of its own
                         System.arraycopy(system[rnd.nextInt(system.length)], 0, prompt, 0, 64);

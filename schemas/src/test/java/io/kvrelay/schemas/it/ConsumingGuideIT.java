@@ -51,7 +51,7 @@ class ConsumingGuideIT {
         KvEventBatchEncoder encoder = new KvEventBatchEncoder();
         try (KafkaProducer<byte[], byte[]> producer = TestProducers.seeding(broker.bootstrapServers())) {
             send(producer, "pod-a", encoder.encode(batch("pod-a", 0, TestBatches.stored(1, 2, 3))));
-            send(producer, "pod-a", encoder.encode(batch("pod-a", 1, new BlockRemoved(List.of(2L), null, null))));
+            send(producer, "pod-a", encoder.encode(batch("pod-a", 1, new BlockRemoved(List.of(2L), null, null, null, null))));
             send(producer, "pod-b", encoder.encode(batch("pod-b", 0, TestBatches.stored(7, 8))));
             send(producer, "pod-b", encoder.encode(batch("pod-b", 1, new AllBlocksCleared())));
             send(producer, "pod-b", encoder.encode(batch("pod-b", 2, TestBatches.stored(9))));

@@ -32,7 +32,7 @@ class ReplayStateTest {
         state.apply(TestBatches.batch("pod-a", 0, TestBatches.stored(1, 2, 3), 0));
         state.apply(TestBatches.batch("pod-a", 1, TestBatches.stored(1), 0)); // stored again: not a new entry
         assertThat(log).containsExactly("+", "+", "+");
-        state.apply(TestBatches.batch("pod-a", 2, new BlockRemoved(List.of(2L, 99L), null, null), 0));
+        state.apply(TestBatches.batch("pod-a", 2, new BlockRemoved(List.of(2L, 99L), null, null, null, null), 0));
         assertThat(log).containsExactly("+", "+", "+", "-");
         state.apply(TestBatches.batch("pod-a", 3, new AllBlocksCleared(), 0));
         assertThat(log).containsExactly("+", "+", "+", "-", "-", "-");
@@ -67,7 +67,7 @@ class ReplayStateTest {
 
     @Test
     void shouldCountWhatItCouldNotApply() {
-        state.apply(TestBatches.batch("pod-a", 0, new BlockRemoved(List.of(5L, 6L), null, null), 0));
+        state.apply(TestBatches.batch("pod-a", 0, new BlockRemoved(List.of(5L, 6L), null, null, null, null), 0));
         KvEventBatch orphan = TestBatches.batch("pod-a", 1, TestBatches.stored(8, 9), 0);
         ((io.kvrelay.schemas.avro.BlockStored) orphan.getEvents().get(0)).setParentBlockHash(4L);
         state.apply(orphan);
