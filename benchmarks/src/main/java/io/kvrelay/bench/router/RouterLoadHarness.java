@@ -111,7 +111,7 @@ public final class RouterLoadHarness implements Callable<Integer> {
                 producer.send(new ProducerRecord<>(prefix + ".pod-status", key, AvroCodec.podStatus().encode(
                         PodStatus.newBuilder().setNamespace("bench").setService("svc").setPod(pod)
                                 .setState(PodState.CONNECTED)
-                                .setWorkers(List.of(new WorkerStatus(0, true, 0L, 0L, 1L, 0L)))
+                                .setWorkers(List.of(new WorkerStatus(0, true, 0L, 0L, 1L, 0L, 0L, 0L)))
                                 .setRunningRequests(i % 5).setWaitingRequests(0).setKvCacheUsage(0.3)
                                 .setReportedAtMicros(System.currentTimeMillis() * 1000).build())));
                 List<Long> hashes = new ArrayList<>();

@@ -197,6 +197,8 @@ public final class AdminServer implements AutoCloseable {
             wm.put("lastEventAtMicros", w.getLastEventAtMicros());
             wm.put("batches", w.getBatches());
             wm.put("resets", w.getResets());
+            wm.put("deadLettered", w.getDeadLettered());
+            wm.put("replayRequests", w.getReplayRequests());
             workers.add(wm);
         }
         m.put("workers", workers);

@@ -5,7 +5,8 @@ package io.kvrelay.ingest.config;
  *
  * @param receiveHighWaterMark  SUB receive queue bound, in messages; while the bridge is blocked (Kafka down) the
  *                              publisher drops beyond this and the bridge recovers the rest through replay
- * @param replayTimeoutMs       how long to wait for each replay reply before giving up on the replay
+ * @param replayTimeoutMs       inactivity bound of a replay: no reply for this long ends the request (there is no
+ *                              total bound: vLLM may take seconds to send a long buffer)
  * @param reconnectIntervalMs   ZeroMQ's first reconnect delay after a pod goes away
  * @param reconnectIntervalMaxMs ZeroMQ doubles the delay up to this bound (exponential backoff)
  * @param livenessTimeoutMs     a worker with no message for this long is reported as not connected
@@ -15,19 +16,24 @@ package io.kvrelay.ingest.config;
  *                              arrives, which on an idle pod may be never. Negative turns it off.
  * @param handshakeIntervalMs   ZeroMQ handshake timeout; JeroMQ 0.6.0 occasionally stalls a fresh connection until
  *                              it fires (default 30 s upstream, 2 s here)
+ * @param replayQuietMs         before asking again after a replay was cut or abandoned, the old reply stream must be
+ *                              silent this long: vLLM serves one request at a time, so a new one would only queue
+ *                              behind the loop still sending
  */
 public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int reconnectIntervalMs,
                         int reconnectIntervalMaxMs, int livenessTimeoutMs, Boolean ipv6, int tailProbeMs,
-                        int handshakeIntervalMs) {
+                        int handshakeIntervalMs, int replayQuietMs) {
     public ZmqConfig {
         receiveHighWaterMark = orDefault(receiveHighWaterMark, 100_000);
-        replayTimeoutMs = orDefault(replayTimeoutMs, 2_000);
+        replayTimeoutMs = orDefault(replayTimeoutMs, 5_000);
         reconnectIntervalMs = orDefault(reconnectIntervalMs, 100);
         reconnectIntervalMaxMs = orDefault(reconnectIntervalMaxMs, Math.max(5_000, reconnectIntervalMs));
         livenessTimeoutMs = orDefault(livenessTimeoutMs, 10_000);
         ipv6 = ipv6 == null || ipv6;
         tailProbeMs = orDefault(tailProbeMs, 1_000);
         handshakeIntervalMs = orDefault(handshakeIntervalMs, 2_000);
+        replayQuietMs = orDefault(replayQuietMs, 250);
+        requirePositive("zmq.replayQuietMs", replayQuietMs);
         requirePositive("zmq.handshakeIntervalMs", handshakeIntervalMs);
         requirePositive("zmq.receiveHighWaterMark", receiveHighWaterMark);
         requirePositive("zmq.replayTimeoutMs", replayTimeoutMs);
@@ -37,6 +43,13 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
             throw new IllegalArgumentException("zmq.reconnectIntervalMaxMs (" + reconnectIntervalMaxMs
                     + ") must be >= zmq.reconnectIntervalMs (" + reconnectIntervalMs + ")");
         }
+    }
+
+    /** Every setting but the replay quiet time (which takes its default). */
+    public ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int reconnectIntervalMs, int reconnectIntervalMaxMs,
+                     int livenessTimeoutMs, Boolean ipv6, int tailProbeMs, int handshakeIntervalMs) {
+        this(receiveHighWaterMark, replayTimeoutMs, reconnectIntervalMs, reconnectIntervalMaxMs, livenessTimeoutMs, ipv6,
+                tailProbeMs, handshakeIntervalMs, 0);
     }
 
     static int orDefault(int value, int dflt) {
@@ -50,6 +63,6 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
     }
 
     public static ZmqConfig defaults() {
-        return new ZmqConfig(0, 0, 0, 0, 0, null, 0, 0);
+        return new ZmqConfig(0, 0, 0, 0, 0, null, 0, 0, 0);
     }
 }

@@ -4,6 +4,7 @@ import io.kvrelay.schemas.avro.DeadLetterKind;
 import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.WorkerResetReason;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -43,6 +44,13 @@ public final class BridgeMetrics {
     private final Counter workerFailures;
     private final Counter shutdownDrops;
     private final Timer produceLatency;
+    private final DistributionSummary replayRequestsPerEpisode;
+    private final Counter replayRepliesDiscarded;
+    private final Counter continuityProven;
+    private final Counter continuityUnproven;
+    private final Counter skippedFields;
+    private final Counter heartbeats;
+    private final Counter snapshots;
     private final Counter podMetricsScrapes;
     private final Counter podMetricsMalformedLines;
     // Tagged by reason / field; few values, created on first use (scrapes are once per pod and interval, not hot).
@@ -83,6 +91,22 @@ public final class BridgeMetrics {
         podMetricsScrapes = counter("kvrelay.bridge.pod.metrics.scrapes", "Successful scrapes of pods' vLLM metrics");
         podMetricsMalformedLines = counter("kvrelay.bridge.pod.metrics.malformed.lines",
                 "Lines of pods' metrics pages that are not Prometheus text, skipped");
+        replayRequestsPerEpisode = DistributionSummary.builder("kvrelay.bridge.replay.requests")
+                .description("Replay requests sent to recover one gap or answer one probe (more than one: the reply"
+                        + " stream was cut, e.g. by vLLM's send high-water mark)")
+                .register(registry);
+        replayRepliesDiscarded = counter("kvrelay.bridge.replay.replies.discarded",
+                "Replay replies read past what a request needed (vLLM sends its whole buffer from the start)");
+        continuityProven = counter("kvrelay.bridge.continuity.proven",
+                "Replays that proved the publisher is the same (the replayed last batch has the delivered bytes)");
+        continuityUnproven = counter("kvrelay.bridge.continuity.unproven",
+                "Times continuity could not be proven after a reconnection or gap (a reset followed)");
+        skippedFields = counter("kvrelay.bridge.fields.skipped",
+                "Optional event fields of an unexpected type, skipped (the batch was delivered)");
+        heartbeats = counter("kvrelay.bridge.heartbeats",
+                "Empty batches of publishers with an incarnation id (snapshot variant heartbeats), not written to Kafka");
+        snapshots = counter("kvrelay.bridge.snapshots",
+                "Batches that look like a cache snapshot (AllBlocksCleared, then stores without token ids)");
         produceLatency = Timer.builder("kvrelay.bridge.produce.latency")
                 .description("From hand-off to Kafka acknowledgement").publishPercentiles(0.5, 0.99)
                 .register(registry);
@@ -146,6 +170,34 @@ public final class BridgeMetrics {
 
     public void replay(boolean complete) {
         (complete ? replaysComplete : replaysFailed).increment();
+    }
+
+    public void replayEpisode(int requests) {
+        replayRequestsPerEpisode.record(requests);
+    }
+
+    public void replayRepliesDiscarded(long n) {
+        if (n > 0) {
+            replayRepliesDiscarded.increment(n);
+        }
+    }
+
+    public void continuity(boolean proven) {
+        (proven ? continuityProven : continuityUnproven).increment();
+    }
+
+    public void skippedFields(int n) {
+        if (n > 0) {
+            skippedFields.increment(n);
+        }
+    }
+
+    public void heartbeat() {
+        heartbeats.increment();
+    }
+
+    public void snapshot() {
+        snapshots.increment();
     }
 
     public void duplicate() {

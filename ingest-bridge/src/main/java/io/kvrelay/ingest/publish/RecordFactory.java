@@ -22,8 +22,15 @@ public final class RecordFactory {
         this.rank = rank;
     }
 
-    public KvEventBatch batch(long seq, String topic, EventOrigin origin, DecodedBatch decoded, long receivedAtMicros) {
+    /**
+     * @param payloadDigest XXH3-64 of the raw payload: what a later replay is compared with to prove continuity
+     * @param publisherId   the publisher's incarnation id (24-byte sequence frames), or null
+     */
+    public KvEventBatch batch(long seq, String topic, EventOrigin origin, DecodedBatch decoded, long receivedAtMicros,
+                              long payloadDigest, byte[] publisherId) {
         KvEventBatch b = base(seq, topic, origin, receivedAtMicros);
+        b.setPayloadDigest(payloadDigest);
+        b.setPublisherId(publisherId == null ? null : ByteBuffer.wrap(publisherId));
         b.setPublishedAtMicros((long) (decoded.timestampSeconds() * 1_000_000d));
         b.setSkippedEvents(decoded.skippedUnknown());
         b.setEvents(decoded.events());

@@ -79,7 +79,8 @@ public final class PodStatusReporter implements AutoCloseable {
             boolean up = s.connected() || (s.lastMessageAtMicros() > 0 && now - s.lastMessageAtMicros() < livenessMicros);
             allUp &= up;
             workers.add(new WorkerStatus(rank, up, s.lastSequence() < 0 ? null : s.lastSequence(),
-                    s.lastMessageAtMicros() < 0 ? null : s.lastMessageAtMicros(), s.batches(), s.resets()));
+                    s.lastMessageAtMicros() < 0 ? null : s.lastMessageAtMicros(), s.batches(), s.resets(),
+                    s.deadLettered(), s.replayRequests()));
         }
         return base(p.config(), allUp ? PodState.CONNECTED : PodState.DISCONNECTED, workers, now,
                 loads.load(p.config().key().id()));

@@ -7,7 +7,15 @@ final class Frames {
     private Frames() {
     }
 
-    /** vLLM's sequence frame: 8 bytes, unsigned big-endian. */
+    /** The sequence frame of vLLM's snapshot variant: 8-byte sequence, then the publisher's 16-byte incarnation id. */
+    static final int SEQ_WITH_ID = 24;
+
+    /** 8 bytes (every release), or 24 (sequence + publisher id, vLLM's snapshot variant). */
+    static boolean isSequenceFrame(byte[] f) {
+        return f.length == 8 || f.length == SEQ_WITH_ID;
+    }
+
+    /** vLLM's sequence frame: 8 bytes, unsigned big-endian (the first 8 of a 24-byte frame). */
     static long getLong(byte[] b) {
         long v = 0;
         for (int i = 0; i < 8; i++) {

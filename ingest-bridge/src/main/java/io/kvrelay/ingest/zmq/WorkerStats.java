@@ -10,6 +10,8 @@ public final class WorkerStats {
     private volatile long lastMessageAtMicros = -1;
     private volatile long batches;
     private volatile long resets;
+    private volatile long deadLettered;
+    private volatile long replayRequests;
 
     void connected(boolean c) {
         connected = c;
@@ -22,6 +24,21 @@ public final class WorkerStats {
     void delivered(long seq) {
         lastSequence = seq;
         batches++; // single writer: the subscriber thread
+    }
+
+    /** A message accounted for in the dead-letter topic: its sequence is passed, but it is not a delivered batch. */
+    void deadLettered(long seq) {
+        lastSequence = seq;
+        deadLettered++;
+    }
+
+    /** The position recovered from Kafka after a bridge restart (not a delivery of this process). */
+    void resumed(long seq) {
+        lastSequence = seq;
+    }
+
+    void replayRequested() {
+        replayRequests++;
     }
 
     void reset() {
@@ -47,5 +64,13 @@ public final class WorkerStats {
 
     public long resets() {
         return resets;
+    }
+
+    public long deadLettered() {
+        return deadLettered;
+    }
+
+    public long replayRequests() {
+        return replayRequests;
     }
 }

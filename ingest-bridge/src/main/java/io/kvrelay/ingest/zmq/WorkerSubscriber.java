@@ -13,6 +13,7 @@ import io.kvrelay.ingest.sequence.SequenceTracker;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.KvEventBatchEncoder;
 import io.kvrelay.schemas.Topics;
+import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
 import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.DeadLetter;
@@ -20,9 +21,13 @@ import io.kvrelay.schemas.avro.DeadLetterKind;
 import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.WorkerResetReason;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import net.openhft.hashing.LongHashFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
@@ -36,14 +41,28 @@ import org.zeromq.ZMQ;
  * and every publisher restart, becomes a {@code WorkerReset} record. Malformed messages become dead letters. Nothing
  * is dropped without a record or a counter saying so.
  *
+ * <p><b>Never a new incarnation as the continuation of an old one.</b> vLLM puts no epoch on the wire: a restarted
+ * publisher counts from 0 again, and if the bridge reconnects only after the new one has passed the old last
+ * sequence, the sequence alone looks like a gap. So every replay asks from the last <em>delivered</em> sequence
+ * itself, and the first reply must carry the same bytes (XXH3 of the payload) as what was delivered: then the
+ * publisher is the same and the rest of the reply fills the gap. Different bytes, an empty buffer, a publisher id
+ * that changed (24-byte sequence frames) or a sequence that went back mean a restart: a
+ * {@code WorkerReset(PUBLISHER_RESTART)}, then the worker starts again from what the new buffer holds from seq 0.
+ * After the SUB was disconnected, continuity that cannot be proven (the buffer no longer holds the last delivered
+ * batch) counts as a restart too. The replay is probed once after every (re)connection, so an idle pod's history and
+ * an idle pod's restart are seen without waiting for its next batch.
+ *
  * <p>Owns its sockets and runs on its own thread ({@link #run()}); {@link #stop()} may be called from any thread.
  */
 public final class WorkerSubscriber implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(WorkerSubscriber.class);
     private static final int POLL_MS = 100;
     private static final int MAX_FRAMES = 16;
-    private static final int MONITOR_EVERY = 256;
-    private static final int MAX_REPLAY_ROUNDS = 32;
+    /** Requests of one recovery that brought nothing new, in a row, before it gives up. */
+    private static final int MAX_BARREN_REQUESTS = 3;
+    /** "Up to the end of the buffer" for probes, which have no live sequence to stop at. */
+    private static final long NO_TARGET = -1L; // the largest unsigned value
+    private static final LongHashFunction DIGEST = LongHashFunction.xx3();
 
     private final PodConfig pod;
     private final int rank;
@@ -65,7 +84,18 @@ public final class WorkerSubscriber implements Runnable {
     private volatile long removalDeadlineNanos;
     private long lastMessageNanos = System.nanoTime();
     private boolean tailProbed;
-    private boolean disconnectedSinceMessage;
+
+    // What was last delivered, to prove a later replay continues it. Owned by the subscriber thread.
+    private long lastDigest;
+    private boolean lastDigestKnown;
+    private long lastPublishedMicros = Long.MIN_VALUE;
+    private byte[] publisherId;
+    private byte[] lastTopic;
+    /** The SUB was disconnected (or the bridge restarted) since continuity was last proven. */
+    private boolean suspect;
+    /** Probe the replay once the SUB is connected: after the first connection and after every reconnection. */
+    private boolean probePending = true;
+    private ZMQ.Socket monitor;
 
     public WorkerSubscriber(PodConfig pod, int rank, ZmqConfig cfg, ZContext ctx, BoundedHandoff<Outbound> handoff,
                             BridgeMetrics metrics, Topics topics) {
@@ -78,10 +108,15 @@ public final class WorkerSubscriber implements Runnable {
         this.topics = topics;
         this.records = new RecordFactory(pod, rank);
         this.key = pod.key().toKafkaKey();
+        this.lastTopic = pod.topic().getBytes(StandardCharsets.UTF_8);
     }
 
     public String name() {
         return pod.key().id() + "#" + rank;
+    }
+
+    public int rank() {
+        return rank;
     }
 
     public WorkerStats stats() {
@@ -90,6 +125,28 @@ public final class WorkerSubscriber implements Runnable {
 
     public void stop() {
         running = false;
+    }
+
+    /**
+     * Starts from a position recovered from Kafka (the bridge restarted): the last batch of this worker that Kafka
+     * holds. Unproven until the replay shows the same bytes at that sequence. Call before {@link #run()}.
+     *
+     * @param digest            XXH3 of that batch's payload, or null when the record predates digests
+     * @param publishedAtMicros its publisher timestamp, or null
+     * @param topic             its topic frame, or null for the configured one
+     * @param id                the publisher's incarnation id, or null
+     */
+    public void resumeFrom(long lastSequence, Long digest, Long publishedAtMicros, String topic, byte[] id) {
+        tracker.delivered(lastSequence);
+        stats.resumed(lastSequence);
+        lastDigestKnown = digest != null;
+        lastDigest = digest == null ? 0 : digest;
+        lastPublishedMicros = publishedAtMicros == null ? Long.MIN_VALUE : publishedAtMicros;
+        if (topic != null) {
+            lastTopic = topic.getBytes(StandardCharsets.UTF_8);
+        }
+        publisherId = id;
+        suspect = true;
     }
 
     @Override
@@ -109,8 +166,10 @@ public final class WorkerSubscriber implements Runnable {
                 if (!running) {
                     return;
                 }
-                // Keep the sequence position; only the sockets are rebuilt.
+                // Keep the sequence position; only the sockets are rebuilt. What happened meanwhile is unproven.
                 metrics.workerFailure();
+                suspect = true;
+                probePending = true;
                 log.error("worker {} failed; rebuilding its sockets in {} ms", name(), backoffMs, e);
                 if (!sleep(backoffMs)) {
                     return;
@@ -124,7 +183,6 @@ public final class WorkerSubscriber implements Runnable {
     private void session() throws InterruptedException {
         String monitorAddr = "inproc://monitor-" + System.identityHashCode(this) + "-" + System.nanoTime();
         ZMQ.Socket sub = null;
-        ZMQ.Socket monitor = null;
         ReplayClient replay = null;
         try {
             sub = ctx.createSocket(SocketType.SUB);
@@ -139,14 +197,14 @@ public final class WorkerSubscriber implements Runnable {
             sub.setHandshakeIvl(cfg.handshakeIntervalMs());
             sub.monitor(monitorAddr, ZMQ.EVENT_CONNECTED | ZMQ.EVENT_DISCONNECTED);
             monitor.connect(monitorAddr);
-            sub.subscribe(pod.topic().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sub.subscribe(pod.topic().getBytes(StandardCharsets.UTF_8));
             if (!connectWithRetry(sub, pod.pubEndpoint(rank))) {
                 return;
             }
             replay = pod.replayPort() == null ? null : new ReplayClient(ctx, pod.replayEndpoint(rank), cfg);
             log.info("worker {} subscribed to {} (replay: {})", name(), pod.pubEndpoint(rank),
                     replay == null ? "none" : pod.replayEndpoint(rank));
-            loop(sub, monitor, replay);
+            loop(sub, replay);
         } finally {
             stats.connected(false);
             if (replay != null) {
@@ -154,6 +212,7 @@ public final class WorkerSubscriber implements Runnable {
             }
             if (monitor != null) {
                 ctx.destroySocket(monitor);
+                monitor = null;
             }
             if (sub != null) {
                 ctx.destroySocket(sub);
@@ -190,24 +249,38 @@ public final class WorkerSubscriber implements Runnable {
         }
     }
 
-    private void loop(ZMQ.Socket sub, ZMQ.Socket monitor, ReplayClient replay) throws InterruptedException {
-        int sinceMonitor = 0;
+    private void loop(ZMQ.Socket sub, ReplayClient replay) throws InterruptedException {
         List<byte[]> frames = new ArrayList<>(3);
         while (running) {
             reportKafkaLoss();
             if (!receive(sub, frames)) {
-                drainMonitor(monitor);
-                probeTail(replay);
+                drainMonitor();
+                idle(replay);
                 continue;
             }
             lastMessageNanos = System.nanoTime();
             tailProbed = false;
-            disconnectedSinceMessage = false;
-            if (++sinceMonitor >= MONITOR_EVERY) {
-                sinceMonitor = 0;
-                drainMonitor(monitor);
-            }
             onLiveMessage(frames, replay);
+        }
+    }
+
+    /** Nothing arrived for a poll interval: settle an abandoned replay, and probe the replay when due. */
+    private void idle(ReplayClient replay) throws InterruptedException {
+        if (replay == null) {
+            return;
+        }
+        replay.drainStale();
+        if (!stats.connected()) {
+            return; // the replay socket is on the same pod: probing before the SUB connects would only time out
+        }
+        boolean idleLongEnough = cfg.tailProbeMs() >= 0 && !tailProbed
+                && System.nanoTime() - lastMessageNanos >= cfg.tailProbeMs() * 1_000_000L;
+        if (probePending || idleLongEnough) {
+            // A batch dropped in transit is otherwise noticed only when the next one arrives, which on an idle pod
+            // may be never; so is a restart of an idle pod, and the history of a pod we just connected to.
+            probePending = false;
+            tailProbed = true;
+            recover(replay, NO_TARGET);
         }
     }
 
@@ -227,12 +300,16 @@ public final class WorkerSubscriber implements Runnable {
             }
         }
         if (total > MAX_FRAMES) {
-            frames.add(("<" + (total - MAX_FRAMES) + " more frames dropped>").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            frames.add(("<" + (total - MAX_FRAMES) + " more frames dropped>").getBytes(StandardCharsets.UTF_8));
         }
         return true;
     }
 
-    private void drainMonitor(ZMQ.Socket monitor) {
+    /**
+     * The socket monitor says when the SUB lost its connection: whatever comes after may be a new incarnation. Read
+     * before every live message (the events are queued before the new connection's first message can be).
+     */
+    private void drainMonitor() {
         ZMQ.Event e;
         while ((e = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
             boolean up = e.getEvent() == ZMQ.EVENT_CONNECTED;
@@ -240,23 +317,11 @@ public final class WorkerSubscriber implements Runnable {
                 log.info("worker {} {}", name(), up ? "connected" : "disconnected; ZeroMQ reconnects with backoff");
             }
             stats.connected(up);
-            disconnectedSinceMessage |= !up;
+            if (!up) {
+                suspect = true;
+            }
+            probePending |= up && suspect;
         }
-    }
-
-    /**
-     * A batch dropped in transit is normally noticed when the next one arrives. On an idle pod that may be never, so
-     * once per idle period ask the replay socket for anything after the last delivered batch. Skipped when the
-     * connection dropped meanwhile: the publisher may have restarted, and its new sequence would look like ours.
-     */
-    private void probeTail(ReplayClient replay) throws InterruptedException {
-        if (replay == null || tailProbed || cfg.tailProbeMs() < 0 || disconnectedSinceMessage
-                || tracker.lastDelivered() == SequenceTracker.NONE
-                || System.nanoTime() - lastMessageNanos < cfg.tailProbeMs() * 1_000_000L) {
-            return;
-        }
-        tailProbed = true;
-        replayFrom(replay, Long.MAX_VALUE - 1, new boolean[1]);
     }
 
     void onLiveMessage(List<byte[]> frames, ReplayClient replay) throws InterruptedException {
@@ -268,156 +333,425 @@ public final class WorkerSubscriber implements Runnable {
             return;
         }
         byte[] seqFrame = frames.get(1);
-        if (seqFrame.length != 8) {
+        if (!Frames.isSequenceFrame(seqFrame)) {
             deadLetter(DeadLetterKind.BAD_SEQUENCE_FRAME,
-                    "sequence frame has " + seqFrame.length + " bytes, expected 8", null, frames, now);
+                    "sequence frame has " + seqFrame.length + " bytes, expected 8 (or 24 with a publisher id)", null,
+                    frames, now);
             return;
         }
+        drainMonitor();
         long seq = Frames.getLong(seqFrame);
-        SequenceTracker.Verdict v = tracker.onLive(seq);
-        if (v == SequenceTracker.Verdict.RESTART) {
-            long last = tracker.lastDelivered();
-            emitReset(WorkerResetReason.PUBLISHER_RESTART, last, 0,
-                    "sequence went back from " + last + " to " + seq + ": the publisher restarted");
+        byte[] id = seqFrame.length == Frames.SEQ_WITH_ID ? Arrays.copyOfRange(seqFrame, 8, Frames.SEQ_WITH_ID) : null;
+        lastTopic = frames.get(0);
+        Batch live = new Batch(seq, frames.get(0), id, frames.get(2), frames, EventOrigin.LIVE, now);
+
+        if (id != null && publisherId != null && !Arrays.equals(id, publisherId)) {
+            restarted("the publisher id changed from " + hex(publisherId) + " to " + hex(id));
             tracker.restartedAt(seq);
-            v = tracker.onReplayed(seq); // classify without moving the live position again
+        } else {
+            SequenceTracker.Verdict v = tracker.onLive(seq);
+            if (v == SequenceTracker.Verdict.RESTART) {
+                restarted("the sequence went back from " + tracker.lastDelivered() + " to " + seq);
+                tracker.restartedAt(seq);
+            } else if (v == SequenceTracker.Verdict.DUPLICATE) {
+                metrics.duplicate();
+                return;
+            } else if (v == SequenceTracker.Verdict.GAP) {
+                metrics.gap();
+            } else if (!suspect) {
+                deliver(live);
+                return;
+            }
         }
-        switch (v) {
-            case DELIVER -> deliver(seq, frames.get(0), frames.get(2), EventOrigin.LIVE, frames, now);
-            case DUPLICATE -> metrics.duplicate();
-            case GAP -> recoverGap(seq, frames, replay, now);
-            default -> throw new IllegalStateException("unexpected verdict " + v);
+        // A gap, a restart, or the next sequence after a disconnection: replay up to this one (proving continuity
+        // on the way), then deliver it unless the replay already did or showed it belongs to another incarnation.
+        if (replay == null) {
+            withoutReplay(live);
+            return;
+        }
+        recover(replay, seq);
+        if (tracker.onReplayed(seq) == SequenceTracker.Verdict.DELIVER) {
+            deliver(live);
+        } else if (tracker.onReplayed(seq) == SequenceTracker.Verdict.DUPLICATE) {
+            metrics.duplicate();
+        } else {
+            // Recovery gave up before this sequence: what it could not bring was reported as lost.
+            tracker.delivered(seq - 1);
+            deliver(live);
         }
     }
 
-    private void recoverGap(long liveSeq, List<byte[]> liveFrames, ReplayClient replay, long now)
-            throws InterruptedException {
-        metrics.gap();
-        boolean[] lostDuringReplay = {false};
-        ReplayClient.Outcome outcome = replay == null ? null : replayFrom(replay, liveSeq, lostDuringReplay);
-        // What replay could not bring, up to the live message, is lost: say so before delivering past it.
-        SequenceTracker.Verdict v = tracker.onReplayed(liveSeq);
-        if (v == SequenceTracker.Verdict.GAP) {
-            long last = tracker.lastDelivered();
-            String why = replay == null ? "the pod has no replay socket configured"
-                    : outcome == ReplayClient.Outcome.COMPLETE ? "the pod's replay buffer no longer holds them"
-                    : "replay " + outcome.name().toLowerCase().replace('_', ' ');
-            emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, liveSeq,
-                    "sequences " + (last + 1) + ".." + (liveSeq - 1) + " lost: " + why);
-            lostDuringReplay[0] = true;
-            v = SequenceTracker.Verdict.DELIVER;
+    /** No replay socket: a gap is a loss, and continuity after a reconnection rests on the timestamps alone. */
+    private void withoutReplay(Batch live) throws InterruptedException {
+        long last = tracker.lastDelivered();
+        if (restartPending == null && suspect && last != SequenceTracker.NONE) {
+            DecodedBatch d = decodeQuietly(live.payload);
+            if (d != null && publishedMicros(d) < lastPublishedMicros) {
+                restarted("its timestamp went back after a reconnection (no replay socket to prove continuity)");
+            }
         }
-        if (replay != null) {
-            metrics.replay(!lostDuringReplay[0]);
+        suspect = false;
+        if (restartPending == null && tracker.onReplayed(live.seq) == SequenceTracker.Verdict.GAP) {
+            emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, live.seq, "sequences " + (last + 1) + ".."
+                    + (live.seq - 1) + " lost: the pod has no replay socket configured");
+            metrics.replay(false);
         }
-        if (v == SequenceTracker.Verdict.DELIVER) {
-            deliver(liveSeq, liveFrames.get(0), liveFrames.get(2), EventOrigin.LIVE, liveFrames, now);
-        } else {
-            metrics.duplicate(); // replay already brought it
+        if (restartPending != null) {
+            tracker.restartedAt(live.seq);
         }
+        tracker.delivered(live.seq - 1);
+        deliver(live);
+    }
+
+    // ---- recovery through the replay socket
+
+    /** Set when a restart was detected; emitted with the first sequence delivered after it. */
+    private String restartPending;
+    private long lastBeforeRestart = SequenceTracker.NONE;
+
+    private void restarted(String why) {
+        if (restartPending == null) {
+            lastBeforeRestart = tracker.lastDelivered();
+            restartPending = why;
+        }
+        tracker.reset();
+        lastDigestKnown = false;
+        lastPublishedMicros = Long.MIN_VALUE;
+        publisherId = null;
+        suspect = false;
     }
 
     /**
-     * Replays from the next expected sequence, delivering everything below {@code liveSeq}. vLLM's replay ROUTER
-     * keeps ZeroMQ's default send limit (1000 messages) and silently drops replies beyond it, so a replay can stop
-     * short or jump: a jump on the first reply means the pod's buffer no longer reaches back (a real loss), a jump or
-     * a timeout after progress means the reply stream was cut, and the rest is asked for again.
+     * Replays until {@code target} (exclusive; {@link #NO_TARGET} for a probe: as far as the buffer goes), proving on
+     * the way that the publisher is the one delivered from before. One request in flight at a time; a request whose
+     * reply stream was cut (vLLM's send limit) is followed, once the old stream went quiet, by one from what arrived.
      */
-    private ReplayClient.Outcome replayFrom(ReplayClient replay, long liveSeq, boolean[] lost) {
-        ReplayClient.Outcome outcome = null;
-        for (int round = 0; round < MAX_REPLAY_ROUNDS && running; round++) {
-            long before = tracker.lastDelivered();
-            boolean[] cut = {false};
-            outcome = replay.replayFrom(tracker.nextExpected(), replayHandler(liveSeq, lost, cut));
-            boolean progressed = tracker.lastDelivered() != before;
-            boolean incomplete = cut[0] || outcome == ReplayClient.Outcome.TIMEOUT;
-            boolean caughtUp = Long.compareUnsigned(tracker.nextExpected(), liveSeq) >= 0;
-            if (!incomplete || !progressed || caughtUp) {
+    private void recover(ReplayClient replay, long target) throws InterruptedException {
+        Recovery r = new Recovery(target);
+        int barren = 0;
+        while (running && !r.done) {
+            long start = r.nextStart();
+            if (r.reached(start)) {
                 break;
             }
-            log.debug("worker {}: replay cut short at {}, asking again", name(), tracker.lastDelivered());
+            long before = tracker.lastDelivered();
+            ReplayClient.Outcome outcome = replay.request(start, r);
+            stats.replayRequested();
+            r.requests++;
+            metrics.replayRepliesDiscarded(replay.discarded() - r.discardedSeen);
+            r.discardedSeen = replay.discarded();
+            if (outcome == ReplayClient.Outcome.NO_ANSWER || outcome == ReplayClient.Outcome.UNAVAILABLE
+                    || outcome == ReplayClient.Outcome.PROTOCOL_ERROR) {
+                r.failure = "the replay socket " + describe(outcome);
+                break;
+            }
+            if (r.restartSeen) {
+                // The replayed bytes differ: everything in this stream is another incarnation's. Start over from 0.
+                r.restartSeen = false;
+                continue;
+            }
+            if (outcome == ReplayClient.Outcome.END && r.requestReplies == 0) {
+                r.emptyBuffer();
+                if (r.done) {
+                    break;
+                }
+                continue;
+            }
+            if (outcome == ReplayClient.Outcome.END && target == NO_TARGET && !r.cut) {
+                break; // a probe that saw the whole buffer
+            }
+            boolean progressed = tracker.lastDelivered() != before || r.proofSettled;
+            r.proofSettled = false;
+            barren = progressed ? 0 : barren + 1;
+            if (barren >= MAX_BARREN_REQUESTS) {
+                r.failure = "replay brought nothing new in " + barren + " requests";
+                break;
+            }
+            if (outcome == ReplayClient.Outcome.QUIET && target == NO_TARGET && !r.cut && !progressed) {
+                break;
+            }
+            log.debug("worker {}: replay {} at {}, asking again", name(), describe(outcome), tracker.lastDelivered());
         }
-        return outcome;
+        r.finish();
     }
 
-    private ReplayClient.Handler replayHandler(long liveSeq, boolean[] lost, boolean[] cut) {
-        return new ReplayClient.Handler() {
-            private boolean first = true;
-
-            @Override
-            public boolean onBatch(String topic, long seq, byte[] payload, List<byte[]> frames) {
-                if (Long.compareUnsigned(seq, liveSeq) >= 0) {
-                    // Already in (or on its way to) the SUB queue: the live stream delivers it, in order.
-                    return running;
-                }
-                boolean wasFirst = first;
-                first = false;
-                if (!wasFirst && tracker.onReplayed(seq) == SequenceTracker.Verdict.GAP) {
-                    cut[0] = true; // replies were dropped on the way: ask again from where we are
-                    return false;
-                }
-                try {
-                    return onReplayed(topic, seq, payload, frames, lost) && running;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-
-            @Override
-            public void onProtocolError(List<byte[]> frames, String problem) {
-                try {
-                    deadLetter(DeadLetterKind.REPLAY_PROTOCOL_ERROR, problem, null, frames, MicrosClock.now());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+    private static String describe(ReplayClient.Outcome outcome) {
+        return switch (outcome) {
+            case NO_ANSWER -> "did not answer";
+            case UNAVAILABLE -> "is not connected";
+            case PROTOCOL_ERROR -> "sent a reply vLLM never sends";
+            case QUIET -> "went quiet without its end marker";
+            case END -> "ended";
+            case STOPPED -> "was stopped";
         };
     }
 
-    private boolean onReplayed(String topic, long seq, byte[] payload, List<byte[]> frames, boolean[] lost)
-            throws InterruptedException {
-        long now = MicrosClock.now();
-        switch (tracker.onReplayed(seq)) {
-            case DUPLICATE -> metrics.duplicate();
-            case GAP -> {
-                // The pod's buffer no longer reaches back far enough.
-                long last = tracker.lastDelivered();
-                emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, seq,
-                        "sequences " + (last + 1) + ".." + (seq - 1) + " lost: the replay buffer starts at " + seq);
-                lost[0] = true;
-                deliverReplayed(topic, seq, payload, frames, now);
-            }
-            case DELIVER -> deliverReplayed(topic, seq, payload, frames, now);
-            default -> throw new IllegalStateException("replayed sequences never restart");
+    /** One recovery: its state across requests, and the reply handler of each request. */
+    private final class Recovery implements ReplayClient.Handler {
+        private final long target;
+        /** The last delivered batch must show up again with the same bytes before anything is delivered after it. */
+        private boolean proving;
+        private boolean restartSeen;
+        private boolean proofSettled;
+        private boolean cut;
+        private boolean done;
+        private boolean first;
+        private boolean anyLoss;
+        private int requestReplies;
+        private int requests;
+        private long discardedSeen;
+        private String failure;
+
+        Recovery(long target) {
+            this.target = target;
+            this.proving = tracker.lastDelivered() != SequenceTracker.NONE && restartPending == null;
         }
-        return true;
+
+        long nextStart() {
+            first = true;
+            cut = false;
+            requestReplies = 0;
+            return proving ? tracker.lastDelivered() : tracker.nextExpected();
+        }
+
+        boolean reached(long start) {
+            return !proving && target != NO_TARGET && Long.compareUnsigned(start, target) >= 0;
+        }
+
+        @Override
+        public boolean onReply(ReplayClient.Reply reply) {
+            requestReplies++;
+            try {
+                return handle(reply) && running;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+
+        private boolean handle(ReplayClient.Reply reply) throws InterruptedException {
+            long seq = reply.seq();
+            if (target != NO_TARGET && Long.compareUnsigned(seq, target) >= 0) {
+                done = true; // the live stream has it (vLLM sends on past it: no need to read on)
+                return false;
+            }
+            boolean wasFirst = first;
+            first = false;
+            if (proving) {
+                return prove(reply);
+            }
+            SequenceTracker.Verdict v = tracker.onReplayed(seq);
+            if (v == SequenceTracker.Verdict.GAP) {
+                if (!wasFirst) {
+                    cut = true; // replies were dropped on the way: ask again from where we are, once it is quiet
+                    return false;
+                }
+                // The first reply is past what was asked for: the buffer no longer reaches back that far.
+                bufferStartsAt(seq, "the replay buffer starts at " + seq);
+            } else if (v == SequenceTracker.Verdict.DUPLICATE) {
+                metrics.duplicate();
+                return true;
+            }
+            deliver(new Batch(seq, reply.topic() == null ? lastTopic : reply.topic().getBytes(StandardCharsets.UTF_8),
+                    reply.publisherId(), reply.payload(), reply.frames(), EventOrigin.REPLAY, MicrosClock.now()));
+            return true;
+        }
+
+        @Override
+        public void onProtocolError(List<byte[]> frames, String problem) {
+            try {
+                deadLetter(DeadLetterKind.REPLAY_PROTOCOL_ERROR, problem, null, frames, MicrosClock.now());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** The first reply of a proving request: the last delivered batch again, or what the buffer starts with. */
+        private boolean prove(ReplayClient.Reply reply) throws InterruptedException {
+            long last = tracker.lastDelivered();
+            long seq = reply.seq();
+            if (Long.compareUnsigned(seq, last) < 0) {
+                first = true; // vLLM never sends below the start; skip it and keep looking for the proof
+                return true;
+            }
+            proving = false;
+            if (seq == last) {
+                if (sameAsDelivered(reply)) {
+                    metrics.continuity(true);
+                    suspect = false;
+                    proofSettled = true;
+                    return true; // the rest of this stream continues what was delivered
+                }
+                metrics.continuity(false);
+                restarted("replayed seq " + seq + " has other bytes than the batch delivered with that sequence");
+                restartSeen = true;
+                return false;
+            }
+            // The buffer no longer holds the last delivered batch: continuity cannot be proven.
+            DecodedBatch d = decodeQuietly(reply.payload());
+            boolean clockWentBack = d != null && publishedMicros(d) < lastPublishedMicros;
+            if (suspect || clockWentBack) {
+                metrics.continuity(false);
+                restarted(clockWentBack ? "the replay buffer starts at " + seq + " with an older timestamp than seq "
+                        + last : "continuity unproven after a reconnection: the replay buffer starts at " + seq
+                        + ", after the last delivered seq " + last);
+            } else if (seq != last + 1) {
+                bufferStartsAt(seq, "the replay buffer starts at " + seq);
+            }
+            if (restartPending == null) {
+                tracker.delivered(seq - 1);
+            }
+            first = false;
+            deliver(new Batch(seq, reply.topic() == null ? lastTopic : reply.topic().getBytes(StandardCharsets.UTF_8),
+                    reply.publisherId(), reply.payload(), reply.frames(), EventOrigin.REPLAY, MicrosClock.now()));
+            return true;
+        }
+
+        private boolean sameAsDelivered(ReplayClient.Reply reply) {
+            if (lastDigestKnown) {
+                return DIGEST.hashBytes(reply.payload()) == lastDigest;
+            }
+            // A position recovered from a record without a digest: the publisher's timestamp is the next best thing.
+            DecodedBatch d = decodeQuietly(reply.payload());
+            return d != null && lastPublishedMicros != Long.MIN_VALUE && publishedMicros(d) == lastPublishedMicros;
+        }
+
+        /** Sequences from the next expected up to {@code seq} are gone from the buffer: a real loss, reported. */
+        private void bufferStartsAt(long seq, String why) throws InterruptedException {
+            if (restartPending != null) {
+                return; // the restart's reset covers the new incarnation's first sequences
+            }
+            long last = tracker.lastDelivered();
+            emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, seq,
+                    "sequences " + (last + 1) + ".." + (seq - 1) + " lost: " + why);
+            anyLoss = true;
+            tracker.delivered(seq - 1);
+        }
+
+        /** The request ended with the end marker and nothing else. */
+        void emptyBuffer() throws InterruptedException {
+            if (proving) {
+                // vLLM's buffer only empties when the process restarts: the last delivered batch is not there.
+                proving = false;
+                metrics.continuity(false);
+                restarted("the replay buffer is empty: the publisher restarted");
+                return;
+            }
+            done = true;
+        }
+
+        void finish() throws InterruptedException {
+            if (target != NO_TARGET) {
+                long last = tracker.lastDelivered();
+                boolean behind = restartPending == null && Long.compareUnsigned(tracker.nextExpected(), target) < 0;
+                if (behind) {
+                    emitReset(WorkerResetReason.UNRECOVERABLE_GAP, last, target, "sequences " + (last + 1) + ".."
+                            + (target - 1) + " lost: " + (failure != null ? failure : "replay ended before them"));
+                    anyLoss = true;
+                    tracker.delivered(target - 1);
+                }
+                metrics.replay(!anyLoss);
+            } else if (failure != null) {
+                // A probe that could not run proves nothing: stay suspect and try again on the next idle period.
+                log.debug("worker {}: replay probe: {}", name(), failure);
+            }
+            if (restartPending != null && target == NO_TARGET && failure == null) {
+                emitPendingRestart(-1); // a restarted publisher that has not published yet
+            }
+            metrics.replayEpisode(requests);
+        }
     }
 
-    private void deliverReplayed(String topic, long seq, byte[] payload, List<byte[]> frames, long now)
-            throws InterruptedException {
-        byte[] topicBytes = topic == null ? pod.topic().getBytes(java.nio.charset.StandardCharsets.UTF_8)
-                : topic.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        deliver(seq, topicBytes, payload, EventOrigin.REPLAY, frames, now);
+    // ---- delivery
+
+    /** One message, live or replayed. */
+    private record Batch(long seq, byte[] topic, byte[] publisherId, byte[] payload, List<byte[]> frames,
+                         EventOrigin origin, long receivedAtMicros) {
     }
 
-    private void deliver(long seq, byte[] topic, byte[] payload, EventOrigin origin, List<byte[]> frames, long now)
-            throws InterruptedException {
+    private void deliver(Batch b) throws InterruptedException {
+        if (restartPending != null) {
+            emitPendingRestart(b.seq);
+        }
+        long digest = DIGEST.hashBytes(b.payload);
         DecodedBatch decoded;
         try {
-            decoded = decoder.decode(payload);
+            decoded = decoder.decode(b.payload);
         } catch (DecodeException e) {
-            deadLetter(DeadLetterKind.DECODE_ERROR, e.getMessage(), seq, frames, now);
-            markDelivered(seq); // accounted for, in the dead-letter topic
+            deadLetter(DeadLetterKind.DECODE_ERROR, e.getMessage(), b.seq, b.frames, b.receivedAtMicros);
+            passed(b, digest, Long.MIN_VALUE); // accounted for, in the dead-letter topic
+            stats.deadLettered(b.seq);
             return;
         }
         if (decoded.dataParallelRank() != DecodedBatch.NO_RANK && decoded.dataParallelRank() != rank) {
             metrics.rankMismatch(); // the port decides the rank, as in vLLM; the envelope is informational
         }
-        KvEventBatch record = records.batch(seq, Frames.utf8(topic), origin, decoded, now);
-        hand(topics.kvEvents().name(), eventEncoder.encode(record), seq);
-        markDelivered(seq);
-        countBatch(origin, decoded);
+        passed(b, digest, publishedMicros(decoded));
+        if (b.publisherId != null && decoded.events().isEmpty() && decoded.skippedUnknown() == 0) {
+            metrics.heartbeat(); // the snapshot variant's idle heartbeat: nothing to index
+            return;
+        }
+        if (looksLikeSnapshot(decoded)) {
+            metrics.snapshot();
+        }
+        KvEventBatch record = records.batch(b.seq, Frames.utf8(b.topic), b.origin, decoded, b.receivedAtMicros, digest,
+                b.publisherId);
+        hand(topics.kvEvents().name(), eventEncoder.encode(record), b.seq);
+        stats.delivered(b.seq);
+        countBatch(b.origin, decoded);
+    }
+
+    /** The sequence is accounted for: remember what proves it later. */
+    private void passed(Batch b, long digest, long publishedMicros) {
+        tracker.delivered(b.seq);
+        lastDigest = digest;
+        lastDigestKnown = true;
+        if (publishedMicros != Long.MIN_VALUE) {
+            lastPublishedMicros = publishedMicros;
+        }
+        if (b.publisherId != null) {
+            publisherId = b.publisherId;
+        }
+    }
+
+    private void emitPendingRestart(long resume) throws InterruptedException {
+        String why = restartPending;
+        restartPending = null;
+        emitReset(WorkerResetReason.PUBLISHER_RESTART, lastBeforeRestart, resume, why
+                + (resume > 0 ? "; sequences 0.." + (resume - 1) + " of the new incarnation are no longer buffered" : ""));
+    }
+
+    /**
+     * vLLM's snapshot variant: AllBlocksCleared then stores without token ids carrying every held hash. Such stores
+     * cannot be keyed (no tokens) and are counted by stream-app like any store without tokens.
+     */
+    private static boolean looksLikeSnapshot(DecodedBatch d) {
+        List<Object> events = d.events();
+        if (events.size() < 2 || !(events.get(0) instanceof AllBlocksCleared)) {
+            return false;
+        }
+        for (int i = 1; i < events.size(); i++) {
+            if (!(events.get(i) instanceof BlockStored s) || !s.getTokenIds().isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private DecodedBatch decodeQuietly(byte[] payload) {
+        try {
+            return decoder.decode(payload);
+        } catch (DecodeException e) {
+            return null;
+        }
+    }
+
+    private static long publishedMicros(DecodedBatch d) {
+        return (long) (d.timestampSeconds() * 1_000_000d);
+    }
+
+    private static String hex(byte[] b) {
+        return HexFormat.of().formatHex(b);
     }
 
     private void countBatch(EventOrigin origin, DecodedBatch decoded) {
@@ -434,11 +768,6 @@ public final class WorkerSubscriber implements Runnable {
             }
         }
         metrics.batch(origin, decoded.events().size(), stored, removed, clears, decoded.skippedUnknown());
-    }
-
-    private void markDelivered(long seq) {
-        tracker.delivered(seq);
-        stats.delivered(seq);
     }
 
     /** Emits a reset for this worker; the caller updates the tracker. */

@@ -191,7 +191,7 @@ class RouterIT {
 
     private static byte[] status(String pod) {
         return AvroCodec.podStatus().encode(PodStatus.newBuilder().setNamespace("ns").setService("svc").setPod(pod)
-                .setState(PodState.CONNECTED).setWorkers(List.of(new WorkerStatus(0, true, 0L, 0L, 1L, 0L)))
+                .setState(PodState.CONNECTED).setWorkers(List.of(new WorkerStatus(0, true, 0L, 0L, 1L, 0L, 0L, 0L)))
                 .setAddress("10.0.0." + pod.charAt(4) + ":8000").setRunningRequests(1).setWaitingRequests(0)
                 .setKvCacheUsage(0.1).setReportedAtMicros(System.currentTimeMillis() * 1000).build());
     }

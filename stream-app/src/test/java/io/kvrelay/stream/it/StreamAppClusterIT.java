@@ -231,7 +231,7 @@ class StreamAppClusterIT {
 
     private static byte[] status(String pod) {
         return AvroCodec.podStatus().encode(PodStatus.newBuilder().setNamespace("ns").setService("svc").setPod(pod)
-                .setState(PodState.CONNECTED).setWorkers(List.of(new WorkerStatus(0, true, 0L, 0L, 1L, 0L)))
+                .setState(PodState.CONNECTED).setWorkers(List.of(new WorkerStatus(0, true, 0L, 0L, 1L, 0L, 0L, 0L)))
                 .setReportedAtMicros(System.currentTimeMillis() * 1000).build());
     }
 

@@ -96,7 +96,7 @@ final class Events {
     static byte[] status(String pod, PodState state, long reportedAtMicros, int ranks) {
         List<WorkerStatus> ws = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
-            ws.add(new WorkerStatus(r, state == PodState.CONNECTED, 10L + r, reportedAtMicros, 5L, 0L));
+            ws.add(new WorkerStatus(r, state == PodState.CONNECTED, 10L + r, reportedAtMicros, 5L, 0L, 0L, 0L));
         }
         PodStatus s = PodStatus.newBuilder().setNamespace(NS).setService(SVC).setPod(pod).setPodIndex(3)
                 .setHost("10.0.0.7").setModel("llama-8b").setState(state).setWorkers(ws)
