@@ -5,6 +5,7 @@ import io.kvrelay.ingest.config.PodConfig;
 import io.kvrelay.ingest.handoff.BoundedHandoff;
 import io.kvrelay.ingest.metrics.BridgeMetrics;
 import io.kvrelay.ingest.pods.PodRegistry;
+import io.kvrelay.ingest.pods.WorkerCapacity;
 import io.kvrelay.ingest.publish.KafkaPublisher;
 import io.kvrelay.ingest.publish.Outbound;
 import io.kvrelay.schemas.TopicCreator;
@@ -37,6 +38,7 @@ public final class IngestBridge implements AutoCloseable {
     private final Topics topics;
     private final BoundedHandoff<Outbound> handoff;
     private final ZContext ctx = new ZContext();
+    private final WorkerCapacity capacity;
     private final PodRegistry registry;
     private final KafkaPublisher publisher;
     private final PodMetricsScraper loadScraper;
@@ -49,7 +51,10 @@ public final class IngestBridge implements AutoCloseable {
         this.topics = config.kafka().topics();
         this.handoff = new BoundedHandoff<>(config.handoffCapacity());
         metrics.gaugeHandoffDepth(handoff::depth);
-        this.registry = new PodRegistry(ctx, config.zmq(), handoff, metrics, topics);
+        this.capacity = WorkerCapacity.of(config.zmq().maxWorkers());
+        // Before the first socket: JeroMQ sizes its slot table once (default 1,024 sockets, about 340 workers).
+        ctx.getContext().setMaxSockets(capacity.contextSockets());
+        this.registry = new PodRegistry(ctx, config.zmq(), handoff, metrics, topics, capacity);
         this.publisher = new KafkaPublisher(KafkaPublisher.createProducer(config.kafka(), config.instanceId()),
                 handoff, metrics);
         this.publisherThread = new Thread(publisher, "kafka-publisher");
@@ -83,13 +88,19 @@ public final class IngestBridge implements AutoCloseable {
                     topics.all().stream().map(TopicSpec::name).toList());
         }
         publisherThread.start();
-        config.pods().forEach(registry::add);
+        for (PodConfig pod : config.pods()) {
+            try {
+                registry.add(pod);
+            } catch (PodRegistry.CapacityExceededException e) {
+                log.error(e.getMessage()); // one line per refused pod; the others run
+            }
+        }
         // Same period, the scraper first: each status carries a scrape at most one interval old.
         loadScraper.start(config.statusIntervalMs());
         statusReporter.start(config.statusIntervalMs());
         state = State.RUNNING;
-        log.info("ingest bridge {} running: {} pod(s) -> {} ({})", config.instanceId(), config.pods().size(),
-                topics.kvEvents().name(), config.kafka().bootstrapServers());
+        log.info("ingest bridge {} running: {} pod(s) -> {} ({}); capacity {} workers", config.instanceId(),
+                registry.pods().size(), topics.kvEvents().name(), config.kafka().bootstrapServers(), capacity.workers());
     }
 
     public PodRegistry.RunningPod addPod(PodConfig pod) {

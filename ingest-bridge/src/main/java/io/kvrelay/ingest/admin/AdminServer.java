@@ -87,6 +87,8 @@ public final class AdminServer implements AutoCloseable {
             r = authorized(ex) ? h.handle(ex) : Response.json(401, json, Map.of("error", "missing or wrong bearer token"));
         } catch (PodRegistry.PodExistsException e) {
             r = Response.json(409, json, Map.of("error", String.valueOf(e.getMessage())));
+        } catch (PodRegistry.CapacityExceededException e) {
+            r = Response.json(507, json, Map.of("error", String.valueOf(e.getMessage())));
         } catch (IllegalStateException e) {
             r = Response.json(503, json, Map.of("error", String.valueOf(e.getMessage())));
         } catch (ConfigLoader.InvalidConfigException | IllegalArgumentException e) {

@@ -19,10 +19,12 @@ package io.kvrelay.ingest.config;
  * @param replayQuietMs         before asking again after a replay was cut or abandoned, the old reply stream must be
  *                              silent this long: vLLM serves one request at a time, so a new one would only queue
  *                              behind the loop still sending
+ * @param maxWorkers            workers (pod x DP rank) this bridge runs at most; 0 derives it from the process's
+ *                              file-descriptor limit (about 18 per worker); pods past it are refused, one error each
  */
 public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int reconnectIntervalMs,
                         int reconnectIntervalMaxMs, int livenessTimeoutMs, Boolean ipv6, int tailProbeMs,
-                        int handshakeIntervalMs, int replayQuietMs) {
+                        int handshakeIntervalMs, int replayQuietMs, int maxWorkers) {
     public ZmqConfig {
         receiveHighWaterMark = orDefault(receiveHighWaterMark, 100_000);
         replayTimeoutMs = orDefault(replayTimeoutMs, 5_000);
@@ -34,6 +36,10 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
         handshakeIntervalMs = orDefault(handshakeIntervalMs, 2_000);
         replayQuietMs = orDefault(replayQuietMs, 250);
         requirePositive("zmq.replayQuietMs", replayQuietMs);
+        if (maxWorkers < 0) {
+            throw new IllegalArgumentException("zmq.maxWorkers must be >= 0 (0 = from the descriptor limit), got "
+                    + maxWorkers);
+        }
         requirePositive("zmq.handshakeIntervalMs", handshakeIntervalMs);
         requirePositive("zmq.receiveHighWaterMark", receiveHighWaterMark);
         requirePositive("zmq.replayTimeoutMs", replayTimeoutMs);
@@ -49,7 +55,7 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
     public ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int reconnectIntervalMs, int reconnectIntervalMaxMs,
                      int livenessTimeoutMs, Boolean ipv6, int tailProbeMs, int handshakeIntervalMs) {
         this(receiveHighWaterMark, replayTimeoutMs, reconnectIntervalMs, reconnectIntervalMaxMs, livenessTimeoutMs, ipv6,
-                tailProbeMs, handshakeIntervalMs, 0);
+                tailProbeMs, handshakeIntervalMs, 0, 0);
     }
 
     static int orDefault(int value, int dflt) {
@@ -63,6 +69,6 @@ public record ZmqConfig(int receiveHighWaterMark, int replayTimeoutMs, int recon
     }
 
     public static ZmqConfig defaults() {
-        return new ZmqConfig(0, 0, 0, 0, 0, null, 0, 0, 0);
+        return new ZmqConfig(0, 0, 0, 0, 0, null, 0, 0, 0, 0);
     }
 }

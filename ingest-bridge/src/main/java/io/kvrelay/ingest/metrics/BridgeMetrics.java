@@ -51,6 +51,7 @@ public final class BridgeMetrics {
     private final Counter skippedFields;
     private final Counter heartbeats;
     private final Counter snapshots;
+    private final Counter workersRefused;
     private final Counter podMetricsScrapes;
     private final Counter podMetricsMalformedLines;
     // Tagged by reason / field; few values, created on first use (scrapes are once per pod and interval, not hot).
@@ -107,6 +108,8 @@ public final class BridgeMetrics {
                 "Empty batches of publishers with an incarnation id (snapshot variant heartbeats), not written to Kafka");
         snapshots = counter("kvrelay.bridge.snapshots",
                 "Batches that look like a cache snapshot (AllBlocksCleared, then stores without token ids)");
+        workersRefused = counter("kvrelay.bridge.workers.refused",
+                "Workers (pod x DP rank) refused because the bridge is at its capacity");
         produceLatency = Timer.builder("kvrelay.bridge.produce.latency")
                 .description("From hand-off to Kafka acknowledgement").publishPercentiles(0.5, 0.99)
                 .register(registry);
@@ -190,6 +193,10 @@ public final class BridgeMetrics {
         if (n > 0) {
             skippedFields.increment(n);
         }
+    }
+
+    public void workersRefused(int n) {
+        workersRefused.increment(n);
     }
 
     public void heartbeat() {

@@ -32,13 +32,15 @@ public final class PodRegistry implements AutoCloseable {
     private final BoundedHandoff<Outbound> handoff;
     private final BridgeMetrics metrics;
     private final Topics topics;
+    private final WorkerCapacity capacity;
     // Concurrent so that health, metrics and status never wait behind a slow add or remove.
     private final Map<String, RunningPod> pods = new ConcurrentHashMap<>();
     private final Object mutation = new Object();
 
     public PodRegistry(ZContext ctx, ZmqConfig zmq, BoundedHandoff<Outbound> handoff, BridgeMetrics metrics,
-                       Topics topics) {
+                       Topics topics, WorkerCapacity capacity) {
         this.ctx = ctx;
+        this.capacity = capacity;
         this.zmq = zmq;
         this.handoff = handoff;
         this.metrics = metrics;
@@ -50,7 +52,10 @@ public final class PodRegistry implements AutoCloseable {
     public record RunningPod(PodConfig config, List<WorkerSubscriber> workers, List<Thread> threads) {
     }
 
-    /** @throws PodExistsException if a pod with the same id is already subscribed */
+    /**
+     * @throws PodExistsException       if a pod with the same id is already subscribed
+     * @throws CapacityExceededException if its workers would exceed what this bridge can hold
+     */
     public RunningPod add(PodConfig pod) {
         synchronized (mutation) {
             return addLocked(pod);
@@ -61,6 +66,13 @@ public final class PodRegistry implements AutoCloseable {
         String id = pod.key().id();
         if (pods.containsKey(id)) {
             throw new PodExistsException("pod " + id + " is already subscribed");
+        }
+        int workersNow = workerCount();
+        if (workersNow + pod.dpRanks() > capacity.workers()) {
+            metrics.workersRefused(pod.dpRanks());
+            throw new CapacityExceededException("pod " + id + " refused: its " + pod.dpRanks() + " worker(s) would"
+                    + " exceed this bridge's capacity of " + capacity.workers() + " workers (" + workersNow + " running;"
+                    + " raise the process's file-descriptor limit, set zmq.maxWorkers, or run another bridge)");
         }
         List<WorkerSubscriber> workers = new ArrayList<>(pod.dpRanks());
         List<Thread> threads = new ArrayList<>(pod.dpRanks());
@@ -139,6 +151,13 @@ public final class PodRegistry implements AutoCloseable {
                 stop(p);
             }
             pods.clear();
+        }
+    }
+
+    /** The bridge cannot hold the pod's workers. */
+    public static final class CapacityExceededException extends IllegalStateException {
+        CapacityExceededException(String message) {
+            super(message);
         }
     }
 

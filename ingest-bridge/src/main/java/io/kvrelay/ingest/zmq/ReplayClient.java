@@ -145,7 +145,10 @@ final class ReplayClient implements AutoCloseable {
                 return Outcome.PROTOCOL_ERROR;
             }
             if (reply == END) {
-                return Outcome.END; // the socket is clean: nothing more is coming for this request
+                // Nothing more is coming. Closed rather than kept: a worker holds its descriptors only while it
+                // replays (a bridge runs a thousand workers within one process's descriptor limit).
+                close();
+                return Outcome.END;
             }
             if (!handler.onReply(reply)) {
                 stale = true;
