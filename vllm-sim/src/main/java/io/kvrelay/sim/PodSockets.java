@@ -108,7 +108,8 @@ final class PodSockets implements AutoCloseable {
 
     private PublisherConfig publisherConfig(int rank) {
         return new PublisherConfig(config.host(), pubBase, replayBase, rank, config.topic(), config.layout(),
-                config.hashEncoding(), config.replyShape(), config.sndHwm(), config.replayBufferSteps(), 0);
+                config.hashEncoding(), config.replyShape(), config.sndHwm(), config.replayBufferSteps(), 0,
+                config.fidelity());
     }
 
     @Override

@@ -4,7 +4,11 @@ import io.kvrelay.sim.metrics.KvUsageMetric;
 import io.kvrelay.sim.metrics.WorkerMetrics;
 import io.kvrelay.sim.wire.HashEncoding;
 import io.kvrelay.sim.wire.PayloadLayout;
+import io.kvrelay.sim.zmq.Fidelity;
 import io.kvrelay.sim.zmq.ReplayReplyShape;
+import io.kvrelay.sim.zmq.ReplayServing;
+import io.kvrelay.sim.zmq.SeqFrame;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -80,6 +84,31 @@ public final class SimMain implements Callable<Integer> {
     double loraProbability;
     @Option(names = "--seed", defaultValue = "42")
     long seed;
+    @Option(names = "--fidelity", defaultValue = "ROOMY", description = "How harsh to be, as a preset: "
+            + "${COMPLETION-CANDIDATES}. ROOMY: the simulator's kind defaults; VLLM: replay on the publishing thread "
+            + "at ROUTER HWM 1000, restarts close the sockets for 1 s then burst 100 batches; VLLM_SNAPSHOT: VLLM "
+            + "plus 24-byte seq frames and a 1 s idle heartbeat. --replay-*, --seq-frame, --heartbeat-ms and "
+            + "--restart-* override single knobs.")
+    FidelityPreset fidelity;
+    @Option(names = "--replay-serving", description = "Which thread serves replay: ${COMPLETION-CANDIDATES}.")
+    ReplayServing replayServing;
+    @Option(names = "--replay-hwm", description = "Replay ROUTER send HWM (vLLM 1000; -1 = the whole buffer).")
+    Integer replayHwm;
+    @Option(names = "--replay-pace-us", description = "Least microseconds between two replay replies (0 = none).")
+    Long replayPaceMicros;
+    @Option(names = "--seq-frame", description = "Sequence frame: ${COMPLETION-CANDIDATES} (8 or 24 bytes).")
+    SeqFrame seqFrame;
+    @Option(names = "--heartbeat-ms", description = "Empty batch after this many idle milliseconds (0 = off).")
+    Long heartbeatMillis;
+    @Option(names = "--restart-every", defaultValue = "0",
+            description = "Seconds between restarts of a random pod (0 = never).")
+    long restartEvery;
+    @Option(names = "--restart-style", description = "How a pod restarts: ${COMPLETION-CANDIDATES}.")
+    RestartPlan.Style restartStyle;
+    @Option(names = "--restart-downtime-ms", description = "Milliseconds a PROCESS_EXIT restart stays down.")
+    Long restartDowntimeMillis;
+    @Option(names = "--restart-burst", description = "Batches published at once after a restart.")
+    Integer restartBurst;
 
     private volatile boolean running = true;
 
@@ -107,10 +136,18 @@ public final class SimMain implements Callable<Integer> {
                     p.servingPort());
         }
         driver.start();
+        Thread restarter = new Thread(() -> restartPeriodically(fleet), "kvsim-restarter");
+        if (restartEvery > 0) {
+            restarter.start();
+        }
         try {
             driver.join(duration > 0 ? TimeUnit.SECONDS.toMillis(duration) : 0);
             running = false;
             driver.join();
+            restarter.interrupt();
+            if (restartEvery > 0) {
+                restarter.join();
+            }
         } finally {
             fleet.close();
             stopped.countDown();
@@ -132,9 +169,64 @@ public final class SimMain implements Callable<Integer> {
                     .replyShape(replyShape).sndHwm(sndHwm).replayBufferSteps(bufferSteps).capacityBlocks(capacity)
                     .blockSize(blockSize).topic(t).model(model).servingPort(serving)
                     .serveMetrics(!noMetrics).kvUsageMetric(kvUsageMetric).seed(seed)
-                    .publishLogLimit(0).build());
+                    .publishLogLimit(0).fidelity(fidelity()).restartPlan(restartPlan()).build());
         }
         return out;
+    }
+
+    /** The preset's fidelity with the single-knob options applied. */
+    Fidelity fidelity() {
+        Fidelity f = fidelity.fidelity();
+        if (replayServing != null) {
+            f = f.withReplayServing(replayServing);
+        }
+        if (replayHwm != null) {
+            f = f.withReplaySndHwm(replayHwm);
+        }
+        if (replayPaceMicros != null) {
+            f = f.withReplayPace(Duration.ofNanos(replayPaceMicros * 1_000));
+        }
+        if (seqFrame != null) {
+            f = f.withSeqFrame(seqFrame);
+        }
+        if (heartbeatMillis != null) {
+            f = f.withHeartbeat(Duration.ofMillis(heartbeatMillis));
+        }
+        return f;
+    }
+
+    /** The preset's restart with the restart options applied; a changed style brings its own default downtime. */
+    RestartPlan restartPlan() {
+        RestartPlan base = fidelity.restartPlan();
+        RestartPlan.Style style = restartStyle != null ? restartStyle : base.style();
+        Duration downtime;
+        if (restartDowntimeMillis != null) {
+            downtime = Duration.ofMillis(restartDowntimeMillis);
+        } else if (style == base.style()) {
+            downtime = base.downtime();
+        } else {
+            downtime = style == RestartPlan.Style.KEEP_SOCKETS ? Duration.ZERO
+                    : FidelityPreset.VLLM.restartPlan().downtime();
+        }
+        return new RestartPlan(style, downtime, restartBurst != null ? restartBurst : base.burst());
+    }
+
+    /** Every {@code --restart-every} seconds, one random pod restarts as its restart plan says. */
+    private void restartPeriodically(SimFleet fleet) {
+        SplittableRandom random = new SplittableRandom(seed ^ 0x7E57A87L);
+        while (running) {
+            try {
+                Thread.sleep(TimeUnit.SECONDS.toMillis(restartEvery));
+                SimPod pod = fleet.pod(random.nextInt(fleet.size()));
+                LOG.info("restarting {}: {}", pod.id(), pod.config().restartPlan());
+                pod.restart();
+            } catch (InterruptedException | IllegalStateException e) {
+                if (running) {
+                    LOG.warn("restarter stopped", e);
+                }
+                return;
+            }
+        }
     }
 
     private void drive(SimFleet fleet) {
@@ -152,12 +244,14 @@ public final class SimMain implements Callable<Integer> {
             SimPod pod = fleet.pod(random.nextInt(fleet.size()));
             int rank = random.nextInt(pod.ranks());
             WorkloadGenerator.Request request = workload.next();
-            pod.serve(rank, request.tokens(), request.lora());
-            int running = 1 + random.nextInt(8);
-            // Random load, each running request holding as many blocks as this prompt.
-            pod.setLoad(rank, running, random.nextInt(4),
-                    running * (request.tokens().length / pod.config().blockSize()));
-            served++;
+            if (pod.isUp(rank)) { // a restarting pod takes no requests
+                pod.serve(rank, request.tokens(), request.lora());
+                int running = 1 + random.nextInt(8);
+                // Random load, each running request holding as many blocks as this prompt.
+                pod.setLoad(rank, running, random.nextInt(4),
+                        running * (request.tokens().length / pod.config().blockSize()));
+                served++;
+            }
             next += interval;
             long now = System.nanoTime();
             if (next > now) {

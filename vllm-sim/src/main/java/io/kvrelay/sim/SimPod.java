@@ -9,11 +9,14 @@ import io.kvrelay.sim.wire.SimEvent;
 import io.kvrelay.sim.zmq.KvEventPublisher;
 import io.kvrelay.sim.zmq.PublishLog;
 import io.kvrelay.sim.zmq.PublishedBatch;
+import io.kvrelay.sim.zmq.ReplayStats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZMQException;
@@ -30,6 +33,7 @@ public final class SimPod implements AutoCloseable {
 
     private final SimPodConfig config;
     private final List<SimWorker> workers = new ArrayList<>();
+    private final PodRestarter restarter;
     private PodSockets sockets;
     private SimMetricsServer serving;
     private boolean started;
@@ -43,6 +47,7 @@ public final class SimPod implements AutoCloseable {
             workers.add(new SimWorker(rank, new KvCacheModel(config.capacityBlocks(), config.blockSize(), hasher), log,
                     config.seed()));
         }
+        this.restarter = new PodRestarter(config.id(), workers, this::rebind);
     }
 
     /** Creates and starts a pod. */
@@ -120,32 +125,59 @@ public final class SimPod implements AutoCloseable {
     }
 
     /**
-     * A vLLM restart on every rank, sockets kept bound: caches emptied without AllBlocksCleared, seq back to 0,
-     * replay buffers emptied, epoch + 1.
+     * A restart of every rank as the config's {@link SimPodConfig#restartPlan()} says; by default
+     * ({@link RestartPlan#keepSockets()}) the sockets stay bound: caches emptied without AllBlocksCleared, seq back to
+     * 0, replay buffers emptied, epoch + 1.
      */
     public void restart() {
-        restart(false);
+        restart(config.restartPlan());
     }
 
     /**
-     * A vLLM restart; with {@code rebindSockets} the sockets are closed and bound again on the same ports, so
+     * A vLLM restart; with {@code rebindSockets} the sockets are closed and bound again on the same ports at once, so
      * connected subscribers and replay clients see the disconnect and must reconnect, as after a real restart.
      */
     public void restart(boolean rebindSockets) {
+        restart(rebindSockets ? RestartPlan.processExit(Duration.ZERO, 0) : RestartPlan.keepSockets());
+    }
+
+    /**
+     * Restarts every rank and returns once the new incarnations are up and have published their burst. With
+     * {@link RestartPlan.Style#PROCESS_EXIT} every rank closes both sockets (caches lost, no event), the pod stays
+     * down for the downtime (operations on it wait meanwhile; {@link #isUp} is false), then each rank binds the same
+     * ports with a new publisher: seq 0, empty replay buffer, epoch + 1, new publisher id, the same publish log.
+     *
+     * @throws IllegalStateException if the pod is closed meanwhile, or the thread is interrupted during the downtime
+     */
+    public void restart(RestartPlan plan) {
         requireStarted();
-        for (SimWorker w : workers) {
-            synchronized (w) {
-                w.resetCache();
-                KvEventPublisher old = w.publisher();
-                if (!rebindSockets) {
-                    old.restart();
-                    continue;
-                }
-                int epoch = old.epoch() + 1;
-                old.close();
-                w.attach(sockets.rebind(w.rank(), epoch, w.log()));
-            }
-        }
+        restarter.restart(plan);
+    }
+
+    /** {@link #restart(RestartPlan)} on a thread of its own; the future completes when the pod is up again. */
+    public CompletableFuture<Void> restartAsync(RestartPlan plan) {
+        requireStarted();
+        return restarter.restartAsync(plan);
+    }
+
+    /** False while {@code rank} is down during a restart (or before start / after close). */
+    public boolean isUp(int rank) {
+        return worker(rank).isUp();
+    }
+
+    /** The restart count of {@code rank}'s current (or, while down, last) incarnation. */
+    public int epoch(int rank) {
+        return worker(rank).epoch();
+    }
+
+    /** The random id of {@code rank}'s current (or, while down, last) incarnation. */
+    public UUID publisherId(int rank) {
+        return worker(rank).publisherId();
+    }
+
+    /** {@code rank}'s replay counters for its current incarnation; readable while a replay is being sent. */
+    public ReplayStats replayStats(int rank) {
+        return publisher(rank).replayStats();
     }
 
     /** Ground truth of {@code rank}'s cache: every cached block by hash, least recently used first. */
@@ -158,10 +190,19 @@ public final class SimPod implements AutoCloseable {
         return worker(rank).log();
     }
 
-    /** {@code rank}'s publisher, for seq, epoch, replay counters and {@code awaitSubscribers}. */
+    /**
+     * {@code rank}'s publisher, for seq, epoch, replay counters and {@code awaitSubscribers}. A restart that exits
+     * the process replaces it: fetch it again afterwards.
+     *
+     * @throws IllegalStateException while the rank is down during a restart
+     */
     public KvEventPublisher publisher(int rank) {
         requireStarted();
-        return worker(rank).publisher();
+        KvEventPublisher p = worker(rank).publisher();
+        if (p == null) {
+            throw new IllegalStateException("rank " + rank + " of pod " + config.id() + " is down (restarting)");
+        }
+        return p;
     }
 
     /** Waits until {@code n} subscribers are connected to {@code rank}'s PUB (see the publisher's method). */
@@ -282,6 +323,12 @@ public final class SimPod implements AutoCloseable {
         return workers.size();
     }
 
+    /** A new publisher on {@code w}'s ports for its next epoch, unless the pod was closed meanwhile. */
+    private synchronized KvEventPublisher rebind(SimWorker w) {
+        requireStarted();
+        return sockets.rebind(w.rank(), w.epoch() + 1, w.log());
+    }
+
     private SimWorker worker(int rank) {
         if (rank < 0 || rank >= workers.size()) {
             throw new IllegalArgumentException("rank must be 0.." + (workers.size() - 1) + ", got " + rank);
@@ -301,6 +348,8 @@ public final class SimPod implements AutoCloseable {
             return;
         }
         closed = true;
+        workers.forEach(SimWorker::stopReplayService);
+        workers.forEach(SimWorker::release);
         if (serving != null) {
             serving.close();
         }

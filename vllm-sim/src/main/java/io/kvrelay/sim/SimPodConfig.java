@@ -3,6 +3,7 @@ package io.kvrelay.sim;
 import io.kvrelay.sim.metrics.KvUsageMetric;
 import io.kvrelay.sim.wire.HashEncoding;
 import io.kvrelay.sim.wire.PayloadLayout;
+import io.kvrelay.sim.zmq.Fidelity;
 import io.kvrelay.sim.zmq.ReplayReplyShape;
 import java.util.Objects;
 
@@ -21,12 +22,16 @@ import java.util.Objects;
  * @param seed            the engine hash seed (like {@code PYTHONHASHSEED}: pods with equal seeds hash equal
  *                        prefixes equally) and the seed of {@link SimPod#overflow}'s random prompts
  * @param publishLogLimit batches kept per worker in the publish log; 0 turns the log off (benchmarks)
+ * @param fidelity        where every rank's publisher is as harsh as vLLM (replay serving, HWM, pacing, seq frame,
+ *                        heartbeat); {@link Fidelity#roomy()} by default
+ * @param restartPlan     what {@link SimPod#restart()} does; {@link RestartPlan#keepSockets()} by default
  */
 public record SimPodConfig(String namespace, String service, String pod, String host, int pubBasePort,
                            Integer replayBasePort, int dpRanks, PayloadLayout layout, HashEncoding hashEncoding,
                            ReplayReplyShape replyShape, int sndHwm, int replayBufferSteps, int capacityBlocks,
                            int blockSize, String topic, String model, Integer servingPort,
-                           boolean serveMetrics, KvUsageMetric kvUsageMetric, long seed, int publishLogLimit) {
+                           boolean serveMetrics, KvUsageMetric kvUsageMetric, long seed, int publishLogLimit,
+                           Fidelity fidelity, RestartPlan restartPlan) {
 
     public SimPodConfig {
         requireSegment("namespace", namespace);
@@ -39,6 +44,8 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         Objects.requireNonNull(topic, "topic (use \"\" for vLLM's default)");
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(kvUsageMetric, "kvUsageMetric");
+        Objects.requireNonNull(fidelity, "fidelity");
+        Objects.requireNonNull(restartPlan, "restartPlan");
         if (host.isBlank()) {
             throw new IllegalArgumentException("host must not be blank (use * to bind every interface)");
         }
@@ -94,7 +101,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
                 .replyShape(replyShape).sndHwm(sndHwm).replayBufferSteps(replayBufferSteps)
                 .capacityBlocks(capacityBlocks).blockSize(blockSize).topic(topic).model(model)
                 .servingPort(servingPort).serveMetrics(serveMetrics).kvUsageMetric(kvUsageMetric).seed(seed)
-                .publishLogLimit(publishLogLimit);
+                .publishLogLimit(publishLogLimit).fidelity(fidelity).restartPlan(restartPlan);
     }
 
     private static void requireSegment(String what, String value) {
@@ -118,7 +125,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
      * with int hashes and the topic frame in replay (vLLM v0.26+), vLLM's hwm 100000 and buffer_steps 10000, 4096
      * blocks of 16 tokens, model "sim-model", topic {@code kv@<pod>@<model>} (llm-d's convention), no serving port
      * (metrics served with the current KV-usage name once one is set), seed 42, publish log of 100000 batches per
-     * worker.
+     * worker, and the {@link FidelityPreset#ROOMY} fidelity and restart.
      */
     public static final class Builder {
         private String namespace = "default";
@@ -142,6 +149,8 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         private KvUsageMetric kvUsageMetric = KvUsageMetric.KV_CACHE_USAGE_PERC;
         private long seed = 42;
         private int publishLogLimit = 100_000;
+        private Fidelity fidelity = FidelityPreset.ROOMY.fidelity();
+        private RestartPlan restartPlan = FidelityPreset.ROOMY.restartPlan();
 
         private Builder(String pod) {
             this.pod = pod;
@@ -174,12 +183,18 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         public Builder kvUsageMetric(KvUsageMetric v) { kvUsageMetric = v; return this; }
         public Builder seed(long v) { seed = v; return this; }
         public Builder publishLogLimit(int v) { publishLogLimit = v; return this; }
+        public Builder fidelity(Fidelity v) { fidelity = v; return this; }
+        public Builder restartPlan(RestartPlan v) { restartPlan = v; return this; }
+        /** Sets both the fidelity and the restart plan of {@code preset}; later calls may override either. */
+        public Builder preset(FidelityPreset preset) {
+            return fidelity(preset.fidelity()).restartPlan(preset.restartPlan());
+        }
 
         public SimPodConfig build() {
             String t = topic != null ? topic : "kv@" + pod + "@" + model;
             return new SimPodConfig(namespace, service, pod, host, pubBasePort, replayBasePort, dpRanks, layout,
                     hashEncoding, replyShape, sndHwm, replayBufferSteps, capacityBlocks, blockSize, t, model,
-                    servingPort, serveMetrics, kvUsageMetric, seed, publishLogLimit);
+                    servingPort, serveMetrics, kvUsageMetric, seed, publishLogLimit, fidelity, restartPlan);
         }
     }
 }

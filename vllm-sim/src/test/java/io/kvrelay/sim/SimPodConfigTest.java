@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvrelay.sim.metrics.KvUsageMetric;
 import io.kvrelay.sim.wire.PayloadLayout;
+import io.kvrelay.sim.zmq.Fidelity;
+import io.kvrelay.sim.zmq.ReplayServing;
+import io.kvrelay.sim.zmq.SeqFrame;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class SimPodConfigTest {
@@ -22,6 +26,23 @@ class SimPodConfigTest {
         assertThat(c.kvUsageMetric()).isEqualTo(KvUsageMetric.KV_CACHE_USAGE_PERC);
         assertThat(SimPodConfig.builder("pod-0").metricsPort(0).build().servingPort()).isZero();
         assertThat(c.toBuilder().build()).isEqualTo(c);
+        assertThat(c.fidelity()).as("kind by default: existing tests rely on it").isEqualTo(Fidelity.roomy());
+        assertThat(c.restartPlan()).isEqualTo(RestartPlan.keepSockets());
+    }
+
+    @Test
+    void shouldSetFidelityAndRestartFromAPresetAndLetSingleKnobsOverrideIt() {
+        SimPodConfig c = SimPodConfig.builder("pod-0").preset(FidelityPreset.VLLM)
+                .fidelity(FidelityPreset.VLLM.fidelity().withReplayPace(Duration.ofNanos(400_000))).build();
+        assertThat(c.fidelity().replayServing()).isEqualTo(ReplayServing.PUBLISHING_THREAD);
+        assertThat(c.fidelity().replaySndHwm()).isEqualTo(1000);
+        assertThat(c.fidelity().replayPace()).isEqualTo(Duration.ofNanos(400_000));
+        assertThat(c.restartPlan()).isEqualTo(RestartPlan.processExit(Duration.ofSeconds(1), 100));
+        assertThat(c.toBuilder().build()).isEqualTo(c);
+        assertThat(FidelityPreset.VLLM_SNAPSHOT.fidelity().seqFrame()).isEqualTo(SeqFrame.SEQ8_PUBLISHER_ID);
+        assertThatThrownBy(() -> new RestartPlan(RestartPlan.Style.KEEP_SOCKETS, Duration.ofSeconds(1), 0))
+                .hasMessageContaining("no downtime");
+        assertThatThrownBy(() -> RestartPlan.processExit(Duration.ZERO, -1)).hasMessageContaining("burst");
     }
 
     @Test
@@ -48,6 +69,33 @@ class SimPodConfigTest {
         assertThat(configs).extracting(SimPodConfig::replayBasePort).containsExactly(5559, 5563, 5567);
         assertThat(configs).extracting(SimPodConfig::publishLogLimit).containsOnly(0);
         assertThat(configs).extracting(SimPodConfig::servingPort).containsOnly((Integer) null);
+    }
+
+    @Test
+    void mainShouldTurnPresetsAndOverridesIntoEveryPodsFidelityAndRestart() {
+        SimMain main = new SimMain();
+        new picocli.CommandLine(main).setCaseInsensitiveEnumValuesAllowed(true).parseArgs("--pods", "2",
+                "--fidelity", "vllm_snapshot", "--replay-pace-us", "400", "--heartbeat-ms", "250",
+                "--restart-downtime-ms", "3000", "--restart-burst", "500");
+        assertThat(main.configs()).extracting(SimPodConfig::fidelity).containsOnly(Fidelity.vllmSnapshot()
+                .withReplayPace(Duration.ofNanos(400_000)).withHeartbeat(Duration.ofMillis(250)));
+        assertThat(main.configs()).extracting(SimPodConfig::restartPlan)
+                .containsOnly(RestartPlan.processExit(Duration.ofSeconds(3), 500));
+
+        SimMain keep = new SimMain();
+        new picocli.CommandLine(keep).setCaseInsensitiveEnumValuesAllowed(true).parseArgs("--fidelity", "vllm",
+                "--restart-style", "keep_sockets", "--replay-serving", "own_thread", "--replay-hwm", "-1",
+                "--seq-frame", "seq8_publisher_id");
+        assertThat(keep.restartPlan()).isEqualTo(new RestartPlan(RestartPlan.Style.KEEP_SOCKETS, Duration.ZERO, 100));
+        assertThat(keep.fidelity()).isEqualTo(Fidelity.roomy().withSeqFrame(SeqFrame.SEQ8_PUBLISHER_ID));
+    }
+
+    @Test
+    void mainHelpShouldListTheFidelityOptions() {
+        String usage = new picocli.CommandLine(new SimMain()).getUsageMessage();
+        assertThat(usage).contains("--fidelity", "VLLM_SNAPSHOT", "--replay-serving", "--replay-hwm",
+                "--replay-pace-us", "--seq-frame", "--heartbeat-ms", "--restart-every", "--restart-style",
+                "--restart-downtime-ms", "--restart-burst");
     }
 
     @Test

@@ -266,6 +266,14 @@ class SimPodIT {
         assertThat(code).isZero();
     }
 
+    @Test
+    void mainShouldRunVllmFidelityWithRestartsAndExitCleanly() {
+        int code = new CommandLine(new SimMain()).setCaseInsensitiveEnumValuesAllowed(true).execute("--pods", "2",
+                "--base-port", "0", "--duration", "3", "--rate", "200", "--fidelity", "vllm_snapshot",
+                "--restart-every", "1", "--restart-downtime-ms", "200", "--restart-burst", "10");
+        assertThat(code).isZero();
+    }
+
     private BlockingQueue<List<byte[]>> subscribe(String endpoint) {
         return subscribe(endpoint, 1000, 0);
     }

@@ -8,18 +8,22 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
 /**
- * One vLLM worker's KV-event publisher: a bound PUB sending {@code [topic, seq8, payload]} with seq counting from 0
- * per instance (and per {@link #restart()}), plus the optional replay ROUTER on its own thread.
+ * One vLLM worker's KV-event publisher: a bound PUB sending {@code [topic, seq, payload]} with seq counting from 0
+ * per instance (and per {@link #restart()}), plus the optional replay ROUTER on its own thread and, when the
+ * {@link Fidelity} asks for it, a heartbeat thread. One instance is one incarnation of the process: its publisher id
+ * is random and new, and so is the one {@link #restart()} draws.
  *
  * <p>Publishing methods are synchronized: the PUB socket must only be used by one thread at a time, and the
- * uncontended monitor also gives the memory barrier JeroMQ needs when a socket moves between threads. Nothing else
- * happens under it except an append to the replay buffer.
+ * uncontended monitor also gives the memory barrier JeroMQ needs when a socket moves between threads. In
+ * {@link ReplayServing#PUBLISHING_THREAD} mode a replay's send loop holds the same monitor, so publishing waits for
+ * it. Counters and identity are readable without the monitor, even while a replay holds it.
  */
 public final class KvEventPublisher implements AutoCloseable {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -31,16 +35,21 @@ public final class KvEventPublisher implements AutoCloseable {
     private final SubscriberMonitor monitor;
     private final byte[] topic;
     private final PayloadEncoder encoder;
+    private final SeqFrame seqFrame;
     private final ReplayBuffer replayBuffer;
     private final ReplayServer replay;
+    private final Heartbeat heartbeat;
     private final PublishLog log;
     private final int pubPort;
-    private long nextSeq;
-    private int epoch;
+    private volatile long nextSeq;
+    private volatile int epoch;
+    private volatile UUID publisherId = UUID.randomUUID();
+    private volatile long published;
+    private volatile long withheld;
+    private volatile long heartbeats;
+    private volatile long lastSendNanos = System.nanoTime();
+    private volatile boolean closed;
     private int withhold;
-    private long published;
-    private long withheld;
-    private boolean closed;
 
     /** A publisher with its own ZeroMQ context (one I/O thread) and a log sized by the config. */
     public KvEventPublisher(PublisherConfig config) {
@@ -63,22 +72,24 @@ public final class KvEventPublisher implements AutoCloseable {
         this.epoch = initialEpoch;
         this.topic = config.topic().getBytes(StandardCharsets.UTF_8);
         this.encoder = new PayloadEncoder(config.layout(), config.hashEncoding());
+        this.seqFrame = config.fidelity().seqFrame();
         this.log = log != null ? log : config.logLimit() > 0 ? new PublishLog(config.logLimit()) : null;
         int id = INSTANCES.incrementAndGet();
         this.pub = ctx.createSocket(SocketType.PUB);
         pub.setLinger(0);
         pub.setSndHWM(config.sndHwm());
         SubscriberMonitor mon = null;
-        ReplayServer rep = null;
         try {
             mon = new SubscriberMonitor(ctx, pub, "inproc://kvsim-pub-monitor-" + id);
             this.pubPort = Endpoints.bind(pub, config.host(), config.pubPort());
             if (config.replayPort() != null) {
-                this.replayBuffer = new ReplayBuffer(config.replayBufferSteps());
-                rep = new ReplayServer(ctx, config.host(), config.replayPort(), replayBuffer, topic,
-                        config.replyShape(), "kvsim-replay-" + pubPort);
+                this.replayBuffer = new ReplayBuffer(config.replayBufferSteps(), publisherId);
+                // The replay thread only takes this monitor once a request arrives, never touching our fields.
+                this.replay = new ReplayServer(ctx, config.host(), config.replayPort(), replayBuffer, topic,
+                        config.replyShape(), config.fidelity(), this, "kvsim-replay-" + pubPort);
             } else {
                 this.replayBuffer = null;
+                this.replay = null;
             }
         } catch (RuntimeException e) {
             if (mon != null) {
@@ -91,7 +102,11 @@ public final class KvEventPublisher implements AutoCloseable {
             throw e;
         }
         this.monitor = mon;
-        this.replay = rep;
+        Duration beat = config.fidelity().heartbeatInterval();
+        this.heartbeat = beat.isZero() ? null : new Heartbeat(this, beat, "kvsim-heartbeat-" + pubPort);
+        if (heartbeat != null) {
+            heartbeat.start(); // last: every field is set
+        }
     }
 
     /** Encodes {@code events} with {@code ts = now} and this worker's rank, and publishes them as the next seq. */
@@ -102,7 +117,7 @@ public final class KvEventPublisher implements AutoCloseable {
         boolean sent = !withholdNext();
         long seq = send(payload, sent);
         PublishedBatch batch = new PublishedBatch(config.dpRank(), epoch, seq, ts, payload, List.copyOf(events),
-                BatchSummary.of(events), sent);
+                BatchSummary.of(events), sent, publisherId);
         if (log != null) {
             log.add(batch);
         }
@@ -117,7 +132,8 @@ public final class KvEventPublisher implements AutoCloseable {
         boolean sent = !withholdNext();
         long seq = send(payload, sent);
         if (log != null) {
-            log.add(new PublishedBatch(config.dpRank(), epoch, seq, Double.NaN, payload, null, null, sent));
+            log.add(new PublishedBatch(config.dpRank(), epoch, seq, Double.NaN, payload, null, null, sent,
+                    publisherId));
         }
         return seq;
     }
@@ -136,9 +152,8 @@ public final class KvEventPublisher implements AutoCloseable {
         }
         long seq = nextSeq++;
         if (toPub) {
-            // A fresh seq array each time: JeroMQ wraps, not copies, the arrays of queued messages.
             pub.send(topic, ZMQ.SNDMORE);
-            pub.send(ReplayServer.seqBytes(seq), ZMQ.SNDMORE);
+            pub.send(seqFrame.encode(seq, publisherId), ZMQ.SNDMORE);
             pub.send(payload, 0);
         } else {
             withheld++;
@@ -147,7 +162,22 @@ public final class KvEventPublisher implements AutoCloseable {
         if (replayBuffer != null) {
             replayBuffer.append(seq, payload);
         }
+        if (heartbeat != null) {
+            lastSendNanos = System.nanoTime();
+        }
         return seq;
+    }
+
+    /** Publishes an empty batch if nothing was published for {@code intervalNanos}; the heartbeat thread's call. */
+    synchronized void heartbeatIfIdle(long intervalNanos) {
+        if (!closed && nanosSinceLastSend() >= intervalNanos) {
+            publish(List.of());
+            heartbeats++;
+        }
+    }
+
+    long nanosSinceLastSend() {
+        return System.nanoTime() - lastSendNanos;
     }
 
     /**
@@ -163,14 +193,16 @@ public final class KvEventPublisher implements AutoCloseable {
 
     /**
      * A vLLM process restart as seen on the wire, keeping the sockets bound: seq starts again at 0, the replay buffer
-     * is empty and the epoch increases. Subscribers stay connected, so they just see seq drop back to 0.
+     * is empty, the epoch increases and a new publisher id is drawn. Subscribers stay connected, so they just see seq
+     * drop back to 0 (and, with 24-byte frames, a new id). {@code SimPod.restart} can re-create the publisher instead.
      */
     public synchronized void restart() {
         nextSeq = 0;
         withhold = 0;
         epoch++;
+        publisherId = UUID.randomUUID();
         if (replayBuffer != null) {
-            replayBuffer.clear();
+            replayBuffer.reset(publisherId);
         }
     }
 
@@ -188,22 +220,44 @@ public final class KvEventPublisher implements AutoCloseable {
         return monitor.poll();
     }
 
-    public synchronized long nextSeq() {
+    /** The seq the next batch gets. */
+    public long nextSeq() {
         return nextSeq;
     }
 
-    public synchronized int epoch() {
+    /** This incarnation's restart count (see {@link PublishedBatch#epoch()}). */
+    public int epoch() {
         return epoch;
     }
 
-    /** Batches published (sent or withheld) over all epochs. */
-    public synchronized long published() {
+    /** This incarnation's random id: the last 16 bytes of a 24-byte sequence frame. */
+    public UUID publisherId() {
+        return publisherId;
+    }
+
+    /** The sequence frame this publisher sends. */
+    public SeqFrame seqFrame() {
+        return seqFrame;
+    }
+
+    /** Batches published (sent or withheld, heartbeats included) by this instance, over its epochs. */
+    public long published() {
         return published;
     }
 
     /** Batches withheld from the PUB by {@link #withholdNext(int)}. */
-    public synchronized long withheld() {
+    public long withheld() {
         return withheld;
+    }
+
+    /** Empty batches the heartbeat published. */
+    public long heartbeats() {
+        return heartbeats;
+    }
+
+    /** Whether a replay is being sent now (in vLLM mode publishing waits until it ends). */
+    public boolean replayInProgress() {
+        return replay != null && replay.inProgress();
     }
 
     public int pubPort() {
@@ -234,28 +288,49 @@ public final class KvEventPublisher implements AutoCloseable {
         return config;
     }
 
+    /** The replay service's counters (all zero when replay is off). */
     public ReplayStats replayStats() {
-        if (replay == null) {
-            return new ReplayStats(0, 0, 0, 0);
+        return replay == null ? ReplayStats.NONE : replay.stats();
+    }
+
+    /**
+     * Stops the replay service as a dying process does: a replay being sent stops before its next reply and no
+     * further request is answered. Publishing goes on until {@link #close()}. Returns at once; safe from any thread,
+     * even while a vLLM-mode replay holds the publishing monitor.
+     */
+    public void stopReplayService() {
+        if (replay != null) {
+            replay.stop();
         }
-        return new ReplayStats(replay.requests(), replay.badRequests(), replay.batchesReplayed(), replayBuffer.size());
     }
 
-    /** Replay service counters: requests received, malformed requests ignored, batches sent back, buffer fill. */
-    public record ReplayStats(long requests, long badRequests, long batchesReplayed, int buffered) {
-    }
-
+    /**
+     * Closes both sockets (subscribers and replay clients see a disconnect). A replay being sent stops before its
+     * next reply, as the process it belongs to would.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
+    public void close() {
+        // Stop the helpers first, without our monitor: a vLLM-mode replay holds it until it notices.
+        stopReplayService();
+        if (heartbeat != null) {
+            heartbeat.stop();
         }
-        closed = true;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
         if (replay != null) {
             replay.close();
         }
-        monitor.close();
-        pub.close();
+        if (heartbeat != null) {
+            heartbeat.close();
+        }
+        synchronized (this) {
+            monitor.close();
+            pub.close();
+        }
         if (ownsContext) {
             ctx.close();
         }

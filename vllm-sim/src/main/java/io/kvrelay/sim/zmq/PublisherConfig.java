@@ -17,16 +17,18 @@ import java.util.Objects;
  * @param sndHwm         PUB send high-water mark in messages (vLLM default 100000); beyond it PUB drops silently
  * @param replayBufferSteps how many batches the replay buffer keeps (vLLM {@code buffer_steps}, default 10000)
  * @param logLimit       batches kept in the publish log; 0 disables it (benchmarks)
+ * @param fidelity       where to be as harsh as vLLM: replay serving and HWM, pacing, seq frame, heartbeat
  */
 public record PublisherConfig(String host, int pubBasePort, Integer replayBasePort, int dpRank, String topic,
                               PayloadLayout layout, HashEncoding hashEncoding, ReplayReplyShape replyShape,
-                              int sndHwm, int replayBufferSteps, int logLimit) {
+                              int sndHwm, int replayBufferSteps, int logLimit, Fidelity fidelity) {
     public PublisherConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(topic, "topic");
         Objects.requireNonNull(layout, "layout");
         Objects.requireNonNull(hashEncoding, "hashEncoding");
         Objects.requireNonNull(replyShape, "replyShape");
+        Objects.requireNonNull(fidelity, "fidelity");
         if (host.isBlank()) {
             throw new IllegalArgumentException("host must not be blank (use * to bind every interface)");
         }
@@ -48,35 +50,44 @@ public record PublisherConfig(String host, int pubBasePort, Integer replayBasePo
         }
     }
 
-    /** Loopback, ephemeral ports, replay on, current vLLM wire (map events, int hashes, topic in replay). */
+    /**
+     * Loopback, ephemeral ports, replay on, current vLLM wire (map events, int hashes, topic in replay), roomy
+     * {@link Fidelity}.
+     */
     public static PublisherConfig loopback(String topic) {
         return new PublisherConfig("127.0.0.1", 0, 0, 0, topic, PayloadLayout.MAP_EVENTS, HashEncoding.INT,
-                ReplayReplyShape.WITH_TOPIC, 100_000, 10_000, 0);
+                ReplayReplyShape.WITH_TOPIC, 100_000, 10_000, 0,
+                Fidelity.roomy());
     }
 
     public PublisherConfig withPorts(int pubBase, Integer replayBase) {
         return new PublisherConfig(host, pubBase, replayBase, dpRank, topic, layout, hashEncoding, replyShape, sndHwm,
-                replayBufferSteps, logLimit);
+                replayBufferSteps, logLimit, fidelity);
     }
 
     public PublisherConfig withRank(int rank) {
         return new PublisherConfig(host, pubBasePort, replayBasePort, rank, topic, layout, hashEncoding, replyShape,
-                sndHwm, replayBufferSteps, logLimit);
+                sndHwm, replayBufferSteps, logLimit, fidelity);
     }
 
     public PublisherConfig withLayout(PayloadLayout newLayout, HashEncoding newEncoding, ReplayReplyShape newShape) {
         return new PublisherConfig(host, pubBasePort, replayBasePort, dpRank, topic, newLayout, newEncoding, newShape,
-                sndHwm, replayBufferSteps, logLimit);
+                sndHwm, replayBufferSteps, logLimit, fidelity);
     }
 
     public PublisherConfig withHwmAndBuffer(int newSndHwm, int newBufferSteps) {
         return new PublisherConfig(host, pubBasePort, replayBasePort, dpRank, topic, layout, hashEncoding, replyShape,
-                newSndHwm, newBufferSteps, logLimit);
+                newSndHwm, newBufferSteps, logLimit, fidelity);
     }
 
     public PublisherConfig withLogLimit(int newLogLimit) {
         return new PublisherConfig(host, pubBasePort, replayBasePort, dpRank, topic, layout, hashEncoding, replyShape,
-                sndHwm, replayBufferSteps, newLogLimit);
+                sndHwm, replayBufferSteps, newLogLimit, fidelity);
+    }
+
+    public PublisherConfig withFidelity(Fidelity newFidelity) {
+        return new PublisherConfig(host, pubBasePort, replayBasePort, dpRank, topic, layout, hashEncoding, replyShape,
+                sndHwm, replayBufferSteps, logLimit, newFidelity);
     }
 
     /** The port the PUB binds: base + rank, or 0 (ephemeral) when the base is 0. */

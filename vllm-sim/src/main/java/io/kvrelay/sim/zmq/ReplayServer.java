@@ -1,48 +1,71 @@
 package io.kvrelay.sim.zmq;
 
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
+import org.zeromq.ZMQException;
 
 /**
  * vLLM's replay service: a ROUTER that answers {@code [identity, "", start_seq8]} with every buffered batch from
- * {@code start_seq} on, then an end marker. It owns its socket and runs on its own thread (JeroMQ sockets are not
- * thread-safe); the socket is created and bound by the constructor so bind errors and the port are known at once,
- * then handed to the thread, whose start publishes it safely.
+ * {@code start_seq} on, one message each, then an end marker. It owns its socket and runs on its own thread (JeroMQ
+ * sockets are not thread-safe); the socket is created and bound by the constructor so bind errors and the port are
+ * known at once, then handed to the thread, whose start publishes it safely.
+ *
+ * <p>In {@link ReplayServing#PUBLISHING_THREAD} mode the whole send loop holds the publisher's monitor, which is what
+ * serving from vLLM's publishing thread amounts to: nothing is published meanwhile. Requests are read one at a time,
+ * so a second one waits in the ROUTER's queue behind the first send loop, in both modes.
+ *
+ * <p>The ROUTER is "mandatory" and sends without waiting, so a reply the peer's full pipe cannot take is counted as
+ * dropped instead of vanishing; the peer sees exactly what a default ROUTER's silent drop shows it.
  */
 final class ReplayServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplayServer.class);
     private static final byte[] EMPTY = new byte[0];
-    private static final byte[] END_SEQ = {-1, -1, -1, -1, -1, -1, -1, -1};
     private static final int POLL_MS = 50;
 
     private final ZMQ.Socket router;
     private final ReplayBuffer buffer;
     private final byte[] topic;
     private final ReplayReplyShape shape;
+    private final SeqFrame seqFrame;
+    private final ReplayServing serving;
+    private final long paceNanos;
+    private final Object publisherLock;
     private final int port;
     private final Thread thread;
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong badRequests = new AtomicLong();
+    private final AtomicLong served = new AtomicLong();
+    private final AtomicLong aborted = new AtomicLong();
     private final AtomicLong batchesReplayed = new AtomicLong();
+    private final AtomicLong repliesSent = new AtomicLong();
+    private final AtomicLong repliesDropped = new AtomicLong();
+    private final AtomicLong endMarkersSent = new AtomicLong();
+    private final AtomicLong endMarkersDropped = new AtomicLong();
+    private volatile boolean inProgress;
     private volatile boolean running = true;
 
     ReplayServer(ZContext ctx, String host, int port, ReplayBuffer buffer, byte[] topic, ReplayReplyShape shape,
-                 String threadName) {
+                 Fidelity fidelity, Object publisherLock, String threadName) {
         this.buffer = buffer;
         this.topic = topic;
         this.shape = shape;
+        this.seqFrame = fidelity.seqFrame();
+        this.serving = fidelity.replayServing();
+        this.paceNanos = fidelity.replayPace().toNanos();
+        this.publisherLock = publisherLock;
         this.router = ctx.createSocket(SocketType.ROUTER);
         router.setLinger(0);
         router.setReceiveTimeOut(POLL_MS);
-        // vLLM leaves the ROUTER at the default HWM of 1000, which can cut a long replay short; the simulator lets a
-        // whole buffer through so that a consumer's recovery is tested, not ZeroMQ's queue limit.
-        router.setSndHWM(buffer.capacity() + 2);
+        router.setRouterMandatory(true);
+        router.setSndHWM(fidelity.routerSndHwm(buffer.capacity()));
         try {
             this.port = Endpoints.bind(router, host, port);
         } catch (RuntimeException e) {
@@ -58,16 +81,14 @@ final class ReplayServer implements AutoCloseable {
         return port;
     }
 
-    long requests() {
-        return requests.get();
+    ReplayStats stats() {
+        return new ReplayStats(requests.get(), badRequests.get(), served.get(), aborted.get(), batchesReplayed.get(),
+                repliesSent.get(), repliesDropped.get(), endMarkersSent.get(), endMarkersDropped.get(), buffer.size(),
+                inProgress);
     }
 
-    long badRequests() {
-        return badRequests.get();
-    }
-
-    long batchesReplayed() {
-        return batchesReplayed.get();
+    boolean inProgress() {
+        return inProgress;
     }
 
     private void run() {
@@ -77,7 +98,7 @@ final class ReplayServer implements AutoCloseable {
                 if (first == null) {
                     continue;
                 }
-                List<byte[]> frames = new java.util.ArrayList<>(3);
+                List<byte[]> frames = new ArrayList<>(3);
                 frames.add(first);
                 while (router.hasReceiveMore()) {
                     frames.add(router.recv(0));
@@ -102,42 +123,76 @@ final class ReplayServer implements AutoCloseable {
             return;
         }
         byte[] identity = frames.get(0);
-        long start = readLong(frames.get(2));
-        List<ReplayBuffer.Entry> entries = buffer.from(start);
-        for (ReplayBuffer.Entry e : entries) {
-            router.sendMore(identity);
-            router.sendMore(EMPTY);
-            if (shape == ReplayReplyShape.WITH_TOPIC) {
-                router.sendMore(topic);
+        long start = SeqFrame.seqOf(frames.get(2));
+        if (serving == ReplayServing.PUBLISHING_THREAD) {
+            synchronized (publisherLock) {
+                sendReplay(identity, start);
             }
-            router.sendMore(seqBytes(e.seq()));
-            router.send(e.payload(), 0);
+        } else {
+            sendReplay(identity, start);
         }
-        router.sendMore(identity);
+    }
+
+    private void sendReplay(byte[] identity, long start) {
+        inProgress = true;
+        try {
+            ReplayBuffer.Slice slice = buffer.slice(start);
+            byte[] topicFrame = shape == ReplayReplyShape.WITH_TOPIC ? topic : null;
+            long began = System.nanoTime();
+            int i = 0;
+            for (ReplayBuffer.Entry e : slice.entries()) {
+                if (!pace(began, i++)) {
+                    aborted.incrementAndGet();
+                    LOG.debug("replay port {}: closed after {} of {} replies", port, i - 1, slice.entries().size());
+                    return;
+                }
+                batchesReplayed.incrementAndGet();
+                boolean sent = sendReply(identity, topicFrame, seqFrame.encode(e.seq(), slice.publisherId()),
+                        e.payload());
+                (sent ? repliesSent : repliesDropped).incrementAndGet();
+            }
+            boolean endSent = sendReply(identity, topicFrame == null ? null : EMPTY,
+                    seqFrame.endMarker(slice.publisherId()), EMPTY);
+            (endSent ? endMarkersSent : endMarkersDropped).incrementAndGet();
+            served.incrementAndGet();
+            LOG.debug("replay port {}: {} batches from seq {}", port, slice.entries().size(),
+                    Long.toUnsignedString(start));
+        } finally {
+            inProgress = false;
+        }
+    }
+
+    /** Waits until reply {@code i} is due; false when the service is closing. */
+    private boolean pace(long began, int i) {
+        if (paceNanos > 0) {
+            long due = began + i * paceNanos;
+            long now;
+            while (running && (now = System.nanoTime()) < due) {
+                LockSupport.parkNanos(due - now);
+            }
+        }
+        return running;
+    }
+
+    /** One reply; false when the peer's pipe is full or the peer is gone (a default ROUTER drops it silently). */
+    private boolean sendReply(byte[] identity, byte[] topicFrame, byte[] seq, byte[] payload) {
+        try {
+            if (!router.send(identity, ZMQ.SNDMORE | ZMQ.DONTWAIT)) {
+                return false;
+            }
+        } catch (ZMQException e) {
+            if (e.getErrorCode() == zmq.ZError.EHOSTUNREACH) {
+                return false;
+            }
+            throw e;
+        }
         router.sendMore(EMPTY);
-        if (shape == ReplayReplyShape.WITH_TOPIC) {
-            router.sendMore(EMPTY);
+        if (topicFrame != null) {
+            router.sendMore(topicFrame);
         }
-        router.sendMore(END_SEQ);
-        router.send(EMPTY, 0);
-        batchesReplayed.addAndGet(entries.size());
-        LOG.debug("replay port {}: sent {} batches from seq {}", port, entries.size(), Long.toUnsignedString(start));
-    }
-
-    static byte[] seqBytes(long seq) {
-        byte[] b = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (seq >>> (56 - 8 * i));
-        }
-        return b;
-    }
-
-    private static long readLong(byte[] b) {
-        long v = 0;
-        for (int i = 0; i < 8; i++) {
-            v = (v << 8) | (b[i] & 0xFF);
-        }
-        return v;
+        router.sendMore(seq);
+        router.send(payload, 0);
+        return true;
     }
 
     private static String describe(List<byte[]> frames) {
@@ -149,9 +204,15 @@ final class ReplayServer implements AutoCloseable {
         return sb.append(']').toString();
     }
 
+    /** Stops the loop (a replay being sent stops before its next reply) without waiting; safe from any thread. */
+    void stop() {
+        running = false;
+        LockSupport.unpark(thread);
+    }
+
     @Override
     public void close() {
-        running = false;
+        stop();
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

@@ -2,12 +2,15 @@ package io.kvrelay.sim.zmq;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class ReplayBufferTest {
+    private static final UUID FIRST = new UUID(1, 1);
+
     @Test
     void keepsTheLastCapacityEntriesLikeABoundedDeque() {
-        ReplayBuffer buf = new ReplayBuffer(3);
+        ReplayBuffer buf = new ReplayBuffer(3, FIRST);
         for (long s = 0; s < 5; s++) {
             buf.append(s, new byte[] {(byte) s});
         }
@@ -20,7 +23,7 @@ class ReplayBufferTest {
 
     @Test
     void aSeqThatDoesNotFollowOnStartsOver() {
-        ReplayBuffer buf = new ReplayBuffer(3);
+        ReplayBuffer buf = new ReplayBuffer(3, FIRST);
         buf.append(7, new byte[0]);
         buf.append(8, new byte[0]);
         buf.append(0, new byte[0]);
@@ -28,5 +31,17 @@ class ReplayBufferTest {
         buf.clear();
         assertThat(buf.size()).isZero();
         assertThat(buf.oldestSeq()).isEqualTo(-1);
+    }
+
+    @Test
+    void shouldHandEntriesOutWithTheIdOfTheIncarnationThatPublishedThem() {
+        ReplayBuffer buf = new ReplayBuffer(3, FIRST);
+        buf.append(0, new byte[0]);
+        assertThat(buf.slice(0).publisherId()).isEqualTo(FIRST);
+        UUID second = new UUID(2, 2);
+        buf.reset(second);
+        assertThat(buf.slice(0).entries()).isEmpty();
+        buf.append(0, new byte[0]);
+        assertThat(buf.slice(0)).extracting(ReplayBuffer.Slice::publisherId).isEqualTo(second);
     }
 }

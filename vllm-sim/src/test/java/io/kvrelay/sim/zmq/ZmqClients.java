@@ -25,29 +25,29 @@ import org.zeromq.ZMQ;
  * reconnect, a SUB whose thread is busy elsewhere misses messages. Subscribers here therefore receive on their own
  * thread, as a bridge does.
  */
-final class ZmqClients {
-    static final int HANDSHAKE_IVL_MS = 500;
+public final class ZmqClients {
+    public static final int HANDSHAKE_IVL_MS = 500;
 
     private ZmqClients() {
     }
 
     /** One received message: the frames of a PUB message or of one replay reply. */
-    record Frames(List<byte[]> frames) {
-        byte[] get(int i) {
+    public record Frames(List<byte[]> frames) {
+        public byte[] get(int i) {
             return frames.get(i);
         }
 
-        int size() {
+        public int size() {
             return frames.size();
         }
 
-        long seqAt(int i) {
+        public long seqAt(int i) {
             assertThat(frames.get(i)).hasSize(8);
             return ByteBuffer.wrap(frames.get(i)).getLong();
         }
     }
 
-    static ZMQ.Socket sub(ZContext ctx, String endpoint, int rcvHwm) {
+    public static ZMQ.Socket sub(ZContext ctx, String endpoint, int rcvHwm) {
         ZMQ.Socket sub = ctx.createSocket(SocketType.SUB);
         sub.setLinger(0);
         sub.setHandshakeIvl(HANDSHAKE_IVL_MS);
@@ -58,7 +58,7 @@ final class ZmqClients {
         return sub;
     }
 
-    static ZMQ.Socket dealer(ZContext ctx, String endpoint) {
+    public static ZMQ.Socket dealer(ZContext ctx, String endpoint) {
         ZMQ.Socket dealer = ctx.createSocket(SocketType.DEALER);
         dealer.setLinger(0);
         dealer.setHandshakeIvl(HANDSHAKE_IVL_MS);
@@ -68,7 +68,7 @@ final class ZmqClients {
     }
 
     /** All frames of the next message, or null on timeout. */
-    static Frames recv(ZMQ.Socket socket) {
+    public static Frames recv(ZMQ.Socket socket) {
         byte[] first = socket.recv(0);
         if (first == null) {
             return null;
@@ -81,12 +81,46 @@ final class ZmqClients {
         return new Frames(frames);
     }
 
-    static byte[] seq8(long seq) {
+    public static byte[] seq8(long seq) {
         return ByteBuffer.allocate(8).putLong(seq).array();
     }
 
+    /** Sends the replay request {@code [b"", seq8]} a DEALER sends, without waiting for replies. */
+    public static void requestReplay(ZMQ.Socket dealer, long start) {
+        dealer.sendMore(new byte[0]);
+        dealer.send(seq8(start), 0);
+    }
+
+    /** Receives exactly {@code n} messages, waiting as long as {@code deadline} in all; fails if fewer arrive. */
+    public static List<Frames> recvExactly(ZMQ.Socket socket, long n, Duration deadline) {
+        long until = System.nanoTime() + deadline.toNanos();
+        List<Frames> out = new ArrayList<>();
+        while (out.size() < n && System.nanoTime() < until) {
+            Frames f = recv(socket);
+            if (f != null) {
+                out.add(f);
+            }
+        }
+        assertThat(out).as("messages received within " + deadline).hasSize((int) n);
+        return out;
+    }
+
+    /** Waits for {@code condition}, polling; fails with {@code what} after {@code deadline}. */
+    public static void await(String what, Duration deadline, java.util.function.BooleanSupplier condition) {
+        long until = System.nanoTime() + deadline.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() < until).as("waited " + deadline + " for: " + what).isTrue();
+            LockSupport.parkNanos(5_000_000);
+        }
+    }
+
+    /** The last frame of a replay reply is empty only in the end marker. */
+    public static boolean isEndMarker(Frames f) {
+        return f.get(f.size() - 1).length == 0;
+    }
+
     /** Sends {@code [b"", seq8]} on a DEALER and collects replies up to and including the end marker. */
-    static List<Frames> replay(ZMQ.Socket dealer, long start) {
+    public static List<Frames> replay(ZMQ.Socket dealer, long start) {
         dealer.sendMore(new byte[0]);
         dealer.send(seq8(start), 0);
         List<Frames> replies = new ArrayList<>();
@@ -101,13 +135,13 @@ final class ZmqClients {
     }
 
     /** A SUB receiving on its own thread into a queue, optionally slowly (a consumer that cannot keep up). */
-    static final class Subscriber implements AutoCloseable {
+    public static final class Subscriber implements AutoCloseable {
         private final BlockingQueue<Frames> received = new LinkedBlockingQueue<>();
         private final java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
         private final Thread thread;
         private volatile boolean running = true;
 
-        Subscriber(ZContext ctx, String endpoint, int rcvHwm, long pauseNanosPerMessage) {
+        public Subscriber(ZContext ctx, String endpoint, int rcvHwm, long pauseNanosPerMessage) {
             this(ctx, endpoint, rcvHwm, pauseNanosPerMessage, true);
         }
 
@@ -137,16 +171,16 @@ final class ZmqClients {
             thread.start();
         }
 
-        long count() {
+        public long count() {
             return count.get();
         }
 
-        Frames poll(Duration timeout) throws InterruptedException {
+        public Frames poll(Duration timeout) throws InterruptedException {
             return received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
 
         /** Everything received until nothing more arrives for {@code idle}. */
-        List<Frames> drain(Duration idle) throws InterruptedException {
+        public List<Frames> drain(Duration idle) throws InterruptedException {
             List<Frames> out = new ArrayList<>();
             Frames f;
             while ((f = poll(idle)) != null) {
