@@ -161,4 +161,29 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> new KafkaSinkConfig("x:1", null, null, (short) 1, null, 0, java.util.Map.of("acks", "1")))
                 .hasMessageContaining("kafka.producer.acks");
     }
+
+    @Test
+    void shouldRecoverPositionsByDefaultWithinDefaultBounds() {
+        KafkaSinkConfig k = ConfigLoader.parse(MINIMAL, BridgeConfig.class).kafka();
+
+        assertThat(k.recoverPositions()).isTrue();
+        assertThat(k.recovery()).isEqualTo(KafkaSinkConfig.RecoveryBounds.defaults());
+        assertThat(k.recovery().timeoutMs()).isEqualTo(KafkaSinkConfig.RecoveryBounds.DEFAULT_TIMEOUT_MS);
+
+        KafkaSinkConfig set = ConfigLoader.parse(MINIMAL.replace("\"localhost:9092\"", "\"localhost:9092\","
+                + " \"recoverPositions\": false, \"recovery\": {\"timeoutMs\": 5000, \"chunkRecords\": 500}"),
+                BridgeConfig.class).kafka();
+        assertThat(set.recoverPositions()).isFalse();
+        assertThat(set.recovery()).isEqualTo(new KafkaSinkConfig.RecoveryBounds(5_000,
+                KafkaSinkConfig.RecoveryBounds.DEFAULT_MAX_SCAN_MS,
+                KafkaSinkConfig.RecoveryBounds.DEFAULT_MAX_RECORDS_PER_PARTITION, 500));
+        assertThat(set.withBootstrapServers("other:1")).isEqualTo(new KafkaSinkConfig("other:1", set.topicPrefix(),
+                set.createTopics(), set.replicationFactor(), set.compression(), set.lingerMs(), set.producer(),
+                false, set.recovery()));
+
+        assertThatThrownBy(() -> ConfigLoader.parse(MINIMAL.replace("\"localhost:9092\"", "\"localhost:9092\","
+                + " \"recovery\": {\"maxRecordsPerPartition\": -1}"), BridgeConfig.class))
+                .isInstanceOf(ConfigLoader.InvalidConfigException.class)
+                .hasMessageContaining("kafka.recovery.maxRecordsPerPartition");
+    }
 }
