@@ -5,6 +5,8 @@ import io.kvrelay.ingest.config.PodConfig;
 import io.kvrelay.ingest.handoff.BoundedHandoff;
 import io.kvrelay.ingest.metrics.BridgeMetrics;
 import io.kvrelay.ingest.pods.PodRegistry;
+import io.kvrelay.ingest.position.PositionRecovery;
+import io.kvrelay.ingest.position.RecoveredPositions;
 import io.kvrelay.ingest.pods.WorkerCapacity;
 import io.kvrelay.ingest.publish.KafkaPublisher;
 import io.kvrelay.ingest.publish.Outbound;
@@ -14,6 +16,7 @@ import io.kvrelay.ingest.status.PodMetricsScraper;
 import io.kvrelay.ingest.status.PodStatusReporter;
 import io.kvrelay.schemas.Topics;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,9 +91,11 @@ public final class IngestBridge implements AutoCloseable {
                     topics.all().stream().map(TopicSpec::name).toList());
         }
         publisherThread.start();
+        // Where each worker's last batch is in Kafka: a restarted bridge resumes there instead of claiming losses.
+        RecoveredPositions recovered = recoverPositions(config.pods());
         for (PodConfig pod : config.pods()) {
             try {
-                registry.add(pod);
+                registry.add(pod, recovered);
             } catch (PodRegistry.CapacityExceededException e) {
                 log.error(e.getMessage()); // one line per refused pod; the others run
             }
@@ -105,7 +110,15 @@ public final class IngestBridge implements AutoCloseable {
 
     public PodRegistry.RunningPod addPod(PodConfig pod) {
         requireRunning();
-        return registry.add(pod);
+        return registry.add(pod, recoverPositions(List.of(pod)));
+    }
+
+    /** Null when turned off; throws when Kafka does not answer (a start without positions would report false losses). */
+    private RecoveredPositions recoverPositions(List<PodConfig> pods) {
+        if (!config.kafka().recoverPositions() || pods.isEmpty()) {
+            return null;
+        }
+        return new PositionRecovery(config.kafka(), config.instanceId()).recover(pods);
     }
 
     public Optional<PodConfig> removePod(String podId) throws InterruptedException {

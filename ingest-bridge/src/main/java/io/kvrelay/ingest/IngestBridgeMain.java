@@ -70,8 +70,7 @@ public final class IngestBridgeMain implements Callable<Integer> {
     private BridgeConfig withOverrides(BridgeConfig c) {
         KafkaSinkConfig k = c.kafka();
         if (bootstrapServers != null) {
-            k = new KafkaSinkConfig(bootstrapServers, k.topicPrefix(), k.createTopics(), k.replicationFactor(),
-                    k.compression(), k.lingerMs(), k.producer());
+            k = k.withBootstrapServers(bootstrapServers);
         }
         AdminConfig a = adminPort == null ? c.admin() : new AdminConfig(c.admin().host(), adminPort, c.admin().token());
         return new BridgeConfig(c.instanceId(), k, c.zmq(), a, c.handoffCapacity(), c.statusIntervalMs(), c.pods(),

@@ -4,6 +4,8 @@ import io.kvrelay.ingest.config.PodConfig;
 import io.kvrelay.ingest.config.ZmqConfig;
 import io.kvrelay.ingest.handoff.BoundedHandoff;
 import io.kvrelay.ingest.metrics.BridgeMetrics;
+import io.kvrelay.ingest.position.RecoveredPositions;
+import io.kvrelay.ingest.position.WorkerId;
 import io.kvrelay.ingest.publish.Outbound;
 import io.kvrelay.ingest.zmq.WorkerSubscriber;
 import io.kvrelay.schemas.Topics;
@@ -57,12 +59,20 @@ public final class PodRegistry implements AutoCloseable {
      * @throws CapacityExceededException if its workers would exceed what this bridge can hold
      */
     public RunningPod add(PodConfig pod) {
+        return add(pod, null);
+    }
+
+    /**
+     * @param recovered where each worker's last delivered batch is in Kafka (the bridge restarted), or null: the
+     *                  workers start there and prove continuity through the replay before delivering past it
+     */
+    public RunningPod add(PodConfig pod, RecoveredPositions recovered) {
         synchronized (mutation) {
-            return addLocked(pod);
+            return addLocked(pod, recovered);
         }
     }
 
-    private RunningPod addLocked(PodConfig pod) {
+    private RunningPod addLocked(PodConfig pod, RecoveredPositions recovered) {
         String id = pod.key().id();
         if (pods.containsKey(id)) {
             throw new PodExistsException("pod " + id + " is already subscribed");
@@ -78,6 +88,10 @@ public final class PodRegistry implements AutoCloseable {
         List<Thread> threads = new ArrayList<>(pod.dpRanks());
         for (int rank = 0; rank < pod.dpRanks(); rank++) {
             WorkerSubscriber w = new WorkerSubscriber(pod, rank, zmq, ctx, handoff, metrics, topics);
+            if (recovered != null) {
+                recovered.positionOf(new WorkerId(pod.key(), rank)).ifPresent(at -> w.resumeFrom(at.lastSequence(),
+                        at.payloadDigest(), at.publishedAtMicros(), at.topic(), at.publisherId()));
+            }
             Thread t = new Thread(w, "zmq-" + w.name());
             t.setDaemon(true);
             workers.add(w);

@@ -58,6 +58,9 @@ record WorkerLedger(String worker, List<KvEventBatch> records) {
 
         long found = 0;
         for (PublishedBatch pb : published) {
+            if (pb.isEmpty() && pb.publisherId() != null) {
+                continue; // a heartbeat of the snapshot variant: nothing to deliver (counted by the bridge)
+            }
             KvEventBatch got = byEpochSeq.get(key(pb.epoch(), pb.seq()));
             if (got != null) {
                 found++;
