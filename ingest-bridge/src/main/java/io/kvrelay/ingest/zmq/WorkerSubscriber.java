@@ -531,10 +531,6 @@ public final class WorkerSubscriber implements Runnable {
 
         private boolean handle(ReplayClient.Reply reply) throws InterruptedException {
             long seq = reply.seq();
-            if (target != NO_TARGET && Long.compareUnsigned(seq, target) >= 0) {
-                done = true; // the live stream has it (vLLM sends on past it: no need to read on)
-                return false;
-            }
             boolean wasFirst = first;
             first = false;
             if (proving) {
@@ -543,14 +539,19 @@ public final class WorkerSubscriber implements Runnable {
             SequenceTracker.Verdict v = tracker.onReplayed(seq);
             if (v == SequenceTracker.Verdict.GAP) {
                 if (!wasFirst) {
-                    cut = true; // replies were dropped on the way: ask again from where we are, once it is quiet
+                    // Replies were dropped on the way (even if this one is at or past the live sequence): ask again
+                    // from where we are, once the old stream is quiet.
+                    cut = true;
                     return false;
                 }
                 // The first reply is past what was asked for: the buffer no longer reaches back that far.
-                bufferStartsAt(seq, "the replay buffer starts at " + seq);
+                bufferStartsAt(beforeTarget(seq), "the replay buffer starts at " + seq);
             } else if (v == SequenceTracker.Verdict.DUPLICATE) {
                 metrics.duplicate();
                 return true;
+            }
+            if (reachedTarget(seq)) {
+                return false;
             }
             deliver(new Batch(seq, reply.topic() == null ? lastTopic : reply.topic().getBytes(StandardCharsets.UTF_8),
                     reply.publisherId(), reply.payload(), reply.frames(), EventOrigin.REPLAY, MicrosClock.now()));
@@ -596,15 +597,32 @@ public final class WorkerSubscriber implements Runnable {
                         + last : "continuity unproven after a reconnection: the replay buffer starts at " + seq
                         + ", after the last delivered seq " + last);
             } else if (seq != last + 1) {
-                bufferStartsAt(seq, "the replay buffer starts at " + seq);
+                bufferStartsAt(beforeTarget(seq), "the replay buffer starts at " + seq);
             }
             if (restartPending == null) {
-                tracker.delivered(seq - 1);
+                tracker.delivered(beforeTarget(seq) - 1);
             }
             first = false;
+            if (reachedTarget(seq)) {
+                return false;
+            }
             deliver(new Batch(seq, reply.topic() == null ? lastTopic : reply.topic().getBytes(StandardCharsets.UTF_8),
                     reply.publisherId(), reply.payload(), reply.frames(), EventOrigin.REPLAY, MicrosClock.now()));
             return true;
+        }
+
+        /** At the live sequence: the live stream delivers it and what follows (vLLM sends on past it). */
+        private boolean reachedTarget(long seq) {
+            if (target != NO_TARGET && Long.compareUnsigned(seq, target) >= 0) {
+                done = true;
+                return true;
+            }
+            return false;
+        }
+
+        /** A buffer that starts past the live sequence lost only what lies before the live one. */
+        private long beforeTarget(long seq) {
+            return target != NO_TARGET && Long.compareUnsigned(seq, target) > 0 ? target : seq;
         }
 
         private boolean sameAsDelivered(ReplayClient.Reply reply) {

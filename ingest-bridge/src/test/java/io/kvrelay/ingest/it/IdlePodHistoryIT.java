@@ -79,6 +79,10 @@ class IdlePodHistoryIT {
             try (IngestBridge bridge = new IngestBridge(new BridgeConfig("it", kafka, ZmqConfig.defaults(),
                     new AdminConfig("127.0.0.1", 0), 1_024, 5_000, List.of(pc))).start()) {
                 assertThat(pod.awaitSubscribers(0, 1, Duration.ofSeconds(30))).isTrue();
+                // Let the probe on connection see the empty buffer first: batches it replays before any live message
+                // cannot know the live topic (they take the configured subscription topic).
+                await().atMost(Duration.ofSeconds(60)).until(() -> bridge.metrics().registry()
+                        .find("kvrelay.bridge.replay.requests").summary().count() >= 1);
                 WorkloadGenerator gen = new WorkloadGenerator(WorkloadGenerator.Settings.defaults(), 8);
                 for (int i = 0; i < 60; i++) {
                     if (i == 20) {

@@ -28,12 +28,15 @@ record WorkerLedger(String worker, List<KvEventBatch> records) {
         List<long[]> lostRanges = new ArrayList<>(); // {epoch, from, to}
         List<long[]> restartLost = new ArrayList<>(); // {epoch, from, to}: sent while the bridge was away
         List<WorkerResetReason> resets = new ArrayList<>();
+        List<String> details = new ArrayList<>();
         int epoch = 0;
         long last = -1;
         for (KvEventBatch b : records) {
             if (b.getOrigin() == EventOrigin.BRIDGE) {
                 WorkerReset reset = (WorkerReset) b.getEvents().get(0);
                 resets.add(reset.getReason());
+                details.add(reset.getReason() + " " + reset.getLastSequence() + ".." + reset.getResumeSequence() + ": "
+                        + reset.getDetail());
                 if (reset.getReason() == WorkerResetReason.PUBLISHER_RESTART) {
                     epoch++;
                     last = -1;
@@ -54,7 +57,7 @@ record WorkerLedger(String worker, List<KvEventBatch> records) {
             last = b.getSequence();
             byEpochSeq.put(key(epoch, b.getSequence()), b);
         }
-        assertThat(resets).as("%s: resets", worker).isEqualTo(expected);
+        assertThat(resets).as("%s: resets %s", worker, details).isEqualTo(expected);
 
         long found = 0;
         for (PublishedBatch pb : published) {
