@@ -553,8 +553,7 @@ public final class WorkerSubscriber implements Runnable {
             if (reachedTarget(seq)) {
                 return false;
             }
-            deliver(new Batch(seq, reply.topic() == null ? lastTopic : reply.topic().getBytes(StandardCharsets.UTF_8),
-                    reply.publisherId(), reply.payload(), reply.frames(), EventOrigin.REPLAY, MicrosClock.now()));
+            deliver(replayed(reply));
             return true;
         }
 
@@ -606,8 +605,7 @@ public final class WorkerSubscriber implements Runnable {
             if (reachedTarget(seq)) {
                 return false;
             }
-            deliver(new Batch(seq, reply.topic() == null ? lastTopic : reply.topic().getBytes(StandardCharsets.UTF_8),
-                    reply.publisherId(), reply.payload(), reply.frames(), EventOrigin.REPLAY, MicrosClock.now()));
+            deliver(replayed(reply));
             return true;
         }
 
@@ -685,6 +683,13 @@ public final class WorkerSubscriber implements Runnable {
     /** One message, live or replayed. */
     private record Batch(long seq, byte[] topic, byte[] publisherId, byte[] payload, List<byte[]> frames,
                          EventOrigin origin, long receivedAtMicros) {
+    }
+
+    /** Replies without a topic frame (vLLM before #45177) take the worker's last live topic. */
+    private Batch replayed(ReplayClient.Reply reply) {
+        byte[] topic = reply.topic() == null ? lastTopic : reply.topic().getBytes(StandardCharsets.UTF_8);
+        return new Batch(reply.seq(), topic, reply.publisherId(), reply.payload(), reply.frames(), EventOrigin.REPLAY,
+                MicrosClock.now());
     }
 
     private void deliver(Batch b) throws InterruptedException {
