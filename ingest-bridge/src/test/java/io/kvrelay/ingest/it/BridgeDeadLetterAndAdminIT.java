@@ -142,6 +142,8 @@ class BridgeDeadLetterAndAdminIT {
         assertThat(metrics.body()).contains("kvrelay_bridge_dead_letters_total").contains("kvrelay_bridge_handoff_depth");
         HttpResponse<String> pods = call("GET", "/pods", null);
         assertThat(pods.body()).contains("ns/svc/pod-0").contains("\"connected\":true");
+        // Two good batches and two undecodable ones: pod status counts them apart.
+        assertThat(pods.body()).contains("\"batches\":2").contains("\"deadLettered\":2");
     }
 
     @Test
