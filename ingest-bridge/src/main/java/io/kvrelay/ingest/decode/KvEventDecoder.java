@@ -15,8 +15,10 @@ import org.msgpack.value.ValueType;
  *
  * <p>Liberal about every layout vLLM has shipped or might: the batch as {@code [ts, events]},
  * {@code [ts, events, rank|nil, ...]} or a map ({@code ts}, {@code events}, {@code data_parallel_rank}); events as
- * tagged arrays or maps with {@code "type"} anywhere; fields missing (defaults), extra (skipped) or unknown (skipped);
- * hashes as ints, uint64 or bytes; unknown event types skipped and counted. Strict about data that cannot be a batch:
+ * tagged arrays or maps with {@code "type"} anywhere, array events read by the field list of their era (see
+ * {@link EventReader}); fields missing (defaults), extra (skipped) or unknown (skipped); optional fields of an
+ * unexpected type skipped and counted; hashes as ints, uint64 or bytes; unknown event types skipped and counted.
+ * Strict about the envelope, a block's identity (hashes, parent, tokens, block size) and data that cannot be a batch:
  * anything else is a {@link DecodeException} naming the problem and where, never another exception, and declared
  * lengths are checked against the bytes left before anything is allocated for them.
  *
@@ -86,7 +88,7 @@ public final class KvEventDecoder {
             rank = readRank();
             r.unpacker.skipValue(n - 3);
         }
-        return new DecodedBatch(ts, rank, list, skippedUnknown);
+        return new DecodedBatch(ts, rank, list, skippedUnknown, r.skippedFields);
     }
 
     /** vLLM commit 0181ea3 declares the batch without array_like; no release shows it, but it costs little to accept. */
@@ -109,7 +111,7 @@ public final class KvEventDecoder {
         if (list == null || !hasTs) {
             throw r.fail("map has no \"" + (list == null ? "events" : "ts") + "\" key");
         }
-        return new DecodedBatch(ts, rank, list, skippedUnknown);
+        return new DecodedBatch(ts, rank, list, skippedUnknown, r.skippedFields);
     }
 
     /** msgspec writes float64; accept float32 and ints too (other encoders shrink whole seconds). */
@@ -140,6 +142,7 @@ public final class KvEventDecoder {
     private List<Object> readEvents() throws IOException, DecodeException {
         r.field = Names.EVENTS;
         skippedUnknown = 0;  // counts the list we return, even if a map batch repeats "events"
+        r.skippedFields = 0;
         int n = r.arrayHeader();
         r.field = Names.NONE;
         List<Object> list = new ArrayList<>(n);

@@ -11,15 +11,16 @@ final class Names {
     private Names() {
     }
 
-    // Event fields, in BlockStored's declaration order (so BlockStored's positional table is the identity).
+    // Event fields, in BlockStored's declaration order before event_version (see EventReader for the eras).
     static final int HASHES = 0, PARENT = 1, TOKENS = 2, BLOCK_SIZE = 3, LORA_ID = 4, MEDIUM = 5, LORA_NAME = 6,
-        EXTRA_KEYS = 7, GROUP_IDX = 8, SPEC_KIND = 9, SPEC_WINDOW = 10, TYPE = 11;
+        EXTRA_KEYS = 7, GROUP_IDX = 8, SPEC_KIND = 9, SPEC_WINDOW = 10, LOCALITY = 11, OWNERSHIP = 12,
+        EVENT_VERSION = 13, TYPE = 14;
     // Batch fields, looked up in their own table but named from the same array.
-    static final int TS = 12, EVENTS = 13, RANK = 14, NONE = -1;
+    static final int TS = 15, EVENTS = 16, RANK = 17, NONE = -1;
 
     static final String[] FIELDS = {"block_hashes", "parent_block_hash", "token_ids", "block_size", "lora_id",
-        "medium", "lora_name", "extra_keys", "group_idx", "kv_cache_spec_kind", "kv_cache_spec_sliding_window", "type",
-        "ts", "events", "data_parallel_rank"};
+        "medium", "lora_name", "extra_keys", "group_idx", "kv_cache_spec_kind", "kv_cache_spec_sliding_window",
+        "locality", "ownership", "event_version", "type", "ts", "events", "data_parallel_rank"};
     static final byte[][] EVENT_KEYS = utf8(0, TYPE + 1);
     /** Index i here is field id TS + i. */
     static final byte[][] BATCH_KEYS = utf8(TS, RANK + 1);
@@ -27,6 +28,9 @@ final class Names {
     static final int STORED = 0, REMOVED = 1, CLEARED = 2, UNKNOWN_TYPE = -1, NO_TYPE_YET = -2;
     static final String[] TYPES = {"BlockStored", "BlockRemoved", "AllBlocksCleared"};
     static final byte[][] TYPE_TAGS = utf8(TYPES);
+
+    /** locality values, matched ignoring ASCII case; any other string is UNKNOWN_LOCALITY. */
+    static final byte[][] LOCALITIES = utf8("local", "remote");
 
     private static byte[][] utf8(int from, int to) {
         String[] names = new String[to - from];

@@ -24,8 +24,8 @@ final class WireReader {
     private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle SHORT_BE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
     /** Known short strings (medium, kv_cache_spec_kind) come back as shared constants instead of a new String each. */
-    private static final String[] INTERNED = {"GPU", "CPU", "DISK", "full_attention", "sliding_window", "mamba",
-        "chunked_local_attention", "cross_attention", "encoder_only"};
+    private static final String[] INTERNED = {"GPU", "CPU", "STORAGE", "DISK", "full_attention", "sliding_window",
+        "mamba", "chunked_local_attention", "cross_attention", "encoder_only"};
     private static final byte[][] INTERNED_UTF8 = Names.utf8(INTERNED);
 
     final MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(new byte[0]);
@@ -41,6 +41,8 @@ final class WireReader {
     int eventIndex = -1;
     int eventType = Names.NO_TYPE_YET;
     int field = Names.NONE;
+    /** Optional fields of an unexpected type in the current events list: skipped, left at their default. */
+    int skippedFields;
 
     void reset(byte[] b, int off, int len) throws IOException {
         buf = b;
@@ -49,6 +51,7 @@ final class WireReader {
         eventIndex = -1;
         eventType = Names.NO_TYPE_YET;
         field = Names.NONE;
+        skippedFields = 0;
         seek(off);
     }
 
@@ -120,14 +123,90 @@ final class WireReader {
         return (int) v;
     }
 
-    String nullableString() throws IOException, DecodeException {
-        if (unpacker.tryUnpackNil()) {
+    /**
+     * An optional int field (lora_id, group_idx, event_version, ...): nil is null; any other type, or an int outside
+     * the int range, is skipped, counted in {@link #skippedFields} and read as null.
+     */
+    Integer optionalInt() throws IOException {
+        MessageFormat f = unpacker.getNextFormat();
+        if (f.getValueType() == ValueType.INTEGER && f != MessageFormat.UINT64) {
+            long v = unpacker.unpackLong();
+            if (v == (int) v) {
+                return (int) v;
+            }
+            skippedFields++;
             return null;
         }
+        return skipOptional(f);
+    }
+
+    /** An optional string field (medium, lora_name, ownership, ...); other types as in {@link #optionalInt}. */
+    String optionalString() throws IOException, DecodeException {
         MessageFormat f = unpacker.getNextFormat();
         if (f.getValueType() != ValueType.STRING) {
-            throw typeError("string", f);
+            return skipOptional(f);
         }
+        return string();
+    }
+
+    /** Null for nil; anything else was not what the optional field takes: skipped and counted. */
+    <T> T skipOptional(MessageFormat f) throws IOException {
+        if (f.getValueType() == ValueType.NIL) {
+            unpacker.unpackNil();
+        } else {
+            unpacker.skipValue();
+            skippedFields++;
+        }
+        return null;
+    }
+
+    /**
+     * An optional string field that takes a few known words (locality): the word's index in {@code table}, matched
+     * ignoring ASCII case; {@link #OTHER_WORD} for any other string; {@link #NO_WORD} for nil, or for another type
+     * (skipped and counted, as in {@link #optionalInt}).
+     */
+    int optionalWord(byte[][] table) throws IOException, DecodeException {
+        MessageFormat f = unpacker.getNextFormat();
+        if (f.getValueType() != ValueType.STRING) {
+            skipOptional(f);
+            return NO_WORD;
+        }
+        return word(table);
+    }
+
+    static final int OTHER_WORD = -1, NO_WORD = -2;
+
+    /** Reads the string at the cursor (known to be one) and matches it against {@code table} ignoring ASCII case. */
+    int word(byte[][] table) throws IOException, DecodeException {
+        int len = checkBytes(unpacker.unpackRawStringHeader());
+        if (len > scratch.length) {
+            skipBytes(len);
+            return OTHER_WORD;
+        }
+        unpacker.readPayload(scratch, 0, len);
+        for (int i = 0; i < table.length; i++) {
+            if (table[i].length == len && equalsIgnoreAsciiCase(table[i], len)) {
+                return i;
+            }
+        }
+        return OTHER_WORD;
+    }
+
+    private boolean equalsIgnoreAsciiCase(byte[] lower, int len) {
+        for (int i = 0; i < len; i++) {
+            int c = scratch[i];
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            if (c != lower[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A string whose presence the caller has checked (the format at the cursor is a str). */
+    String string() throws IOException, DecodeException {
         int len = checkBytes(unpacker.unpackRawStringHeader());
         if (len > scratch.length) {
             return new String(unpacker.readPayload(len), StandardCharsets.UTF_8);
@@ -135,6 +214,11 @@ final class WireReader {
         unpacker.readPayload(scratch, 0, len);
         int known = match(INTERNED_UTF8, len);
         return known >= 0 ? INTERNED[known] : new String(scratch, 0, len, StandardCharsets.UTF_8);
+    }
+
+    /** The bytes of a bin value whose presence the caller has checked; a fresh array (it outlives the batch). */
+    byte[] binary() throws IOException, DecodeException {
+        return unpacker.readPayload(checkBytes(unpacker.unpackBinaryHeader()));
     }
 
     /**

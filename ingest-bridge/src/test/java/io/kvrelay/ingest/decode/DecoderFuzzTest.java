@@ -3,6 +3,9 @@ package io.kvrelay.ingest.decode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.kvrelay.sim.wire.HashEncoding;
+import io.kvrelay.sim.wire.PayloadEncoder;
+import io.kvrelay.sim.wire.PayloadLayout;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.math.BigInteger;
@@ -55,8 +58,14 @@ class DecoderFuzzTest {
     void mutatedFixtures() throws IOException {
         Random rnd = new Random(0x5EED_0002L);
         List<byte[]> seeds = new ArrayList<>();
+        List<String> names = new ArrayList<>(List.of(FIXTURES));
         for (String f : FIXTURES) {
             seeds.add(FixtureManifestTest.fixture(f));
+        }
+        // The newest layouts (typed extra keys, event_version, locality), as vllm-sim writes them like msgspec.
+        for (PayloadLayout layout : List.of(PayloadLayout.NEWEST_ARRAY, PayloadLayout.NEWEST_MAP)) {
+            seeds.add(new PayloadEncoder(layout, HashEncoding.INT).encode(1.5, 0, SimRoundTripTest.events()));
+            names.add(layout.name());
         }
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
             for (int s = 0; s < seeds.size(); s++) {
@@ -66,7 +75,7 @@ class DecoderFuzzTest {
                     for (int m = 0; m < mutations; m++) {
                         b = mutate(b, rnd);
                     }
-                    check(b, FIXTURES[s] + " mutation #" + i);
+                    check(b, names.get(s) + " mutation #" + i);
                 }
             }
         });
@@ -75,7 +84,7 @@ class DecoderFuzzTest {
         assertThat(rejected).isGreaterThan(50_000);
     }
 
-    /** Random valid batches, in every layout, round-trip to what was packed. */
+    /** Random valid batches, in every layout and array era, round-trip to what was packed. */
     @Test
     void generatedBatchesRoundTrip() {
         Random rnd = new Random(0x5EED_0003L);
@@ -94,22 +103,29 @@ class DecoderFuzzTest {
                 assertThat(EventView.of(batch)).as(() -> "case " + c + ": " + HexFormat.of().formatHex(b))
                     .isEqualTo(expected);
                 assertThat(batch.skippedUnknown()).isEqualTo(skipped[0]);
+                assertThat(batch.skippedFields()).as("case " + c).isZero();  // every generated value is well typed
             }
         });
     }
 
     private void check(byte[] b, String what) {
         long before = threads.getCurrentThreadAllocatedBytes();
+        DecodeException rejection = null;
         try {
             decoder.decode(b);
-            decoded++;
         } catch (DecodeException e) {
-            assertThat(e.getMessage()).isNotBlank();
-            rejected++;
+            rejection = e;
         } catch (Throwable t) {
             throw new AssertionError(what + ": " + t + "\ninput: " + HexFormat.of().formatHex(b), t);
         }
+        // Measured before asserting: AssertJ's first use loads classes worth megabytes on this thread.
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        if (rejection == null) {
+            decoded++;
+        } else {
+            assertThat(rejection.getMessage()).isNotBlank();
+            rejected++;
+        }
         maxAllocated = Math.max(maxAllocated, allocated);
         // A forged length that got through would allocate up to gigabytes (a random 32-bit length averages 2 GiB); an
         // exception with its stack trace is a few KB. The 4 MiB floor leaves room for what the JVM itself allocates on
@@ -215,29 +231,43 @@ class DecoderFuzzTest {
         return p.toByteArray();
     }
 
+    /** BlockStored before event_version (every older array era is a prefix) and the newest field list. */
+    static final String[] STORED_NAMES = {"block_hashes", "parent_block_hash", "token_ids", "block_size", "lora_id",
+        "medium", "lora_name", "extra_keys", "group_idx", "kv_cache_spec_kind", "kv_cache_spec_sliding_window",
+        "locality", "ownership"};
+    static final String[] VERSIONED_STORED_NAMES = {"block_hashes", "parent_block_hash", "token_ids", "block_size",
+        "lora_id", "medium", "lora_name", "event_version", "extra_keys", "group_idx", "kv_cache_spec_kind",
+        "kv_cache_spec_sliding_window", "locality", "ownership"};
+
     private static void stored(Random rnd, MessageBufferPacker p, List<Map<String, Object>> expected) throws IOException {
-        // Field values in BlockStored's wire order; the view keeps only non-null ones.
-        String[] names = {"block_hashes", "parent_block_hash", "token_ids", "block_size", "lora_id", "medium",
-            "lora_name", "extra_keys", "group_idx", "kv_cache_spec_kind", "kv_cache_spec_sliding_window"};
+        boolean versioned = rnd.nextInt(3) == 0;
+        String[] names = versioned ? VERSIONED_STORED_NAMES : STORED_NAMES;
         long[] hashes = new long[rnd.nextInt(5)];
         for (int i = 0; i < hashes.length; i++) {
             hashes[i] = rnd.nextLong();
         }
-        Long parent = rnd.nextBoolean() ? null : rnd.nextLong();
         int[] tokens = new int[rnd.nextInt(40)];
         for (int i = 0; i < tokens.length; i++) {
             tokens[i] = rnd.nextInt(200_000);
         }
-        int blockSize = 1 + rnd.nextInt(32);
-        Integer loraId = rnd.nextBoolean() ? null : rnd.nextInt(100);
-        String medium = rnd.nextBoolean() ? "GPU" : rnd.nextBoolean() ? "CPU" : null;
-        String loraName = rnd.nextBoolean() ? null : "lora-" + rnd.nextInt(10);
-        Integer groupIdx = rnd.nextBoolean() ? null : rnd.nextInt(4);
-        String kind = rnd.nextBoolean() ? null : "full_attention";
-        Integer window = rnd.nextBoolean() ? null : rnd.nextInt(8192);
-        Object[] values = {hashes, parent, tokens, blockSize, loraId, medium, loraName, null, groupIdx, kind, window};
+        Map<String, Object> values = new LinkedHashMap<>();  // wire values by name; the view keeps non-null ones
+        values.put("block_hashes", hashes);
+        values.put("parent_block_hash", rnd.nextBoolean() ? null : rnd.nextLong());
+        values.put("token_ids", tokens);
+        values.put("block_size", 1 + rnd.nextInt(32));
+        values.put("lora_id", rnd.nextBoolean() ? null : rnd.nextInt(100));
+        values.put("medium", new String[] {"GPU", "CPU", "STORAGE", null}[rnd.nextInt(4)]);
+        values.put("lora_name", rnd.nextBoolean() ? null : "lora-" + rnd.nextInt(10));
+        values.put("event_version", versioned ? 1 + rnd.nextInt(3) : null);  // msgspec always writes it (an int)
+        values.put("extra_keys", rnd.nextBoolean() ? null : ExtraKeys.random(rnd));
+        values.put("group_idx", rnd.nextBoolean() ? null : rnd.nextInt(4));
+        values.put("kv_cache_spec_kind", rnd.nextBoolean() ? null : "full_attention");
+        values.put("kv_cache_spec_sliding_window", rnd.nextBoolean() ? null : rnd.nextInt(8192));
+        values.put("locality", new String[] {"LOCAL", "remote", "ELSEWHERE", null}[rnd.nextInt(4)]);
+        values.put("ownership", rnd.nextBoolean() ? null : "req-" + rnd.nextInt(10));
 
-        int fieldCount = 3 + rnd.nextInt(names.length - 2);  // array form: at least up to token_ids
+        // Array form: an era's prefix, at least up to token_ids; the newest list is always whole (msgspec).
+        int fieldCount = versioned ? names.length : 3 + rnd.nextInt(names.length - 2);
         boolean asMap = rnd.nextBoolean();
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("type", "BlockStored");
@@ -256,24 +286,24 @@ class DecoderFuzzTest {
                 if (f == -1) {
                     p.packString("type").packString("BlockStored");
                 } else if (f == -2) {
-                    p.packString("locality").packMapHeader(1).packString("zone").packArrayHeader(0);
+                    p.packString("session_id").packMapHeader(1).packString("zone").packArrayHeader(0);
                 } else {
                     p.packString(names[f]);
-                    packValue(rnd, p, values[f]);
+                    packValue(rnd, p, values.get(names[f]));
                 }
             }
         } else {
             int extra = fieldCount == names.length ? rnd.nextInt(3) : 0;  // unknown fields come after all known ones
             p.packArrayHeader(1 + fieldCount + extra).packString("BlockStored");
             for (int f = 0; f < fieldCount; f++) {
-                packValue(rnd, p, values[f]);
+                packValue(rnd, p, values.get(names[f]));
             }
             for (int e = 0; e < extra; e++) {
                 p.packString("future-field");
             }
         }
         for (int f = 0; f < fieldCount; f++) {
-            putView(view, names[f], values[f]);
+            putView(view, names[f], values.get(names[f]));
         }
         if (!view.containsKey("block_hashes")) {
             view.put("block_hashes", List.of());
@@ -288,27 +318,91 @@ class DecoderFuzzTest {
         }
         String medium = rnd.nextBoolean() ? "GPU" : null;
         Integer group = rnd.nextBoolean() ? null : rnd.nextInt(3);
+        String locality = rnd.nextBoolean() ? null : "REMOTE";
+        String ownership = rnd.nextBoolean() ? null : "pod-" + rnd.nextInt(3);
         boolean asArray = rnd.nextBoolean();
         if (asArray) {
             p.packArrayHeader(6).packString("BlockRemoved");
             packValue(rnd, p, hashes);
             packValue(rnd, p, medium);
             packValue(rnd, p, group);
-            p.packNil().packNil();  // locality, ownership
+            packValue(rnd, p, locality);
+            packValue(rnd, p, ownership);
         } else {  // map form, "type" second, no group_idx (omitted as a default)
-            p.packMapHeader(3).packString("block_hashes");
+            p.packMapHeader(3 + (locality == null ? 0 : 1)).packString("block_hashes");
             packValue(rnd, p, hashes);
             p.packString("type").packString("BlockRemoved").packString("medium");
             packValue(rnd, p, medium);
+            if (locality != null) {
+                p.packString("locality").packString(locality);
+            }
         }
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("type", "BlockRemoved");
         putView(view, "block_hashes", hashes);
         putView(view, "medium", medium);
+        putView(view, "locality", locality);
         if (asArray) {
             putView(view, "group_idx", group);
+            putView(view, "ownership", ownership);
         }
         expected.add(view);
+    }
+
+    /** A random extra_keys value: what goes on the wire (lists, tagged maps, strings, nil) and its expected view. */
+    record ExtraKeys(List<Object> wire, List<List<Map<String, Object>>> view) {
+        static ExtraKeys random(Random rnd) {
+            List<Object> wire = new ArrayList<>();
+            List<List<Map<String, Object>>> view = new ArrayList<>();
+            for (int b = rnd.nextInt(4); b > 0; b--) {
+                if (rnd.nextInt(3) == 0) {
+                    wire.add(null);
+                    view.add(List.of());
+                    continue;
+                }
+                List<Object> keys = new ArrayList<>();
+                List<Map<String, Object>> keyViews = new ArrayList<>();
+                for (int k = rnd.nextInt(3); k > 0; k--) {
+                    String v = "v" + rnd.nextInt(100);
+                    switch (rnd.nextInt(4)) {
+                        case 0 -> {
+                            keys.add(v);
+                            keyViews.add(Map.of("kind", "LEGACY", "value", v));
+                        }
+                        case 1 -> {
+                            keys.add(tagged(rnd, "type", "lora", "name", v));
+                            keyViews.add(Map.of("kind", "LORA", "value", v));
+                        }
+                        case 2 -> {
+                            Map<String, Object> mm = tagged(rnd, "type", "mm", "identifier", v);
+                            mm.put("offset", 3);
+                            keys.add(mm);
+                            keyViews.add(Map.of("kind", "MM", "value", v, "offset", 3L));
+                        }
+                        default -> {
+                            keys.add(tagged(rnd, "type", "future_kind", "note", v));
+                            keyViews.add(Map.of("kind", "UNKNOWN_EXTRA_KEY", "value", v));
+                        }
+                    }
+                }
+                wire.add(keys);
+                view.add(keyViews);
+            }
+            return new ExtraKeys(wire, view);
+        }
+
+        /** The tag first (as msgspec writes it) or last. */
+        private static Map<String, Object> tagged(Random rnd, String k1, Object v1, String k2, Object v2) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (rnd.nextBoolean()) {
+                m.put(k1, v1);
+                m.put(k2, v2);
+            } else {
+                m.put(k2, v2);
+                m.put(k1, v1);
+            }
+            return m;
+        }
     }
 
     private static void packValue(Random rnd, MessageBufferPacker p, Object v) throws IOException {
@@ -328,6 +422,19 @@ class DecoderFuzzTest {
             }
         } else if (v instanceof Integer i) {
             p.packInt(i);
+        } else if (v instanceof ExtraKeys k) {
+            packValue(rnd, p, k.wire());
+        } else if (v instanceof List<?> list) {
+            p.packArrayHeader(list.size());
+            for (Object o : list) {
+                packValue(rnd, p, o);
+            }
+        } else if (v instanceof Map<?, ?> map) {
+            p.packMapHeader(map.size());
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                packValue(rnd, p, e.getKey());
+                packValue(rnd, p, e.getValue());
+            }
         } else {
             p.packString((String) v);
         }
@@ -351,7 +458,7 @@ class DecoderFuzzTest {
     }
 
     private static void putView(Map<String, Object> view, String name, Object v) {
-        if (v == null || name.equals("extra_keys")) {
+        if (v == null) {
             return;
         }
         if (v instanceof long[] hashes) {
@@ -370,6 +477,11 @@ class DecoderFuzzTest {
             view.put(name, s);
         } else if (v instanceof Integer i) {
             view.put(name, (long) i);
+        } else if (v instanceof ExtraKeys k) {
+            view.put(name, k.view());
+        } else if (name.equals("locality")) {
+            String l = ((String) v).toUpperCase(java.util.Locale.ROOT);
+            view.put(name, l.equals("LOCAL") || l.equals("REMOTE") ? l : "UNKNOWN_LOCALITY");
         } else {
             view.put(name, v);
         }

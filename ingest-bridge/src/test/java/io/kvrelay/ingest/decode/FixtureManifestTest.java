@@ -36,9 +36,12 @@ class FixtureManifestTest {
      * field is still asserted. Key: "fixture#eventIndex".
      */
     static final Map<String, Map<String, Object>> NOT_IN_MANIFEST = Map.of(
-        "array-full#0", Map.of("group_idx", 0L, "kv_cache_spec_kind", "full_attention"),
+        "array-full#0", Map.of("group_idx", 0L, "kv_cache_spec_kind", "full_attention",
+            "extra_keys", List.of(List.of(), List.of())),
         "array-full#1", Map.of("group_idx", 0L),
-        "map-events#0", Map.of("lora_id", 7L, "group_idx", 0L, "kv_cache_spec_kind", "full_attention"),
+        // extra_keys [["sql-adapter"]]: an untyped (pre-typed-keys) LoRA key.
+        "map-events#0", Map.of("lora_id", 7L, "group_idx", 0L, "kv_cache_spec_kind", "full_attention",
+            "extra_keys", List.of(List.of(EventView.key("LEGACY", "sql-adapter")))),
         "map-events#1", Map.of("group_idx", 0L),
         "map-events#2", Map.of("group_idx", 0L));
 

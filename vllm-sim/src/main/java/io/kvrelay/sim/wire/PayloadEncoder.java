@@ -7,11 +7,15 @@ import static io.kvrelay.sim.wire.WireKeys.BLOCK_SIZE;
 import static io.kvrelay.sim.wire.WireKeys.BLOCK_STORED;
 import static io.kvrelay.sim.wire.WireKeys.DP_RANK;
 import static io.kvrelay.sim.wire.WireKeys.EVENTS;
+import static io.kvrelay.sim.wire.WireKeys.EVENT_VERSION;
 import static io.kvrelay.sim.wire.WireKeys.EXTRA_KEYS;
 import static io.kvrelay.sim.wire.WireKeys.GROUP_IDX;
+import static io.kvrelay.sim.wire.WireKeys.LOCALITY;
 import static io.kvrelay.sim.wire.WireKeys.LORA_ID;
 import static io.kvrelay.sim.wire.WireKeys.LORA_NAME;
 import static io.kvrelay.sim.wire.WireKeys.MEDIUM;
+import static io.kvrelay.sim.wire.WireKeys.OFFSET;
+import static io.kvrelay.sim.wire.WireKeys.OWNERSHIP;
 import static io.kvrelay.sim.wire.WireKeys.PARENT;
 import static io.kvrelay.sim.wire.WireKeys.SLIDING_WINDOW;
 import static io.kvrelay.sim.wire.WireKeys.SPEC_KIND;
@@ -83,7 +87,7 @@ public final class PayloadEncoder {
                     packer.packDouble(ts);
                     writeEvents(events);
                 }
-                case ARRAY_FULL, MAP_EVENTS -> {
+                case ARRAY_FULL, MAP_EVENTS, NEWEST_ARRAY, NEWEST_MAP -> {
                     packer.packArrayHeader(3);
                     packer.packDouble(ts);
                     writeEvents(events);
@@ -132,62 +136,98 @@ public final class PayloadEncoder {
     }
 
     private void writeStored(SimEvent.Stored s) throws IOException {
-        HashEncoding enc = s.hashEncoding();
         if (layout.mapEvents()) {
-            // Fields without a default are always written; the four that default to None are omitted when None.
-            int size = 8 + present(s.extraKeys()) + present(s.groupIdx()) + present(s.specKind())
-                    + present(s.slidingWindow());
-            packer.packMapHeader(size).writePayload(TYPE).writePayload(BLOCK_STORED);
-            packer.writePayload(BLOCK_HASHES);
-            writeHashes(s.hashes(), enc);
-            packer.writePayload(PARENT);
-            writeNullableHash(s.parent(), enc);
-            packer.writePayload(TOKEN_IDS);
-            writeTokens(s.tokenIds());
-            packer.writePayload(BLOCK_SIZE).packInt(s.blockSize());
-            packer.writePayload(LORA_ID);
-            writeNullableInt(s.loraId());
-            packer.writePayload(MEDIUM);
-            writeNullableString(s.medium());
-            packer.writePayload(LORA_NAME);
-            writeNullableString(s.loraName());
-            if (s.extraKeys() != null) {
-                packer.writePayload(EXTRA_KEYS);
-                writeValue(s.extraKeys());
-            }
-            if (s.groupIdx() != null) {
-                packer.writePayload(GROUP_IDX).packInt(s.groupIdx());
-            }
-            if (s.specKind() != null) {
-                packer.writePayload(SPEC_KIND).packString(s.specKind());
-            }
-            if (s.slidingWindow() != null) {
-                packer.writePayload(SLIDING_WINDOW).packInt(s.slidingWindow());
-            }
-            return;
+            writeStoredMap(s);
+        } else {
+            writeStoredArray(s);
         }
+    }
+
+    private void writeStoredMap(SimEvent.Stored s) throws IOException {
+        HashEncoding enc = s.hashEncoding();
+        boolean newest = layout.newestFields();
+        boolean version = newest && s.eventVersion() != SimEvent.DEFAULT_EVENT_VERSION;
+        // Fields without a default are always written; those with a default are omitted while they hold it.
+        int size = 8 + present(s.extraKeys()) + present(s.groupIdx()) + present(s.specKind())
+                + present(s.slidingWindow());
+        if (newest) {
+            size += (version ? 1 : 0) + present(s.locality()) + present(s.ownership());
+        }
+        packer.packMapHeader(size).writePayload(TYPE).writePayload(BLOCK_STORED);
+        packer.writePayload(BLOCK_HASHES);
+        writeHashes(s.hashes(), enc);
+        packer.writePayload(PARENT);
+        writeNullableHash(s.parent(), enc);
+        packer.writePayload(TOKEN_IDS);
+        writeTokens(s.tokenIds());
+        packer.writePayload(BLOCK_SIZE).packInt(s.blockSize());
+        packer.writePayload(LORA_ID);
+        writeNullableInt(s.loraId());
+        packer.writePayload(MEDIUM);
+        writeNullableString(s.medium());
+        packer.writePayload(LORA_NAME);
+        writeNullableString(s.loraName());
+        if (version) {
+            packer.writePayload(EVENT_VERSION).packInt(s.eventVersion());
+        }
+        if (s.extraKeys() != null) {
+            packer.writePayload(EXTRA_KEYS);
+            writeValue(s.extraKeys());
+        }
+        if (s.groupIdx() != null) {
+            packer.writePayload(GROUP_IDX).packInt(s.groupIdx());
+        }
+        if (s.specKind() != null) {
+            packer.writePayload(SPEC_KIND).packString(s.specKind());
+        }
+        if (s.slidingWindow() != null) {
+            packer.writePayload(SLIDING_WINDOW).packInt(s.slidingWindow());
+        }
+        if (newest && s.locality() != null) {
+            packer.writePayload(LOCALITY).packString(s.locality());
+        }
+        if (newest && s.ownership() != null) {
+            packer.writePayload(OWNERSHIP).packString(s.ownership());
+        }
+    }
+
+    private void writeStoredArray(SimEvent.Stored s) throws IOException {
+        HashEncoding enc = s.hashEncoding();
         // msgspec's array_like keeps trailing defaults (issue #720), so the length is the era's field count + tag.
-        boolean legacy = layout == PayloadLayout.ARRAY_LEGACY;
-        packer.packArrayHeader(legacy ? 6 : 12).writePayload(BLOCK_STORED);
+        int fields = switch (layout) {
+            case ARRAY_LEGACY -> 5;
+            case NEWEST_ARRAY -> 14;
+            default -> 11;
+        };
+        packer.packArrayHeader(1 + fields).writePayload(BLOCK_STORED);
         writeHashes(s.hashes(), enc);
         writeNullableHash(s.parent(), enc);
         writeTokens(s.tokenIds());
         packer.packInt(s.blockSize());
         writeNullableInt(s.loraId());
-        if (legacy) {
+        if (fields == 5) {
             return;
         }
         writeNullableString(s.medium());
         writeNullableString(s.loraName());
+        if (fields == 14) {
+            packer.packInt(s.eventVersion());
+        }
         writeValue(s.extraKeys());
         writeNullableInt(s.groupIdx());
         writeNullableString(s.specKind());
         writeNullableInt(s.slidingWindow());
+        if (fields == 14) {
+            writeNullableString(s.locality());
+            writeNullableString(s.ownership());
+        }
     }
 
     private void writeRemoved(SimEvent.Removed r) throws IOException {
+        boolean newest = layout.newestFields();
         if (layout.mapEvents()) {
-            packer.packMapHeader(3 + present(r.groupIdx())).writePayload(TYPE).writePayload(BLOCK_REMOVED);
+            int size = 3 + present(r.groupIdx()) + (newest ? present(r.locality()) + present(r.ownership()) : 0);
+            packer.packMapHeader(size).writePayload(TYPE).writePayload(BLOCK_REMOVED);
             packer.writePayload(BLOCK_HASHES);
             writeHashes(r.hashes(), r.hashEncoding());
             packer.writePayload(MEDIUM);
@@ -195,14 +235,24 @@ public final class PayloadEncoder {
             if (r.groupIdx() != null) {
                 packer.writePayload(GROUP_IDX).packInt(r.groupIdx());
             }
+            if (newest && r.locality() != null) {
+                packer.writePayload(LOCALITY).packString(r.locality());
+            }
+            if (newest && r.ownership() != null) {
+                packer.writePayload(OWNERSHIP).packString(r.ownership());
+            }
             return;
         }
-        boolean legacy = layout == PayloadLayout.ARRAY_LEGACY;
-        packer.packArrayHeader(legacy ? 2 : 4).writePayload(BLOCK_REMOVED);
+        int fields = layout == PayloadLayout.ARRAY_LEGACY ? 1 : newest ? 5 : 3;
+        packer.packArrayHeader(1 + fields).writePayload(BLOCK_REMOVED);
         writeHashes(r.hashes(), r.hashEncoding());
-        if (!legacy) {
+        if (fields >= 3) {
             writeNullableString(r.medium());
             writeNullableInt(r.groupIdx());
+        }
+        if (fields == 5) {
+            writeNullableString(r.locality());
+            writeNullableString(r.ownership());
         }
     }
 
@@ -266,9 +316,19 @@ public final class PayloadEncoder {
         }
     }
 
-    /** Extra keys are arbitrary Python values: tuples of strings/ints for LoRA, multimodal and cache-salt keys. */
+    /**
+     * Extra keys: arbitrary Python values in older vLLM (tuples of strings/ints for LoRA, multimodal and cache-salt
+     * keys), typed tagged structs in the newest (written as maps in both layouts).
+     */
     private void writeValue(Object value) throws IOException {
-        if (value == null) {
+        if (value instanceof SimEvent.ExtraKey k) {
+            packer.packMapHeader(k.offset() == null ? 2 : 3).writePayload(TYPE).packString(k.type());
+            packer.packString(k.key());
+            writeValue(k.value());
+            if (k.offset() != null) {
+                packer.writePayload(OFFSET).packLong(k.offset());
+            }
+        } else if (value == null) {
             packer.packNil();
         } else if (value instanceof String s) {
             packer.packString(s);

@@ -25,6 +25,10 @@ final class WireKeys {
     static final byte[] GROUP_IDX = str("group_idx");
     static final byte[] SPEC_KIND = str("kv_cache_spec_kind");
     static final byte[] SLIDING_WINDOW = str("kv_cache_spec_sliding_window");
+    static final byte[] EVENT_VERSION = str("event_version");
+    static final byte[] LOCALITY = str("locality");
+    static final byte[] OWNERSHIP = str("ownership");
+    static final byte[] OFFSET = str("offset");
 
     private WireKeys() {
     }
