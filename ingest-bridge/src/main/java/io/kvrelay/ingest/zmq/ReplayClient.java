@@ -21,8 +21,9 @@ import org.zeromq.ZMQ;
  * it queues a second request behind the whole send loop of the first. So a request never has a total deadline, only
  * an inactivity one; the caller stops reading when it has what it needs and the socket then becomes <em>stale</em>
  * (vLLM is still sending into it). Before the next request, {@link #settle} reads the stale socket until it goes quiet
- * (vLLM's loop is over) and drops it: a new request then gets a fresh socket, so a late reply to an abandoned request
- * can never be taken for a reply to the next one, and the next one is not queued behind a loop still running.
+ * (vLLM's loop is over): if the end marker came, the socket is clean and kept; if not, it is dropped and the next
+ * request gets a fresh one, so a late reply to an abandoned request can never be taken for a reply to the next one.
+ * Either way the next request is not queued behind a loop still running.
  *
  * <p>Owned by one subscriber thread.
  */
@@ -145,9 +146,8 @@ final class ReplayClient implements AutoCloseable {
                 return Outcome.PROTOCOL_ERROR;
             }
             if (reply == END) {
-                // Nothing more is coming. Closed rather than kept: a worker holds its descriptors only while it
-                // replays (a bridge runs a thousand workers within one process's descriptor limit).
-                close();
+                // Nothing more is coming for this request: the socket is clean and kept for the next one (a fresh
+                // connection per request costs a handshake, which JeroMQ now and then stalls for seconds).
                 return Outcome.END;
             }
             if (!handler.onReply(reply)) {
@@ -169,13 +169,19 @@ final class ReplayClient implements AutoCloseable {
         dealer.setReceiveTimeOut(quietMs);
         List<byte[]> frames;
         while ((frames = receive(0)) != null) {
-            int n = frames.size();
-            if (n >= 3 && (frames.get(n - 1).length == 0 || Frames.isEndMarker(frames.get(n - 2)))) {
-                break;
+            if (isEnd(frames)) {
+                dealer.setReceiveTimeOut(cfg.replayTimeoutMs());
+                stale = false; // the stream is over: nothing more will come on this socket
+                return;
             }
             discarded++;
         }
         close();
+    }
+
+    private static boolean isEnd(List<byte[]> frames) {
+        int n = frames.size();
+        return n >= 3 && (frames.get(n - 1).length == 0 || Frames.isEndMarker(frames.get(n - 2)));
     }
 
     /** Drops, without waiting, what a stale socket has received so far (called from the live loop when idle). */
@@ -185,9 +191,8 @@ final class ReplayClient implements AutoCloseable {
         }
         List<byte[]> frames;
         while ((frames = receive(ZMQ.DONTWAIT)) != null) {
-            int n = frames.size();
-            if (n >= 3 && (frames.get(n - 1).length == 0 || Frames.isEndMarker(frames.get(n - 2)))) {
-                close();
+            if (isEnd(frames)) {
+                stale = false;
                 return;
             }
             discarded++;

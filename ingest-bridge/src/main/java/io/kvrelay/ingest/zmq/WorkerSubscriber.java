@@ -60,6 +60,8 @@ public final class WorkerSubscriber implements Runnable {
     private static final int MAX_FRAMES = 16;
     /** Requests of one recovery that brought nothing new, in a row, before it gives up. */
     private static final int MAX_BARREN_REQUESTS = 3;
+    /** Requests of one recovery that got no reply at all before it gives up. */
+    private static final int MAX_UNANSWERED = 2;
     /** "Up to the end of the buffer" for probes, which have no live sequence to stop at. */
     private static final long NO_TARGET = -1L; // the largest unsigned value
     private static final LongHashFunction DIGEST = LongHashFunction.xx3();
@@ -440,6 +442,13 @@ public final class WorkerSubscriber implements Runnable {
             r.requests++;
             metrics.replayRepliesDiscarded(replay.discarded() - r.discardedSeen);
             r.discardedSeen = replay.discarded();
+            if (outcome == ReplayClient.Outcome.NO_ANSWER && ++r.unanswered < MAX_UNANSWERED) {
+                // Asked again on a fresh connection: a pod that just published is alive, and a JeroMQ handshake
+                // now and then stalls a new connection for seconds.
+                log.info("worker {}: replay socket did not answer within {} ms; asking again", name(),
+                        cfg.replayTimeoutMs());
+                continue;
+            }
             if (outcome == ReplayClient.Outcome.NO_ANSWER || outcome == ReplayClient.Outcome.UNAVAILABLE
                     || outcome == ReplayClient.Outcome.PROTOCOL_ERROR) {
                 r.failure = "the replay socket " + describe(outcome);
@@ -499,6 +508,7 @@ public final class WorkerSubscriber implements Runnable {
         private boolean anyLoss;
         private int requestReplies;
         private int requests;
+        private int unanswered;
         private long discardedSeen;
         private String failure;
 
@@ -668,8 +678,11 @@ public final class WorkerSubscriber implements Runnable {
                 }
                 metrics.replay(!anyLoss);
             } else if (failure != null) {
-                // A probe that could not run proves nothing: stay suspect and try again on the next idle period.
-                log.debug("worker {}: replay probe: {}", name(), failure);
+                // A probe that could not run proves nothing: try again after the next idle period.
+                log.info("worker {}: replay probe: {}; probing again in {} ms", name(), failure, cfg.tailProbeMs());
+                tailProbed = false;
+                lastMessageNanos = System.nanoTime();
+                probePending |= suspect;
             }
             if (restartPending != null && target == NO_TARGET && failure == null) {
                 emitPendingRestart(-1); // a restarted publisher that has not published yet
@@ -710,6 +723,7 @@ public final class WorkerSubscriber implements Runnable {
             metrics.rankMismatch(); // the port decides the rank, as in vLLM; the envelope is informational
         }
         passed(b, digest, publishedMicros(decoded));
+        metrics.skippedFields(decoded.skippedFields());
         if (b.publisherId != null && decoded.events().isEmpty() && decoded.skippedUnknown() == 0) {
             metrics.heartbeat(); // the snapshot variant's idle heartbeat: nothing to index
             return;
