@@ -59,7 +59,7 @@ public final class RouteDecider {
             }
         }
         blockSize = blockSize == 0 ? defaultBlockSize : blockSize;
-        long[] keys = BlockKeys.chain(r.tokens(), blockSize, r.lora());
+        long[] keys = BlockKeys.keys(r.tokens(), blockSize, r.extras());
         StreamAppClient.Matches matches;
         boolean indexAvailable = true;
         if (routable.isEmpty() || keys.length == 0) {
@@ -83,6 +83,11 @@ public final class RouteDecider {
             @Override
             public int gpuMatched(String pod) {
                 return m.gpuMatched(pod);
+            }
+
+            @Override
+            public int memoryMatched(String pod) {
+                return m.memoryMatched(pod);
             }
         }, tieKey);
         // The best pod that is not overloaded; if all are, the cheapest anyway (still better than refusing).
