@@ -145,11 +145,12 @@ public final class BlockKeys {
 
     /**
      * {@link #chain(int[], int, long, long[])} with a prompt's salt and multimodal items: block i gets
-     * {@code x[i]} (see the class comment). Without salt and items it is that very call, with the LoRA key.
+     * {@code x[i]} (see the class comment). Without salt and items it is that very call, with the LoRA key; null
+     * extras are {@link Extras#NONE}.
      */
     public static int chain(int[] tokens, int blockSize, Extras extras, long[] out) {
-        if (extras.plain()) {
-            return chain(tokens, blockSize, extras.loraKey, out);
+        if (extras == null || extras.plain()) {
+            return chain(tokens, blockSize, extras == null ? 0L : extras.loraKey, out);
         }
         checkBlockSize(blockSize);
         int n = Math.min(tokens.length / blockSize, out.length);
@@ -166,8 +167,13 @@ public final class BlockKeys {
             while (first + count < extras.offsets.length && extras.offsets[first + count] < end) {
                 count++;
             }
-            long x = blockExtra(extras.loraKey, i == 0 ? extras.saltKey : 0L, extras.idKeys, first, count);
-            parent = remap(BlockXxh3.hash(parent, x, tokens, start, blockSize));
+            long salt = i == 0 ? extras.saltKey : 0L;
+            // blockExtra without its buffer: le64(k) is le32(low) ++ le32(high), so the identifier keys as int pairs
+            // make the same bytes as a block of 2 * count "tokens" behind the (LoRA, salt) header.
+            long x = salt == 0L && count == 0 ? extras.loraKey
+                    : remap(BlockXxh3.hash(extras.loraKey, salt, extras.idWords, 2 * first, 2 * count));
+            parent = remap(blockSize == 16 ? BlockXxh3.hash(parent, x, tokens, start, 16)
+                    : BlockXxh3.hash(parent, x, tokens, start, blockSize));
             out[i] = parent;
         }
         return n;
@@ -256,7 +262,8 @@ public final class BlockKeys {
         private final List<MmItem> items;
         private final int[] offsets;
         private final int[] lengths;
-        private final long[] idKeys;
+        /** The items' {@code S(identifier)} as little-endian int pairs (low word first), for {@link BlockXxh3}. */
+        private final int[] idWords;
 
         private Extras(String loraName, long loraKey, long saltKey, List<MmItem> sorted) {
             this.loraName = loraName;
@@ -265,12 +272,14 @@ public final class BlockKeys {
             this.items = sorted;
             offsets = new int[sorted.size()];
             lengths = new int[sorted.size()];
-            idKeys = new long[sorted.size()];
+            idWords = new int[2 * sorted.size()];
             for (int i = 0; i < offsets.length; i++) {
                 MmItem m = sorted.get(i);
                 offsets[i] = m.offset();
                 lengths[i] = m.length();
-                idKeys[i] = stringKey(m.identifier());
+                long idKey = stringKey(m.identifier());
+                idWords[2 * i] = (int) idKey;
+                idWords[2 * i + 1] = (int) (idKey >>> 32);
             }
         }
 

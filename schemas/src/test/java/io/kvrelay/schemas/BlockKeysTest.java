@@ -266,6 +266,23 @@ class BlockKeysTest {
         assertThat(img0[3]).as("block 3: no item, plain extra").isEqualTo(BlockKeys.next(img0[2], 0L, tokens, 48, 64));
     }
 
+    /** The chain mixes identifiers without blockExtra's buffer: it must give blockExtra's bits, for 1..n items. */
+    @Test
+    void shouldMixItemsAsBlockExtraDoes() {
+        int[] tokens = new Random(5).ints(64, 0, 150_000).toArray();
+        for (int items = 1; items <= 40; items++) {
+            List<BlockKeys.MmItem> mm = new ArrayList<>();
+            long[] ids = new long[items];
+            for (int j = 0; j < items; j++) {
+                mm.add(new BlockKeys.MmItem("img-" + j, 16 + j, 1)); // all in block 1 (tokens 16..31) up to 16
+                ids[j] = BlockKeys.stringKey("img-" + j);
+            }
+            long[] keys = BlockKeys.keys(tokens, 64, BlockKeys.Extras.of("sql", "salt", mm));
+            long x = BlockKeys.blockExtra(BlockKeys.extraKey("sql"), BlockKeys.stringKey("salt"), ids, 0, items);
+            assertThat(keys[0]).as("%d items", items).isEqualTo(BlockKeys.next(BlockKeys.ROOT, x, tokens, 0, 64));
+        }
+    }
+
     @Test
     void shouldSortItemsAndRejectBadOnes() {
         int[] tokens = java.util.stream.IntStream.range(0, 32).toArray();
