@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import net.openhft.hashing.LongHashFunction;
@@ -174,6 +176,137 @@ class BlockKeysTest {
     void shouldRejectBadArguments() {
         assertThatThrownBy(() -> BlockKeys.next(0, 0, new int[4], 2, 5)).isInstanceOf(IndexOutOfBoundsException.class);
         assertThatThrownBy(() -> BlockKeys.chain(new int[4], 0, null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static BlockKeys.Extras extrasOf(JsonNode v) {
+        List<BlockKeys.MmItem> mm = new ArrayList<>();
+        for (JsonNode m : v.get("multimodal")) {
+            mm.add(new BlockKeys.MmItem(m.get("identifier").asText(), m.get("offset").intValue(),
+                    m.get("length").intValue()));
+        }
+        return BlockKeys.Extras.of(text(v.get("loraName")), text(v.get("cacheSalt")), mm);
+    }
+
+    @Test
+    void shouldRecomputeEveryBlockExtraVector() {
+        assertThat(vectors.get("blockExtras")).isNotEmpty();
+        for (JsonNode v : vectors.get("blockExtras")) {
+            JsonNode ids = v.get("identifiers");
+            long[] idKeys = new long[ids.size()];
+            for (int i = 0; i < idKeys.length; i++) {
+                idKeys[i] = BlockKeys.stringKey(ids.get(i).asText());
+            }
+            long x = BlockKeys.blockExtra(BlockKeys.extraKey(text(v.get("loraName"))),
+                    BlockKeys.stringKey(text(v.get("cacheSalt"))), idKeys, 0, idKeys.length);
+            assertThat(x).as("blockExtra %s", v).isEqualTo(hex(v.get("extraKey")));
+        }
+    }
+
+    @Test
+    void shouldRecomputeEveryPromptChainVector() {
+        assertThat(vectors.get("promptChains")).hasSizeGreaterThanOrEqualTo(5);
+        for (JsonNode v : vectors.get("promptChains")) {
+            long[] expected = new long[v.get("keys").size()];
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] = hex(v.get("keys").get(i));
+            }
+            assertThat(BlockKeys.keys(ints(v.get("tokens")), v.get("blockSize").intValue(), extrasOf(v)))
+                    .as(v.get("name").asText()).containsExactly(expected);
+        }
+    }
+
+    /** Requests and data without salt and items keep the keys of before: the published chains are unchanged. */
+    @Test
+    void shouldKeepTheKeysOfPromptsWithoutSaltOrItems() {
+        for (JsonNode v : vectors.get("chains")) {
+            int[] tokens = ints(v.get("tokens"));
+            int bs = v.get("blockSize").intValue();
+            String lora = text(v.get("loraName"));
+            long[] before = BlockKeys.chain(tokens, bs, lora);
+            assertThat(BlockKeys.keys(tokens, bs, BlockKeys.Extras.of(lora, null, null))).containsExactly(before);
+            assertThat(BlockKeys.keys(tokens, bs, BlockKeys.Extras.of(lora, "", List.of()))).containsExactly(before);
+            assertThat(BlockKeys.keys(tokens, bs, BlockKeys.Extras.lora(lora))).containsExactly(before);
+        }
+        assertThat(BlockKeys.blockExtra(77L, 0L, new long[0], 0, 0)).isEqualTo(77L);
+    }
+
+    @Test
+    void shouldSeparateSaltsOnEveryBlockButMatchTheSameSalt() {
+        int[] tokens = java.util.stream.IntStream.range(0, 64).toArray();
+        long[] plain = BlockKeys.chain(tokens, 16, null);
+        long[] a = BlockKeys.keys(tokens, 16, BlockKeys.Extras.of(null, "tenant-a", null));
+        long[] a2 = BlockKeys.keys(tokens, 16, BlockKeys.Extras.of(null, "tenant-a", List.of()));
+        long[] b = BlockKeys.keys(tokens, 16, BlockKeys.Extras.of(null, "tenant-b", null));
+        long[] loraA = BlockKeys.keys(tokens, 16, BlockKeys.Extras.of("sql-adapter", "tenant-a", null));
+
+        assertThat(a).containsExactly(a2);
+        for (int i = 0; i < plain.length; i++) {
+            assertThat(Set.of(plain[i], a[i], b[i], loraA[i])).as("block %d", i).hasSize(4);
+        }
+        // Only the first block carries the salt; the others differ through the chain.
+        assertThat(a[1]).isEqualTo(BlockKeys.next(a[0], 0L, tokens, 16, 32));
+    }
+
+    @Test
+    void shouldChangeKeysFromTheFirstBlockAnImageTouches() {
+        int[] tokens = java.util.stream.IntStream.range(0, 64).toArray();
+        long[] plain = BlockKeys.chain(tokens, 16, null);
+        // An image whose placeholders are tokens 20..35: blocks 1 and 2.
+        long[] img0 = BlockKeys.keys(tokens, 16, BlockKeys.Extras.of(null, null,
+                List.of(new BlockKeys.MmItem("img-0", 20, 16))));
+        long[] img1 = BlockKeys.keys(tokens, 16, BlockKeys.Extras.of(null, null,
+                List.of(new BlockKeys.MmItem("img-1", 20, 16))));
+
+        assertThat(img0[0]).isEqualTo(plain[0]).isEqualTo(img1[0]);
+        for (int i = 1; i < 4; i++) {
+            assertThat(Set.of(plain[i], img0[i], img1[i])).as("block %d", i).hasSize(3);
+        }
+        long x1 = BlockKeys.blockExtra(0L, 0L, new long[] {BlockKeys.stringKey("img-0")}, 0, 1);
+        assertThat(img0[1]).isEqualTo(BlockKeys.next(plain[0], x1, tokens, 16, 32));
+        assertThat(img0[3]).as("block 3: no item, plain extra").isEqualTo(BlockKeys.next(img0[2], 0L, tokens, 48, 64));
+    }
+
+    /** The chain mixes identifiers without blockExtra's buffer: it must give blockExtra's bits, for 1..n items. */
+    @Test
+    void shouldMixItemsAsBlockExtraDoes() {
+        int[] tokens = new Random(5).ints(64, 0, 150_000).toArray();
+        for (int items = 1; items <= 40; items++) {
+            List<BlockKeys.MmItem> mm = new ArrayList<>();
+            long[] ids = new long[items];
+            for (int j = 0; j < items; j++) {
+                mm.add(new BlockKeys.MmItem("img-" + j, 16 + j, 1)); // all in block 1 (tokens 16..31) up to 16
+                ids[j] = BlockKeys.stringKey("img-" + j);
+            }
+            long[] keys = BlockKeys.keys(tokens, 64, BlockKeys.Extras.of("sql", "salt", mm));
+            long x = BlockKeys.blockExtra(BlockKeys.extraKey("sql"), BlockKeys.stringKey("salt"), ids, 0, items);
+            assertThat(keys[0]).as("%d items", items).isEqualTo(BlockKeys.next(BlockKeys.ROOT, x, tokens, 0, 64));
+        }
+    }
+
+    @Test
+    void shouldSortItemsAndRejectBadOnes() {
+        int[] tokens = java.util.stream.IntStream.range(0, 32).toArray();
+        BlockKeys.MmItem a = new BlockKeys.MmItem("a", 2, 3);
+        BlockKeys.MmItem b = new BlockKeys.MmItem("b", 9, 10);
+        assertThat(BlockKeys.keys(tokens, 8, BlockKeys.Extras.of(null, null, List.of(b, a))))
+                .containsExactly(BlockKeys.keys(tokens, 8, BlockKeys.Extras.of(null, null, List.of(a, b))));
+        assertThat(BlockKeys.Extras.of(null, null, List.of(b, a)).items()).containsExactly(a, b);
+
+        assertThatThrownBy(() -> BlockKeys.Extras.of(null, null, List.of(a, new BlockKeys.MmItem("c", 4, 1))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlap");
+        assertThatThrownBy(() -> new BlockKeys.MmItem("", 0, 1)).hasMessageContaining("identifier");
+        assertThatThrownBy(() -> new BlockKeys.MmItem("x", -1, 1)).hasMessageContaining("offset");
+        assertThatThrownBy(() -> new BlockKeys.MmItem("x", 0, 0)).hasMessageContaining("length");
+        assertThatThrownBy(() -> BlockKeys.Extras.of(null, "s".repeat(BlockKeys.Extras.MAX_TEXT + 1), null))
+                .hasMessageContaining("cacheSalt");
+        List<BlockKeys.MmItem> many = new ArrayList<>();
+        for (int i = 0; i <= BlockKeys.Extras.MAX_ITEMS; i++) {
+            many.add(new BlockKeys.MmItem("i" + i, i, 1));
+        }
+        assertThatThrownBy(() -> BlockKeys.Extras.of(null, null, many)).hasMessageContaining("at most");
+        BlockKeys.Extras within = BlockKeys.Extras.of(null, null, List.of(b));
+        within.requireWithin(19);
+        assertThatThrownBy(() -> within.requireWithin(18)).hasMessageContaining("past the prompt");
     }
 
     @Test

@@ -65,7 +65,10 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         }
     }
 
-    /** Per pod (all its DP ranks: the best rank counts) the longest matched prefix, and on GPU. */
+    /**
+     * Per pod (all its DP ranks: the best rank counts, per figure) the longest matched prefix in any tier, on GPU, and
+     * in memory (GPU or CPU): {@code {matched, gpuMatched, memoryMatched}}.
+     */
     public record Matches(Map<String, int[]> byPod) {
         public int matched(String pod) {
             int[] m = byPod.get(pod);
@@ -75,6 +78,11 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         public int gpuMatched(String pod) {
             int[] m = byPod.get(pod);
             return m == null ? 0 : m[1];
+        }
+
+        public int memoryMatched(String pod) {
+            int[] m = byPod.get(pod);
+            return m == null ? 0 : m.length > 2 ? m[2] : m[0];
         }
     }
 
@@ -150,9 +158,12 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         for (JsonNode r : answers) {
             r.path("partitions").forEach(p -> answered.add(p.asInt()));
             for (JsonNode w : r.path("workers")) {
-                int[] m = byPod.computeIfAbsent(w.path("pod").asText(), k -> new int[2]);
-                m[0] = Math.max(m[0], w.path("matched").asInt());
+                int[] m = byPod.computeIfAbsent(w.path("pod").asText(), k -> new int[3]);
+                int matched = w.path("matched").asInt();
+                m[0] = Math.max(m[0], matched);
                 m[1] = Math.max(m[1], w.path("gpuMatched").asInt());
+                // An instance older than the STORAGE tier sends no memoryMatched: all its matches were in memory.
+                m[2] = Math.max(m[2], w.path("memoryMatched").asInt(matched));
             }
         }
         if (expected.isEmpty() || !answered.equals(expected)) {

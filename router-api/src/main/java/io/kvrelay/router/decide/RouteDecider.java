@@ -59,7 +59,7 @@ public final class RouteDecider {
             }
         }
         blockSize = blockSize == 0 ? defaultBlockSize : blockSize;
-        long[] keys = BlockKeys.chain(r.tokens(), blockSize, r.lora());
+        long[] keys = BlockKeys.keys(r.tokens(), blockSize, r.extras());
         StreamAppClient.Matches matches;
         boolean indexAvailable = true;
         if (routable.isEmpty() || keys.length == 0) {
@@ -75,14 +75,34 @@ public final class RouteDecider {
         StreamAppClient.Matches m = matches;
         long tieKey = keys.length > 0 ? keys[0] : (r.userId() == null ? 0 : r.userId().hashCode());
         List<PodScorer.Score> ranked = scorer.rank(routable, keys.length, new PodScorer.Matches() {
+            // The scorer asks the three figures of one pod in a row: one map lookup per pod, not three.
+            private String lastPod;
+            private int[] last;
+
+            private int[] of(String pod) {
+                if (pod != lastPod) {
+                    lastPod = pod;
+                    last = m.byPod().get(pod);
+                }
+                return last;
+            }
+
             @Override
             public int matched(String pod) {
-                return m.matched(pod);
+                int[] f = of(pod);
+                return f == null ? 0 : f[0];
             }
 
             @Override
             public int gpuMatched(String pod) {
-                return m.gpuMatched(pod);
+                int[] f = of(pod);
+                return f == null ? 0 : f[1];
+            }
+
+            @Override
+            public int memoryMatched(String pod) {
+                int[] f = of(pod);
+                return f == null ? 0 : f.length > 2 ? f[2] : f[0];
             }
         }, tieKey);
         // The best pod that is not overloaded; if all are, the cheapest anyway (still better than refusing).

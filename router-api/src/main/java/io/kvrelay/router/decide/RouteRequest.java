@@ -1,13 +1,19 @@
 package io.kvrelay.router.decide;
 
+import io.kvrelay.schemas.BlockKeys;
+
 /**
  * One request to route.
  *
  * @param userId  optional: with it, the user's sticky link takes part
  * @param tokens  the prompt's token ids
- * @param lora    the LoRA adapter, or null for the base model (keys differ per adapter, so prefixes never mix)
+ * @param extras  what besides the tokens makes a block's identity, as vLLM hashes it: the LoRA adapter, the cache salt
+ *                and the multimodal items (null = none). Keys differ per adapter, salt and image, so such prompts never
+ *                match each other's blocks
+ * @throws IllegalArgumentException naming the field: a bad namespace or service, no tokens, too many, or a
+ *                                  multimodal item past the prompt's end
  */
-public record RouteRequest(String namespace, String service, String userId, int[] tokens, String lora) {
+public record RouteRequest(String namespace, String service, String userId, int[] tokens, BlockKeys.Extras extras) {
     public static final int MAX_TOKENS = 1 << 20;
 
     public RouteRequest {
@@ -22,6 +28,18 @@ public record RouteRequest(String namespace, String service, String userId, int[
         if (tokens.length > MAX_TOKENS) {
             throw new IllegalArgumentException("at most " + MAX_TOKENS + " tokens, got " + tokens.length);
         }
+        extras = extras == null ? BlockKeys.Extras.NONE : extras;
+        extras.requireWithin(tokens.length);
+    }
+
+    /** A request with only a LoRA adapter (null for the base model) besides its tokens. */
+    public static RouteRequest of(String namespace, String service, String userId, int[] tokens, String lora) {
+        return new RouteRequest(namespace, service, userId, tokens, BlockKeys.Extras.lora(lora));
+    }
+
+    /** The LoRA adapter, or null for the base model. */
+    public String lora() {
+        return extras.loraName();
     }
 
     private static void segment(String name, String v) {

@@ -107,7 +107,7 @@ public final class RouterRoutes {
         List<Map<String, Object>> cands = new ArrayList<>();
         for (PodScorer.Score s : res.candidates()) {
             cands.add(Map.of("pod", s.pod().pod(), "matched", s.matched(), "gpuMatched", s.gpuMatched(),
-                    "cost", s.cost(), "overloaded", s.overloaded()));
+                    "memoryMatched", s.memoryMatched(), "cost", s.cost(), "overloaded", s.overloaded()));
         }
         out.put("candidates", cands);
         out.put("latencyMicros", res.latencyMicros());

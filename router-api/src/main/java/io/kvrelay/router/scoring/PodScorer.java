@@ -10,11 +10,15 @@ import java.util.List;
  * Scores candidate pods for one request; pure and thread-safe.
  *
  * <pre>
- * cost(pod) = uncached + cpuBlockCost × cpuOnly + runningWeight × running + waitingWeight × waiting
- *             + kvUsageWeight × kvCacheUsage
- *   matched  = leading prompt blocks the pod holds (any tier);  gpuMatched = of those, on GPU
- *   uncached = promptBlocks − matched;                          cpuOnly = matched − gpuMatched
+ * cost(pod) = uncached + cpuBlockCost × cpuOnly + storageBlockCost × storageOnly
+ *             + runningWeight × running + waitingWeight × waiting + kvUsageWeight × kvCacheUsage
+ *   matched       = leading prompt blocks the pod holds in any tier (GPU, CPU or STORAGE)
+ *   memoryMatched = leading prompt blocks it holds on GPU or in CPU memory;  gpuMatched = on GPU
+ *   uncached = promptBlocks − matched;  cpuOnly = memoryMatched − gpuMatched;  storageOnly = matched − memoryMatched
  * </pre>
+ * The three are nested prefixes ({@code gpuMatched <= memoryMatched <= matched}): vLLM reuses the GPU prefix, then
+ * loads what follows from CPU, then from storage. A block after a storage-only one is priced as storage even when it
+ * is in CPU memory: a slight overestimate, never an underestimate. Blocks a pod announced REMOTE are no part of it.
  * Unknown load counts as 0. The lowest cost wins. Ties (for example a new prompt on idle pods) go to the highest
  * rendezvous hash of (tie key, pod): deterministic for the same request, yet spread across pods for different ones,
  * where a fixed order (by name) would send every tie to the same pod.
@@ -27,7 +31,7 @@ public final class PodScorer {
     }
 
     /** One candidate's figures and its cost. */
-    public record Score(PodInfo pod, int matched, int gpuMatched, double cost, boolean overloaded) {
+    public record Score(PodInfo pod, int matched, int gpuMatched, int memoryMatched, double cost, boolean overloaded) {
     }
 
     /** Prefix lengths of one pod, as stream-app reported them (0 when it reported none). */
@@ -35,6 +39,11 @@ public final class PodScorer {
         int matched(String pod);
 
         int gpuMatched(String pod);
+
+        /** On GPU or in CPU memory; by default every matched block (a source that knows no storage tier). */
+        default int memoryMatched(String pod) {
+            return matched(pod);
+        }
     }
 
     /** Scores every candidate, best first. */
@@ -44,9 +53,10 @@ public final class PodScorer {
         for (int i = 0; i < ranked.length; i++) {
             PodInfo p = candidates.get(i);
             int matched = Math.min(matches.matched(p.pod()), promptBlocks);
-            int gpu = Math.min(matches.gpuMatched(p.pod()), matched);
-            ranked[i] = new Ranked(new Score(p, matched, gpu, cost(p, promptBlocks, matched, gpu), overloaded(p)),
-                    rendezvous(tieKey, p.pod()));
+            int memory = Math.min(matches.memoryMatched(p.pod()), matched);
+            int gpu = Math.min(matches.gpuMatched(p.pod()), memory);
+            ranked[i] = new Ranked(new Score(p, matched, gpu, memory, cost(p, promptBlocks, matched, memory, gpu),
+                    overloaded(p)), rendezvous(tieKey, p.pod()));
         }
         Arrays.sort(ranked, BEST_FIRST);
         List<Score> out = new ArrayList<>(ranked.length);
@@ -65,10 +75,17 @@ public final class PodScorer {
         return byCost != 0 ? byCost : Long.compare(b.tie(), a.tie());
     };
 
+    /** The cost of a pod whose matched blocks are all in memory (no storage tier). */
     public double cost(PodInfo p, int promptBlocks, int matched, int gpuMatched) {
+        return cost(p, promptBlocks, matched, matched, gpuMatched);
+    }
+
+    /** The cost (see the class comment); expects {@code gpuMatched <= memoryMatched <= matched <= promptBlocks}. */
+    public double cost(PodInfo p, int promptBlocks, int matched, int memoryMatched, int gpuMatched) {
         double uncached = promptBlocks - matched;
-        double cpuOnly = matched - gpuMatched;
-        return uncached + w.cpuBlockCost() * cpuOnly
+        double storageOnly = matched - memoryMatched;
+        double cpuOnly = memoryMatched - gpuMatched;
+        return uncached + w.cpuBlockCost() * cpuOnly + w.storageBlockCost() * storageOnly
                 + w.runningWeight() * orZero(p.running()) + w.waitingWeight() * orZero(p.waiting())
                 + w.kvUsageWeight() * (p.kvCacheUsage() == null ? 0 : p.kvCacheUsage());
     }

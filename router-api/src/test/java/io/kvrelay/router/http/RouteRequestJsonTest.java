@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import io.kvrelay.router.decide.RouteRequest;
+import io.kvrelay.schemas.BlockKeys;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RouteRequestJsonTest {
@@ -55,6 +57,53 @@ class RouteRequestJsonTest {
                 .hasMessageContaining("namespace must be a string");
         assertThatThrownBy(() -> read("{\"namespace\":\"a/b\",\"service\":\"svc\",\"tokens\":[]}"))
                 .hasMessageContaining("namespace is required and contains no '/'");
+    }
+
+    @Test
+    void shouldReadTheCacheSaltAndMultimodalItems() {
+        RouteRequest r = read("{\"namespace\":\"ns\",\"service\":\"svc\",\"tokens\":[" + "1,".repeat(39) + "1],"
+                + "\"cacheSalt\":\"tenant-a\",\"multimodal\":[{\"identifier\":\"img-2\",\"offset\":30,\"length\":4,"
+                + "\"modality\":\"image\"},{\"length\":8,\"offset\":10,\"identifier\":\"img-1\"}]}");
+        assertThat(r.extras().salted()).isTrue();
+        assertThat(r.extras().items()).containsExactly(new BlockKeys.MmItem("img-1", 10, 8),
+                new BlockKeys.MmItem("img-2", 30, 4));
+        assertThat(r.lora()).isNull();
+        assertThat(BlockKeys.keys(r.tokens(), 16, r.extras())).containsExactly(BlockKeys.keys(r.tokens(), 16,
+                BlockKeys.Extras.of(null, "tenant-a", List.of(new BlockKeys.MmItem("img-2", 30, 4),
+                        new BlockKeys.MmItem("img-1", 10, 8)))));
+
+        RouteRequest none = read("{\"namespace\":\"ns\",\"service\":\"svc\",\"tokens\":[1],\"cacheSalt\":null,"
+                + "\"multimodal\":null}");
+        assertThat(none.extras().plain()).isTrue();
+        assertThat(read("{\"namespace\":\"ns\",\"service\":\"svc\",\"tokens\":[1],\"cacheSalt\":\"\"}")
+                .extras().salted()).as("vLLM ignores an empty salt").isFalse();
+    }
+
+    @Test
+    void shouldNameTheMultimodalFieldThatIsWrong() {
+        String head = "{\"namespace\":\"ns\",\"service\":\"svc\",\"tokens\":[" + "1,".repeat(31) + "1],";
+        assertThatThrownBy(() -> read(head + "\"cacheSalt\":5}")).hasMessageContaining("cacheSalt must be a string");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":{}}")).hasMessageContaining("multimodal must be an array");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":[7]}")).hasMessageContaining("multimodal[0] must be an object");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":[{\"offset\":0,\"length\":1}]}"))
+                .hasMessageContaining("multimodal[0].identifier is required");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":[{\"identifier\":\"a\",\"offset\":0}]}"))
+                .hasMessageContaining("multimodal[0]: offset and length are required");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":[{\"identifier\":\"a\",\"offset\":\"0\",\"length\":1}]}"))
+                .hasMessageContaining("multimodal[0].offset must be an int");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":[{\"identifier\":\"a\",\"offset\":-1,\"length\":1}]}"))
+                .hasMessageContaining("multimodal[0]: offset must be >= 0");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":[{\"identifier\":\"\",\"offset\":0,\"length\":1}]}"))
+                .hasMessageContaining("multimodal[0]: identifier is required");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":[{\"identifier\":\"a\",\"offset\":0,\"length\":4},"
+                + "{\"identifier\":\"b\",\"offset\":3,\"length\":4}]}")).hasMessageContaining("overlap");
+        assertThatThrownBy(() -> read(head + "\"multimodal\":[{\"identifier\":\"a\",\"offset\":30,\"length\":4}]}"))
+                .hasMessageContaining("past the prompt's 32");
+        StringBuilder many = new StringBuilder(head + "\"multimodal\":[");
+        for (int i = 0; i <= BlockKeys.Extras.MAX_ITEMS; i++) {
+            many.append(i == 0 ? "" : ",").append("{\"identifier\":\"i\",\"offset\":0,\"length\":1}");
+        }
+        assertThatThrownBy(() -> read(many.append("]}").toString())).hasMessageContaining("at most 1024 multimodal");
     }
 
     @Test

@@ -9,8 +9,11 @@ import io.kvrelay.router.RouterApp;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.links.LinkConfig;
 import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.avro.BlockLocality;
 import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.EventOrigin;
+import io.kvrelay.schemas.avro.ExtraKey;
+import io.kvrelay.schemas.avro.ExtraKeyKind;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.PodState;
 import io.kvrelay.schemas.avro.PodStatus;
@@ -28,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -38,8 +42,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The router against a real stream-app on a real broker and a real Redis: the prefix decides, links stick, a drained
- * pod's user moves, and the router keeps answering through a Redis outage and without stream-app.
+ * The router against a real stream-app on a real broker and a real Redis: the prefix decides (a cache salt keeps
+ * prompts apart, REMOTE blocks are no pod's), links stick, a drained pod's user moves, and the router keeps answering
+ * through a Redis outage and without stream-app.
  */
 class RouterIT {
     private static final int BS = 16;
@@ -65,11 +70,23 @@ class RouterIT {
                 for (int i = 0; i < 4; i++) {
                     send(p, prefix + ".pod-status", "pod-" + i, status("pod-" + i));
                 }
-                // pod-2 holds the first 4 blocks of the prompt
+                // pod-2 holds the first 4 blocks of the prompt; pod-3 the first 5 under a cache salt; pod-1 announced
+                // all 6 as REMOTE (held elsewhere), which must not count as its own
                 send(p, prefix + ".kv-events", "pod-2", stored("pod-2", prompt, 4));
+                BlockStored salted = blocks(prompt, 5);
+                List<List<ExtraKey>> extra = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    extra.add(i == 0 ? List.of(new ExtraKey(ExtraKeyKind.CACHE_SALT, "tenant-a", null, null))
+                            : List.of());
+                }
+                salted.setExtraKeys(extra);
+                send(p, prefix + ".kv-events", "pod-3", batch("pod-3", salted));
+                BlockStored remote = blocks(prompt, 6);
+                remote.setLocality(BlockLocality.REMOTE);
+                send(p, prefix + ".kv-events", "pod-1", batch("pod-1", remote));
                 p.flush();
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> stream.healthy() && stream.indexEntries() == 4);
+            await().atMost(Duration.ofSeconds(60)).until(() -> stream.healthy() && stream.indexEntries() == 4 + 5);
             RouterConfig rc = new RouterConfig("r1", null, 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
                     500, 200, 0, LinkConfig.of(redis.host(), redis.port(), Set.of("ns")).withRetryIntervalMs(200),
                     null, kafka.bootstrapServers(), prefix, 0, "admin");
@@ -81,6 +98,18 @@ class RouterIT {
                 assertThat(r.path("totalBlocks").asInt()).isEqualTo(6);
                 assertThat(r.path("candidates")).hasSize(4);
                 assertThat(r.path("indexAvailable").asBoolean()).isTrue();
+                for (JsonNode c : r.path("candidates")) {
+                    if (!c.path("pod").asText().equals("pod-2")) {
+                        assertThat(c.path("matched").asInt()).as("salted or REMOTE blocks of %s", c).isZero();
+                    }
+                }
+
+                // 1b. The same tokens with the cache salt match only the salted pod; another salt matches nobody.
+                JsonNode salt = route(router, null, prompt, Map.of("cacheSalt", "tenant-a"));
+                assertThat(salt.path("pod").path("name").asText()).isEqualTo("pod-3");
+                assertThat(salt.path("matchedBlocks").asInt()).isEqualTo(5);
+                assertThat(route(router, null, prompt, Map.of("cacheSalt", "tenant-b")).path("matchedBlocks").asInt())
+                        .isZero();
 
                 // 2. A user is linked, then sticks.
                 JsonNode first = route(router, "alice", prompt);
@@ -149,9 +178,15 @@ class RouterIT {
     }
 
     private JsonNode route(RouterApp router, String user, int[] tokens) throws Exception {
-        Map<String, Object> body = user == null
-                ? Map.of("namespace", "ns", "service", "svc", "tokens", tokens)
-                : Map.of("namespace", "ns", "service", "svc", "tokens", tokens, "userId", user);
+        return route(router, user, tokens, Map.of());
+    }
+
+    private JsonNode route(RouterApp router, String user, int[] tokens, Map<String, Object> extra) throws Exception {
+        Map<String, Object> body = new HashMap<>(extra);
+        body.putAll(Map.of("namespace", "ns", "service", "svc", "tokens", tokens));
+        if (user != null) {
+            body.put("userId", user);
+        }
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + router.port()
                         + "/v1/route")).timeout(Duration.ofSeconds(10))
                 .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))).build(),
@@ -171,6 +206,16 @@ class RouterIT {
     }
 
     private static byte[] stored(String pod, int[] tokens, int blocks) {
+        return batch(pod, blocks(tokens, blocks));
+    }
+
+    private static byte[] batch(String pod, BlockStored s) {
+        return AvroCodec.kvEvents().encode(KvEventBatch.newBuilder().setNamespace("ns").setService("svc")
+                .setPod(pod).setDpRank(0).setSequence(0).setOrigin(EventOrigin.LIVE).setReceivedAtMicros(0)
+                .setEvents(List.of(s)).build());
+    }
+
+    private static BlockStored blocks(int[] tokens, int blocks) {
         List<Long> hashes = new ArrayList<>();
         List<Integer> t = new ArrayList<>();
         for (int i = 0; i < blocks; i++) {
@@ -184,9 +229,7 @@ class RouterIT {
         s.setTokenIds(t);
         s.setBlockSize(BS);
         s.setMedium("GPU");
-        return AvroCodec.kvEvents().encode(KvEventBatch.newBuilder().setNamespace("ns").setService("svc")
-                .setPod(pod).setDpRank(0).setSequence(0).setOrigin(EventOrigin.LIVE).setReceivedAtMicros(0)
-                .setEvents(List.of(s)).build());
+        return s;
     }
 
     private static byte[] status(String pod) {

@@ -59,6 +59,53 @@ class PodScorerTest {
         assertThat(r.get(1).cost()).isEqualTo(8 + 0.25 * 32);
     }
 
+    /** {matched, gpuMatched, memoryMatched}: GPU is free, CPU a quarter, STORAGE half a recompute by default. */
+    @Test
+    void shouldPriceStorageHitsAsTheirOwnTierBelowCpuHits() {
+        PodScorer.Matches m = new PodScorer.Matches() {
+            private final Map<String, int[]> byPod = Map.of("gpu", new int[] {21, 21, 21},
+                    "cpu", new int[] {40, 0, 40}, "storage", new int[] {40, 0, 0}, "mixed", new int[] {40, 20, 30});
+
+            @Override
+            public int matched(String pod) {
+                return byPod.get(pod)[0];
+            }
+
+            @Override
+            public int gpuMatched(String pod) {
+                return byPod.get(pod)[1];
+            }
+
+            @Override
+            public int memoryMatched(String pod) {
+                return byPod.get(pod)[2];
+            }
+        };
+        List<PodScorer.Score> r = scorer.rank(List.of(pod("gpu", 0, 0, null), pod("cpu", 0, 0, null),
+                pod("storage", 0, 0, null), pod("mixed", 0, 0, null)), 40, m, 7);
+
+        Map<String, Double> cost = new HashMap<>();
+        r.forEach(s -> cost.put(s.pod().pod(), s.cost()));
+        assertThat(cost.get("gpu")).isEqualTo(19.0);
+        assertThat(cost.get("cpu")).isEqualTo(0.25 * 40);
+        assertThat(cost.get("storage")).isEqualTo(0.5 * 40);
+        assertThat(cost.get("mixed")).isEqualTo(0.25 * 10 + 0.5 * 10);
+        assertThat(r).extracting(s -> s.pod().pod()).containsExactly("mixed", "cpu", "gpu", "storage");
+        assertThat(r.get(0).memoryMatched()).isEqualTo(30);
+        // A storage hit, however cheap it is made, is still configurable apart from CPU.
+        assertThat(new PodScorer(new CostWeights(0.25, 0.9, 4, 16, 8, 64, 0.98))
+                .cost(pod("s", 0, 0, null), 40, 40, 0, 0)).isEqualTo(0.9 * 40);
+    }
+
+    @Test
+    void shouldTreatAnUnknownMemoryPrefixAsAllInMemory() {
+        // A Matches without memoryMatched (older stream-app, simulators): every non-GPU hit is priced as CPU.
+        List<PodScorer.Score> r = scorer.rank(List.of(pod("cpu", 0, 0, null)), 40,
+                matches(Map.of("cpu", new int[] {32, 0})), 7);
+        assertThat(r.get(0).memoryMatched()).isEqualTo(32);
+        assertThat(r.get(0).cost()).isEqualTo(8 + 0.25 * 32);
+    }
+
     @Test
     void shouldBreakTiesDeterministicallyButNotAlwaysTowardTheSamePod() {
         List<PodInfo> idle = List.of(pod("a", 0, 0, null), pod("b", 0, 0, null), pod("c", 0, 0, null));
@@ -90,5 +137,10 @@ class PodScorerTest {
         assertThatThrownBy(() -> new CostWeights(1.5, 1, 1, 1, 1, 0.5)).hasMessageContaining("cpuBlockCost");
         assertThatThrownBy(() -> new CostWeights(0.5, -1, 1, 1, 1, 0.5)).hasMessageContaining("runningWeight");
         assertThatThrownBy(() -> new CostWeights(0.5, 1, 1, 1, 0, 0.5)).hasMessageContaining("maxInFlight");
+        assertThatThrownBy(() -> new CostWeights(0.25, 1.5, 1, 1, 1, 1, 0.5)).hasMessageContaining("storageBlockCost");
+        assertThatThrownBy(() -> new CostWeights(0.25, -0.1, 1, 1, 1, 1, 0.5)).hasMessageContaining("storageBlockCost");
+        assertThat(new CostWeights(0.25, 0, 4, 16, 8, 64, 0.98)).as("0 takes the default").isEqualTo(
+                CostWeights.defaults());
+        assertThat(CostWeights.defaults().storageBlockCost()).isGreaterThan(CostWeights.defaults().cpuBlockCost());
     }
 }

@@ -10,7 +10,9 @@ import java.util.List;
 /**
  * Reads a prefix-match body. Keys come either as {@code "keys": ["<16 hex digits>", ...]} (what routers send, from
  * {@code BlockKeys.chain}) or, for trying the API by hand, as {@code "tokens": [...]} with an optional
- * {@code "blockSize"} (default 16) and {@code "lora"}, which this instance turns into keys. Every error names the field.
+ * {@code "blockSize"} (default 16), {@code "lora"}, {@code "cacheSalt"} and {@code "multimodal"} (items
+ * {@code {"identifier", "offset", "length"}}, as in the router's {@code /v1/route}), which this instance turns into
+ * keys. Every error names the field.
  */
 final class PrefixMatchJson {
     private PrefixMatchJson() {
@@ -29,6 +31,11 @@ final class PrefixMatchJson {
             throw new IllegalArgumentException("give either keys or tokens, not both");
         }
         if (k != null) {
+            for (String f : new String[] {"lora", "cacheSalt", "multimodal"}) {
+                if (body.hasNonNull(f)) {
+                    throw new IllegalArgumentException(f + " goes with tokens: keys already include the extra keys");
+                }
+            }
             if (!k.isArray()) {
                 throw new IllegalArgumentException("keys must be an array of 16-digit hex strings");
             }
@@ -59,8 +66,8 @@ final class PrefixMatchJson {
             if (blockSize <= 0) {
                 throw new IllegalArgumentException("blockSize must be > 0");
             }
-            JsonNode lora = body.get("lora");
-            keys = BlockKeys.chain(tokens, blockSize, lora == null || lora.isNull() ? null : lora.asText());
+            BlockKeys.Extras extras = extras(body, tokens.length);
+            keys = BlockKeys.keys(tokens, blockSize, extras);
             if (keys.length == 0) {
                 throw new IllegalArgumentException("tokens hold no full block of " + blockSize);
             }
@@ -85,6 +92,60 @@ final class PrefixMatchJson {
             hex.add(BlockKeyHex.of(key));
         }
         return java.util.Map.of("namespace", r.namespace(), "service", r.service(), "keys", hex, "pods", r.pods());
+    }
+
+    /** lora, cacheSalt and multimodal of a tokens body, validated as the router validates them. */
+    static BlockKeys.Extras extras(JsonNode body, int promptTokens) {
+        String lora = optText(body, "lora");
+        String salt = optText(body, "cacheSalt");
+        JsonNode mm = body.get("multimodal");
+        List<BlockKeys.MmItem> items = new ArrayList<>();
+        if (mm != null && !mm.isNull()) {
+            if (!mm.isArray()) {
+                throw new IllegalArgumentException("multimodal must be an array of {identifier, offset, length}");
+            }
+            if (mm.size() > BlockKeys.Extras.MAX_ITEMS) {
+                throw new IllegalArgumentException("at most " + BlockKeys.Extras.MAX_ITEMS + " multimodal items");
+            }
+            for (int i = 0; i < mm.size(); i++) {
+                JsonNode m = mm.get(i);
+                String at = "multimodal[" + i + "]";
+                if (!m.isObject()) {
+                    throw new IllegalArgumentException(at + " must be an object {identifier, offset, length}");
+                }
+                JsonNode id = m.get("identifier");
+                if (id == null || !id.isTextual()) {
+                    throw new IllegalArgumentException(at + ".identifier is required (a string)");
+                }
+                try {
+                    items.add(new BlockKeys.MmItem(id.asText(), intField(m, at, "offset"), intField(m, at, "length")));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(at + ": " + e.getMessage());
+                }
+            }
+        }
+        BlockKeys.Extras extras = BlockKeys.Extras.of(lora, salt, items);
+        extras.requireWithin(promptTokens);
+        return extras;
+    }
+
+    private static int intField(JsonNode item, String at, String field) {
+        JsonNode n = item.get(field);
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new IllegalArgumentException(at + "." + field + " is required (an int)");
+        }
+        return n.intValue();
+    }
+
+    private static String optText(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw new IllegalArgumentException(field + " must be a string");
+        }
+        return n.asText();
     }
 
     private static String text(JsonNode body, String field) {

@@ -10,7 +10,7 @@ import java.util.Arrays;
  *   <li>LIST, 3 to {@value #LIST_MAX} holders: {@code [count, 4 longs of 2 int holders each]}, a holder being
  *       {@code (worker + 1) << 3 | tiers} as in {@link KeyHolders};</li>
  *   <li>BITSET, more holders (shared system prompts, up to every worker): {@code [count | words << 32, gpu[words],
- *       cpu[words], other[words]]}, one bit per worker id per tier. Matching against it costs a few word operations
+ *       cpu[words], storage[words]]}, one bit per worker id per tier. Matching against it costs a few word operations
  *       per key however many workers hold it, and it stays small because worker ids are dense.</li>
  * </ul>
  * A ref is the arena offset of the header. Freed blocks are reused through one free list per block size.
@@ -120,7 +120,7 @@ final class HolderPool {
         return (int) arena[ref];
     }
 
-    /** Offset of the GPU words; CPU and OTHER words follow at +words and +2·words. */
+    /** Offset of the GPU words; CPU and STORAGE words follow at +words and +2·words. */
     static int bitsetBase(int ref) {
         return ref + 1;
     }

@@ -117,7 +117,7 @@ public final class PrefixIndex {
         }
     }
 
-    /** The block key this worker's engine hash maps to, or {@link #NO_KEY}. */
+    /** The block key this worker's engine hash maps to (held locally or announced REMOTE), or {@link #NO_KEY}. */
     public long keyOf(int worker, long engineHash) {
         boolean locked = enterRead();
         try {
@@ -128,7 +128,7 @@ public final class PrefixIndex {
         }
     }
 
-    /** The tier bits of this worker's engine hash, 0 when it does not hold it. */
+    /** The bits of this worker's engine hash (local tiers, and {@link Tier#REMOTE}), 0 when it has no entry. */
     public int tiersOf(int worker, long engineHash) {
         boolean locked = enterRead();
         try {
@@ -143,7 +143,12 @@ public final class PrefixIndex {
      * The worker holds {@code engineHash} as {@code blockKey} in {@code tiers} (added to the tiers it had). If the
      * engine hash was mapped to another key, that mapping and its tiers go away first.
      *
-     * @throws IllegalArgumentException for an unknown worker, {@code blockKey == NO_KEY} or tiers outside GPU|CPU|OTHER
+     * With {@link Tier#REMOTE} alone the entry maps the engine hash to its key for chaining ({@link #keyOf}) and the
+     * worker still holds nothing: it is no holder of the key, and neither {@link #blockCount} nor {@link #forEach}
+     * counts it.
+     *
+     * @throws IllegalArgumentException for an unknown worker, {@code blockKey == NO_KEY} or tiers outside
+     *                                  GPU|CPU|STORAGE|REMOTE
      */
     public void put(int worker, long engineHash, long blockKey, int tiers) {
         if (blockKey == NO_KEY) {
@@ -170,8 +175,10 @@ public final class PrefixIndex {
     }
 
     /**
-     * Clears these tier bits of the worker's block (use {@link Tier#ALL} to drop it outright); the entry goes away when
-     * no bit is left. Returns the block key, or {@link #NO_KEY} when the worker does not hold {@code engineHash}.
+     * Clears these bits of the worker's entry (use {@link Tier#ALL} to drop every local tier, {@link Tier#REMOTE} for
+     * the REMOTE mark); the entry goes away when no bit is left. Returns the block key, or {@link #NO_KEY} when the
+     * worker has no entry for {@code engineHash} of that kind (local tiers asked of an entry that is only REMOTE, or
+     * REMOTE of one that is not).
      */
     public long remove(int worker, long engineHash, int tiers) {
         boolean locked = enterWrite();
@@ -245,7 +252,7 @@ public final class PrefixIndex {
         }
     }
 
-    /** Engine hashes the worker holds (equals its (block, worker) entries unless several map to one key). */
+    /** Engine hashes the worker holds in a local tier (its (block, worker) entries, unless several map to one key). */
     public int blockCount(int worker) {
         boolean locked = enterRead();
         try {
@@ -276,7 +283,10 @@ public final class PrefixIndex {
         }
     }
 
-    /** Every (engineHash, blockKey, tiers) of the worker, in no particular order; for tests and ground truth. */
+    /**
+     * Every (engineHash, blockKey, local tiers) the worker holds, in no particular order; for tests and ground truth.
+     * Entries known only as REMOTE are not visited.
+     */
     public void forEach(int worker, EntryConsumer consumer) {
         boolean locked = enterRead();
         try {
@@ -289,21 +299,32 @@ public final class PrefixIndex {
         }
     }
 
+    /** {@link #match(long[], int, int[], int, int[], int[], int[])} without the memory prefix. */
+    public int match(long[] keys, int nKeys, int[] candidates, int nCandidates, int[] matched, int[] gpuMatched) {
+        return match(keys, nKeys, candidates, nCandidates, matched, gpuMatched, null);
+    }
+
     /**
      * Longest matched prefix per candidate: {@code matched[i]} = number of leading keys ({@code keys[0..]}) candidate i
-     * holds in any tier, {@code gpuMatched[i]} = the same counting only GPU-tier holdings. Stops at the first key no
-     * remaining candidate holds. Candidates are worker ids (unknown ids, -1 included, match 0; duplicates are allowed).
-     * Returns the largest {@code matched[i]}. Allocates only a few small arrays sized by the largest candidate id.
+     * holds in any local tier, {@code memoryMatched[i]} = the same counting only GPU or CPU holdings (no storage
+     * read), {@code gpuMatched[i]} = only GPU; so {@code gpuMatched <= memoryMatched <= matched}. Stops at the first
+     * key no remaining candidate holds. Candidates are worker ids (unknown ids, -1 included, match 0; duplicates are
+     * allowed). Returns the largest {@code matched[i]}. Allocates only a few small arrays sized by the largest
+     * candidate id.
+     *
+     * @param memoryMatched may be null when the caller does not need it
      */
-    public int match(long[] keys, int nKeys, int[] candidates, int nCandidates, int[] matched, int[] gpuMatched) {
+    public int match(long[] keys, int nKeys, int[] candidates, int nCandidates, int[] matched, int[] gpuMatched,
+                     int[] memoryMatched) {
         if (nKeys > keys.length || nCandidates > candidates.length || nCandidates > matched.length
-                || nCandidates > gpuMatched.length || nKeys < 0 || nCandidates < 0) {
+                || nCandidates > gpuMatched.length || (memoryMatched != null && nCandidates > memoryMatched.length)
+                || nKeys < 0 || nCandidates < 0) {
             throw new IllegalArgumentException("nKeys/nCandidates exceed the arrays");
         }
         boolean locked = enterRead();
         try {
             return PrefixMatcher.match(holders, keys, nKeys, candidates, nCandidates, matched, gpuMatched,
-                    workers.size());
+                    memoryMatched, workers.size());
         } finally {
             exitRead(locked);
         }

@@ -8,8 +8,12 @@ import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
  * mutators keep the key side ({@link KeyHolders}) in step.
  *
  * <p>Several engine hashes of one worker can map to the same block key, because vLLM hashes inputs our keys leave out
- * (a cache salt, multimodal hashes). The (key, worker) entry then stays while any of them does, with the union of
- * their tiers; for those keys only, {@link #aliases} counts the engine hashes per tier.
+ * (prompt embeddings, or extra keys an older publisher did not send). The (key, worker) entry then stays while any of
+ * them does, with the union of their tiers; for those keys only, {@link #aliases} counts the engine hashes per tier.
+ *
+ * <p>An entry's bits are its local tiers plus {@link Tier#REMOTE}. Only the local tiers reach the key side: an entry
+ * with REMOTE alone maps its engine hash to a block key (so that a later block chained to it can be keyed) but makes
+ * the worker hold nothing, and {@link #size} does not count it.
  *
  * <p>Not thread-safe; owned by {@link PrefixIndex}, which calls it under its lock.
  */
@@ -20,8 +24,10 @@ final class WorkerBlocks {
     final String key;
     final int id;
     private LongPairTable blocks = new LongPairTable(INITIAL, true);
-    /** Block key → packed counts {total, gpu, cpu, other} × 16 bits, only for keys with ≥ 2 engine hashes. */
+    /** Block key → packed counts {total, gpu, cpu, storage} × 16 bits, only for keys with ≥ 2 engine hashes. */
     private Long2LongOpenHashMap aliases;
+    /** Entries with {@link Tier#REMOTE} and no local tier. */
+    private int remoteOnly;
     /** Where batch probes leave their loads, so that the JIT keeps them (see {@link LongPairTable#touch}). */
     private long sink;
 
@@ -30,8 +36,14 @@ final class WorkerBlocks {
         this.id = id;
     }
 
+    /** Engine hashes held in at least one local tier. */
     int size() {
-        return blocks.size();
+        return blocks.size() - remoteOnly;
+    }
+
+    /** Engine hashes known only as REMOTE. */
+    int remoteOnly() {
+        return remoteOnly;
     }
 
     long keyOf(long engineHash) {
@@ -49,22 +61,25 @@ final class WorkerBlocks {
         if (slot < 0) {
             blocks.setValue(~slot, blockKey);
             blocks.setAux(~slot, tiers);
-            attach(holders, blockKey, tiers);
+            if (Tier.local(tiers) != 0) {
+                attach(holders, blockKey, Tier.local(tiers));
+            } else {
+                remoteOnly++;
+            }
             return;
         }
         long oldKey = blocks.value(slot);
-        int oldTiers = blocks.aux(slot);
+        int oldBits = blocks.aux(slot);
         if (oldKey == blockKey) {
-            if ((oldTiers | tiers) != oldTiers) {
-                blocks.setAux(slot, oldTiers | tiers);
-                retier(holders, blockKey, oldTiers, oldTiers | tiers);
+            if ((oldBits | tiers) != oldBits) {
+                blocks.setAux(slot, oldBits | tiers);
+                relink(holders, blockKey, oldBits, blockKey, oldBits | tiers);
             }
             return;
         }
         blocks.setValue(slot, blockKey);
         blocks.setAux(slot, tiers);
-        detach(holders, oldKey, oldTiers);
-        attach(holders, blockKey, tiers);
+        relink(holders, oldKey, oldBits, blockKey, tiers);
     }
 
     /** Puts n blocks, touching every slot they will probe first so that the cache misses overlap. */
@@ -86,12 +101,18 @@ final class WorkerBlocks {
         }
         int old = blocks.aux(slot);
         if ((old | tiers) != old) {
+            long key = blocks.value(slot);
             blocks.setAux(slot, old | tiers);
-            retier(holders, blocks.value(slot), old, old | tiers);
+            relink(holders, key, old, key, old | tiers);
         }
         return true;
     }
 
+    /**
+     * Clears these bits of the entry. Returns its block key, or {@link PrefixIndex#NO_KEY} when the worker has no such
+     * entry or, for local tiers, holds it in none (an entry known only as REMOTE), or, for {@link Tier#REMOTE}, the
+     * entry is not REMOTE.
+     */
     long remove(KeyHolders holders, long engineHash, int tiers) {
         int slot = blocks.find(engineHash);
         if (slot < 0) {
@@ -99,14 +120,17 @@ final class WorkerBlocks {
         }
         long blockKey = blocks.value(slot);
         int old = blocks.aux(slot);
+        int kinds = (Tier.local(tiers) != 0 ? Tier.ALL : 0) | (tiers & Tier.REMOTE);
+        if ((old & kinds) == 0) {
+            return PrefixIndex.NO_KEY;
+        }
         int left = old & ~tiers;
         if (left == 0) {
             blocks.removeAt(slot);
-            detach(holders, blockKey, old);
         } else if (left != old) {
             blocks.setAux(slot, left);
-            retier(holders, blockKey, old, left);
         }
+        relink(holders, blockKey, old, blockKey, left);
         return blockKey;
     }
 
@@ -138,20 +162,46 @@ final class WorkerBlocks {
     /** Removes every entry, walking only this worker's; returns how many engine hashes it held. */
     int purge(KeyHolders holders) {
         for (int slot = 0, end = blocks.slotLimit(); slot < end; slot++) {
-            if (blocks.occupied(slot)) {
+            if (blocks.occupied(slot) && Tier.local(blocks.aux(slot)) != 0) {
                 holders.remove(blocks.value(slot), id); // 0 for the second alias of a key: already gone
             }
         }
-        int n = blocks.size();
+        int n = size();
         reset();
         return n;
     }
 
+    /** Every entry held in a local tier, with its local tiers (REMOTE-only entries are not visited). */
     void forEach(EntryConsumer consumer) {
         for (int slot = 0, end = blocks.slotLimit(); slot < end; slot++) {
             if (blocks.occupied(slot)) {
-                consumer.accept(blocks.keyAt(slot), blocks.value(slot), blocks.aux(slot));
+                int local = Tier.local(blocks.aux(slot));
+                if (local != 0) {
+                    consumer.accept(blocks.keyAt(slot), blocks.value(slot), local);
+                }
             }
+        }
+    }
+
+    /**
+     * The entry went from (oldKey, oldBits) to (newKey, newBits), either side possibly without local tiers (0 bits for
+     * a new or removed entry): keeps the key side, which sees local tiers only, and the REMOTE-only count in step.
+     */
+    private void relink(KeyHolders holders, long oldKey, int oldBits, long newKey, int newBits) {
+        int oldLocal = Tier.local(oldBits);
+        int newLocal = Tier.local(newBits);
+        remoteOnly += (oldLocal == 0 && oldBits != 0 ? -1 : 0) + (newLocal == 0 && newBits != 0 ? 1 : 0);
+        if (oldKey == newKey && oldLocal != 0 && newLocal != 0) {
+            if (oldLocal != newLocal) {
+                retier(holders, newKey, oldLocal, newLocal);
+            }
+            return;
+        }
+        if (oldLocal != 0) {
+            detach(holders, oldKey, oldLocal);
+        }
+        if (newLocal != 0) {
+            attach(holders, newKey, newLocal);
         }
     }
 
@@ -213,20 +263,21 @@ final class WorkerBlocks {
         long unit = 1L
                 | ((tiers & Tier.GPU) != 0 ? 1L << 16 : 0L)
                 | ((tiers & Tier.CPU) != 0 ? 1L << 32 : 0L)
-                | ((tiers & Tier.OTHER) != 0 ? 1L << 48 : 0L);
+                | ((tiers & Tier.STORAGE) != 0 ? 1L << 48 : 0L);
         return counts + delta * unit;
     }
 
     private static int tiersIn(long counts) {
         return (((counts >>> 16) & FIELD) != 0 ? Tier.GPU : 0)
                 | (((counts >>> 32) & FIELD) != 0 ? Tier.CPU : 0)
-                | (((counts >>> 48) & FIELD) != 0 ? Tier.OTHER : 0);
+                | (((counts >>> 48) & FIELD) != 0 ? Tier.STORAGE : 0);
     }
 
     /** Forgets every entry (the key side must have been updated) and returns the memory. */
     void reset() {
         blocks = new LongPairTable(INITIAL, true);
         aliases = null;
+        remoteOnly = 0;
     }
 
     long bytes() {

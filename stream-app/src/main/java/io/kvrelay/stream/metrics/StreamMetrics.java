@@ -26,6 +26,16 @@ public final class StreamMetrics {
     public final Counter malformedStored;
     /** BlockRemoved of a hash this worker does not hold. */
     public final Counter unknownRemoved;
+    /** Stored blocks whose extra keys include prompt embeddings: a router cannot reproduce their keys from tokens. */
+    public final Counter promptEmbedsBlocks;
+    /** Stored blocks with extra keys the router cannot reproduce (untyped, unknown, contradictory, misaligned). */
+    public final Counter unusableExtraKeyBlocks;
+    /** Blocks of BlockStored with locality REMOTE: kept for chaining only, never held by the worker. */
+    public final Counter remoteStored;
+    /** Blocks of BlockRemoved with locality REMOTE. */
+    public final Counter remoteRemoved;
+    /** Blocks stored or removed with a medium this version does not know (indexed as STORAGE). */
+    public final Counter unknownMediumBlocks;
     public final Counter cleared;
     public final Counter entriesPurged;
     public final Counter undecodable;
@@ -45,6 +55,16 @@ public final class StreamMetrics {
         unkeyedBlocks = skipped("no_tokens_unknown_hash");
         malformedStored = skipped("token_count_mismatch");
         unknownRemoved = skipped("removed_unknown_hash");
+        promptEmbedsBlocks = skipped("prompt_embeds");
+        unusableExtraKeyBlocks = skipped("extra_keys_unusable");
+        remoteStored = Counter.builder("kvrelay.stream.blocks.remote").tag("event", "stored")
+                .description("blocks announced with locality REMOTE: not in the worker's cache, kept for chaining only")
+                .register(registry);
+        remoteRemoved = Counter.builder("kvrelay.stream.blocks.remote").tag("event", "removed")
+                .description("blocks announced with locality REMOTE: not in the worker's cache, kept for chaining only")
+                .register(registry);
+        unknownMediumBlocks = Counter.builder("kvrelay.stream.blocks.unknown.medium")
+                .description("blocks whose medium is not GPU, CPU or STORAGE; indexed as STORAGE").register(registry);
         tierAdds = Counter.builder("kvrelay.stream.tier.adds").register(registry);
         cleared = Counter.builder("kvrelay.stream.worker.purges").description("AllBlocksCleared and WorkerReset")
                 .register(registry);

@@ -76,11 +76,13 @@ public final class LocalQueries {
             }
             int[] matched = new int[ids.length];
             int[] gpu = new int[ids.length];
-            index.match(req.keys(), req.keys().length, ids, ids.length, matched, gpu);
+            int[] memory = new int[ids.length];
+            index.match(req.keys(), req.keys().length, ids, ids.length, matched, gpu, memory);
             for (int i = 0; i < ids.length; i++) {
                 if (matched[i] > 0) {
                     String w = workers.get(i);
-                    out.add(new PrefixMatch.WorkerMatch(podName(w, prefix), WorkerKeys.rankOf(w), matched[i], gpu[i]));
+                    out.add(new PrefixMatch.WorkerMatch(podName(w, prefix), WorkerKeys.rankOf(w), matched[i], gpu[i],
+                            memory[i]));
                 }
             }
         }

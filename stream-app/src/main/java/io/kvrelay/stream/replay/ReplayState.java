@@ -2,7 +2,9 @@ package io.kvrelay.stream.replay;
 
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.stream.index.PrefixIndex;
+import io.kvrelay.stream.index.Tier;
 import io.kvrelay.stream.metrics.StreamMetrics;
+import io.kvrelay.stream.store.WorkerBlockCodec;
 import io.kvrelay.stream.topology.EventApplier;
 import io.kvrelay.stream.topology.WorkerKeys;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -145,7 +147,10 @@ public final class ReplayState {
         workersSeen = count;
     }
 
-    /** The worker-blocks store, reporting entries that appear and disappear. */
+    /**
+     * The worker-blocks store, reporting entries that appear and disappear as cache entries: an entry counts while it
+     * has a local tier; one marked only REMOTE (kept for chaining) is not in the worker's cache.
+     */
     private static final class ObservedStore extends InMemoryKeyValueStore {
         private final BlockLifecycle lifecycle;
 
@@ -156,12 +161,12 @@ public final class ReplayState {
 
         @Override
         public synchronized void put(Bytes key, byte[] value) {
-            boolean fresh = value != null && get(key) == null;
-            byte[] old = value == null ? get(key) : null;
+            boolean was = held(get(key));
             super.put(key, value);
-            if (fresh) {
+            boolean is = held(value);
+            if (is && !was) {
                 lifecycle.appeared(key);
-            } else if (old != null) {
+            } else if (was && !is) {
                 lifecycle.disappeared(key);
             }
         }
@@ -169,10 +174,14 @@ public final class ReplayState {
         @Override
         public synchronized byte[] delete(Bytes key) {
             byte[] old = super.delete(key);
-            if (old != null) {
+            if (held(old)) {
                 lifecycle.disappeared(key);
             }
             return old;
+        }
+
+        private static boolean held(byte[] value) {
+            return value != null && (WorkerBlockCodec.tiersOf(value) & Tier.ALL) != 0;
         }
     }
 }

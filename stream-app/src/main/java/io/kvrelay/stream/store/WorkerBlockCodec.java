@@ -9,7 +9,8 @@ import org.apache.kafka.common.utils.Bytes;
  *
  * <p>Key: the worker key in UTF-8, a 0 byte, then the engine hash (8 bytes big-endian). Worker keys contain no 0
  * byte, so {@code prefixScan(workerPrefix(w))} yields exactly worker {@code w}'s entries: the reverse index a purge
- * walks instead of scanning the store. Value: the block key (8 bytes) and the tier bits (1 byte).
+ * walks instead of scanning the store. Value: the block key (8 bytes) and the entry's bits (1 byte: the local tiers,
+ * and {@code Tier.REMOTE} for a block announced REMOTE, kept so that chaining across it survives a restore).
  */
 public final class WorkerBlockCodec {
     private WorkerBlockCodec() {

@@ -2,6 +2,7 @@ package io.kvrelay.stream.topology;
 
 import io.kvrelay.schemas.BlockKeys;
 import io.kvrelay.schemas.avro.AllBlocksCleared;
+import io.kvrelay.schemas.avro.BlockLocality;
 import io.kvrelay.schemas.avro.BlockRemoved;
 import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.KvEventBatch;
@@ -23,11 +24,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * event log (analytics replay), so there is no second implementation.
  *
  * <ul>
- *   <li>{@code BlockStored}: block keys chain from the parent's key (no parent: the prompt's root). A parent this
- *       worker does not hold, or a token count that is not blocks × block size, skips the event's blocks and counts
- *       them: their keys cannot be known, and a guess would make the index claim prefixes nobody holds. Token-less
- *       events (CPU offload) add their tier to blocks the worker already holds, and count the rest.</li>
- *   <li>{@code BlockRemoved}: clears that tier of each hash; an entry with no tier left goes away.</li>
+ *   <li>{@code BlockStored}: block keys chain from the parent's key (no parent: the prompt's root), with each block's
+ *       extra keys (LoRA, cache salt, multimodal identifiers: {@link ExtraKeyReader}). A parent this worker does not
+ *       know, a token count that is not blocks × block size, or extra keys the router cannot reproduce skip the
+ *       blocks concerned and count them: their keys cannot be known, and a guess would make the index claim prefixes
+ *       nobody holds. Token-less events (CPU offload) add their tier to blocks the worker already knows, and count
+ *       the rest. The medium is the tier: GPU, CPU, or STORAGE (also for media this version does not know).</li>
+ *   <li>{@code BlockStored} with locality REMOTE (held elsewhere, relative to the pod): the blocks are keyed the same
+ *       way but only marked {@link Tier#REMOTE}, so a later block chained to one of them still gets its key, while the
+ *       worker holds nothing more (no match, no {@code blocksHeld}). Counted. Null, LOCAL and UNKNOWN_LOCALITY are
+ *       local (older vLLM sends no locality).</li>
+ *   <li>{@code BlockRemoved}: clears that tier of each hash (REMOTE: the REMOTE mark); an entry with nothing left
+ *       goes away.</li>
  *   <li>{@code AllBlocksCleared} and {@code WorkerReset}: purge exactly this worker, through its key range.</li>
  * </ul>
  *
@@ -37,11 +45,13 @@ public final class EventApplier {
     private final PrefixIndex index;
     private final KeyValueStore<Bytes, byte[]> blocks;
     private final StreamMetrics metrics;
+    private final ExtraKeyReader extraKeys;
 
     public EventApplier(PrefixIndex index, KeyValueStore<Bytes, byte[]> blocks, StreamMetrics metrics) {
         this.index = index;
         this.blocks = blocks;
         this.metrics = metrics;
+        this.extraKeys = new ExtraKeyReader(metrics);
     }
 
     /**
@@ -78,7 +88,11 @@ public final class EventApplier {
     public void stored(Worker w, BlockStored e) {
         List<Long> hashes = e.getBlockHashes();
         int n = hashes.size();
-        int tier = Tier.of(e.getMedium());
+        boolean remote = e.getLocality() == BlockLocality.REMOTE;
+        int tier = remote ? Tier.REMOTE : tier(e.getMedium(), n);
+        if (remote) {
+            metrics.remoteStored.increment(n);
+        }
         List<Integer> tokens = e.getTokenIds();
         if (tokens.isEmpty()) {
             for (int i = 0; i < n; i++) {
@@ -87,8 +101,8 @@ public final class EventApplier {
                     metrics.tierAdds.increment();
                     blocks.put(WorkerBlockCodec.key(w.prefix(), h),
                             WorkerBlockCodec.value(index.keyOf(w.id(), h), index.tiersOf(w.id(), h)));
-                } else {
-                    metrics.unkeyedBlocks.increment();
+                } else if (!remote) {
+                    metrics.unkeyedBlocks.increment(); // a REMOTE one is counted above and not held anyway
                 }
             }
             return;
@@ -107,17 +121,40 @@ public final class EventApplier {
                 return;
             }
         }
+        // Without extra keys beyond the LoRA (the usual case) every block gets the LoRA key, as before they existed.
+        int keyable = extraKeys.read(e, n);
+        long[] perBlock = keyable < 0 ? null : extraKeys.extras();
+        keyable = keyable < 0 ? n : keyable;
         long extra = BlockKeys.extraKey(e.getLoraName());
         int[] scratch = new int[bs];
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < keyable; i++) {
             copyTokens(tokens, i * bs, scratch);
-            long key = BlockKeys.next(parentKey, extra, scratch, 0, bs);
+            long key = BlockKeys.next(parentKey, perBlock == null ? extra : perBlock[i], scratch, 0, bs);
             long h = hashes.get(i);
+            parentKey = key;
+            if (remote && replacesLocal(w, h, key)) {
+                continue; // a REMOTE announcement never rewrites what the worker holds itself
+            }
             index.put(w.id(), h, key, tier);
             blocks.put(WorkerBlockCodec.key(w.prefix(), h), WorkerBlockCodec.value(key, index.tiersOf(w.id(), h)));
-            parentKey = key;
         }
-        metrics.blocksStored.increment(n);
+        if (!remote) {
+            metrics.blocksStored.increment(keyable);
+        }
+    }
+
+    /** Whether the worker holds {@code engineHash} locally under another key (a put would replace that entry). */
+    private boolean replacesLocal(Worker w, long engineHash, long key) {
+        long held = index.keyOf(w.id(), engineHash);
+        return held != PrefixIndex.NO_KEY && held != key && (index.tiersOf(w.id(), engineHash) & Tier.ALL) != 0;
+    }
+
+    /** The tier of a medium; one this version does not know is STORAGE, and its blocks are counted. */
+    private int tier(String medium, int blocks) {
+        if (!Tier.known(medium)) {
+            metrics.unknownMediumBlocks.increment(blocks);
+        }
+        return Tier.of(medium);
     }
 
     /** Avro decodes int arrays as {@code PrimitivesArrays.IntArray}: read them without boxing when they are. */
@@ -134,12 +171,18 @@ public final class EventApplier {
     }
 
     public void removed(Worker w, BlockRemoved e) {
-        int tier = Tier.of(e.getMedium());
+        boolean remote = e.getLocality() == BlockLocality.REMOTE;
+        int tier = remote ? Tier.REMOTE : tier(e.getMedium(), e.getBlockHashes().size());
+        if (remote) {
+            metrics.remoteRemoved.increment(e.getBlockHashes().size());
+        }
         int removed = 0;
         for (long h : e.getBlockHashes()) {
             long key = index.remove(w.id(), h, tier);
             if (key == PrefixIndex.NO_KEY) {
-                metrics.unknownRemoved.increment();
+                if (!remote) {
+                    metrics.unknownRemoved.increment(); // a REMOTE one was never held: counted above
+                }
                 continue;
             }
             removed++;
@@ -151,7 +194,9 @@ public final class EventApplier {
                 blocks.put(k, WorkerBlockCodec.value(key, left));
             }
         }
-        metrics.blocksRemoved.increment(removed);
+        if (!remote) {
+            metrics.blocksRemoved.increment(removed);
+        }
     }
 
     /** AllBlocksCleared, WorkerReset: every entry of this worker goes, and no other worker's. */

@@ -11,9 +11,10 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * Random operations applied to a {@link PrefixIndex} and to a naive model (per worker: engine hash → (key, tiers);
- * a (key, worker) entry exists while any of the worker's hashes maps to the key, with the union of their tiers), then
- * everything compared: every entry, counts, and match results computed per candidate by brute force.
+ * Random operations applied to a {@link PrefixIndex} and to a naive model (per worker: engine hash → (key, bits);
+ * a (key, worker) entry exists while any of the worker's hashes maps to the key with a local tier, with the union of
+ * their local tiers; {@link Tier#REMOTE} keeps only the hash → key mapping), then everything compared: every entry,
+ * counts, and match results (any tier, memory, GPU) computed per candidate by brute force.
  */
 final class ModelCheck {
     private final PrefixIndex index;
@@ -57,7 +58,7 @@ final class ModelCheck {
         // Skewed keys: low keys are held by many workers, so holder sets reach LIST and BITSET sizes.
         long key = 1 + Math.min(rnd.nextInt(keySpace), rnd.nextInt(keySpace));
         long hash = rnd.nextInt(hashSpace) - 1; // includes -1 and 0
-        int tiers = 1 + rnd.nextInt(Tier.ALL);
+        int tiers = 1 + rnd.nextInt(Tier.ALL | Tier.REMOTE);
         Map<Long, long[]> m = model.get(w);
         int r = rnd.nextInt(100);
         if (r < 55) {
@@ -79,15 +80,29 @@ final class ModelCheck {
         } else if (r < 75) {
             removeAll(w, tiers);
         } else if (r < 99) {
-            long[] e = m.get(hash);
+            long[] e = removable(m.get(hash), tiers);
             assertThat(index.remove(ids[w], hash, tiers)).isEqualTo(e == null ? PrefixIndex.NO_KEY : e[0]);
             if (e != null && (e[1] &= ~tiers) == 0) {
                 m.remove(hash);
             }
         } else {
-            assertThat(index.purge(ids[w])).isEqualTo(m.size());
+            assertThat(index.purge(ids[w])).isEqualTo(held(m));
             m.clear();
         }
+    }
+
+    /** The entry, if a removal of these bits concerns it: local tiers need a local entry, REMOTE a REMOTE one. */
+    private static long[] removable(long[] e, int tiers) {
+        int kinds = ((tiers & Tier.ALL) != 0 ? Tier.ALL : 0) | (tiers & Tier.REMOTE);
+        return e != null && (e[1] & kinds) != 0 ? e : null;
+    }
+
+    private static int held(Map<Long, long[]> m) {
+        int n = 0;
+        for (long[] e : m.values()) {
+            n += (e[1] & Tier.ALL) != 0 ? 1 : 0;
+        }
+        return n;
     }
 
     private void putAll(int w, int tiers) {
@@ -119,7 +134,7 @@ final class ModelCheck {
         int held = index.removeAll(ids[w], hashes, n, tiers, removed);
         int expectedHeld = 0;
         for (int i = 0; i < n; i++) {
-            long[] e = model.get(w).get(hashes[i]);
+            long[] e = removable(model.get(w).get(hashes[i]), tiers);
             assertThat(removed[i]).isEqualTo(e == null ? PrefixIndex.NO_KEY : e[0]);
             if (e != null) {
                 expectedHeld++;
@@ -136,8 +151,8 @@ final class ModelCheck {
         Map<Integer, Integer> out = new HashMap<>();
         for (int w = 0; w < ids.length; w++) {
             for (long[] e : model.get(w).values()) {
-                if (e[0] == key) {
-                    out.merge(w, (int) e[1], (x, y) -> x | y);
+                if (e[0] == key && (e[1] & Tier.ALL) != 0) {
+                    out.merge(w, (int) e[1] & Tier.ALL, (x, y) -> x | y);
                 }
             }
         }
@@ -152,14 +167,21 @@ final class ModelCheck {
             Map<Long, long[]> m = model.get(w);
             Map<Long, long[]> actual = new HashMap<>();
             index.forEach(ids[w], (h, k, t) -> actual.put(h, new long[] {k, t}));
-            assertThat(actual).hasSameSizeAs(m);
+            assertThat(actual).hasSize(held(m));
             Set<Long> distinct = new HashSet<>();
             for (Map.Entry<Long, long[]> e : m.entrySet()) {
-                assertThat(actual.get(e.getKey())).as("worker %d hash %d", w, e.getKey()).containsExactly(e.getValue());
-                assertThat(index.keyOf(ids[w], e.getKey())).isEqualTo(e.getValue()[0]);
-                distinct.add(e.getValue()[0]);
+                long[] v = e.getValue();
+                assertThat(index.keyOf(ids[w], e.getKey())).as("chaining sees REMOTE too").isEqualTo(v[0]);
+                assertThat(index.tiersOf(ids[w], e.getKey())).isEqualTo((int) v[1]);
+                if ((v[1] & Tier.ALL) == 0) {
+                    assertThat(actual).doesNotContainKey(e.getKey());
+                    continue;
+                }
+                assertThat(actual.get(e.getKey())).as("worker %d hash %d", w, e.getKey())
+                        .containsExactly(v[0], v[1] & Tier.ALL);
+                distinct.add(v[0]);
             }
-            assertThat(index.blockCount(ids[w])).isEqualTo(m.size());
+            assertThat(index.blockCount(ids[w])).isEqualTo(held(m));
             entries += distinct.size();
             keys.addAll(distinct);
             distinct.forEach(k -> holderCounts.merge(k, 1, Integer::sum));
@@ -189,7 +211,8 @@ final class ModelCheck {
         }
         int[] matched = new int[n];
         int[] gpu = new int[n];
-        int best = index.match(keys, keys.length, candidates, n, matched, gpu);
+        int[] memory = new int[n];
+        int best = index.match(keys, keys.length, candidates, n, matched, gpu, memory);
 
         List<Map<Integer, Integer>> holders = new ArrayList<>();
         for (long k : keys) {
@@ -206,8 +229,14 @@ final class ModelCheck {
             while (w >= 0 && onGpu < keys.length && (holders.get(onGpu).getOrDefault(w, 0) & Tier.GPU) != 0) {
                 onGpu++;
             }
+            int inMemory = 0;
+            while (w >= 0 && inMemory < keys.length
+                    && (holders.get(inMemory).getOrDefault(w, 0) & (Tier.GPU | Tier.CPU)) != 0) {
+                inMemory++;
+            }
             assertThat(matched[i]).as("candidate %d any", candidates[i]).isEqualTo(any);
             assertThat(gpu[i]).as("candidate %d gpu", candidates[i]).isEqualTo(onGpu);
+            assertThat(memory[i]).as("candidate %d memory", candidates[i]).isEqualTo(inMemory);
             expectedBest = Math.max(expectedBest, any);
         }
         assertThat(best).isEqualTo(expectedBest);

@@ -3,7 +3,8 @@ package io.kvrelay.stream.index;
 import static io.kvrelay.stream.index.Tier.ALL;
 import static io.kvrelay.stream.index.Tier.CPU;
 import static io.kvrelay.stream.index.Tier.GPU;
-import static io.kvrelay.stream.index.Tier.OTHER;
+import static io.kvrelay.stream.index.Tier.REMOTE;
+import static io.kvrelay.stream.index.Tier.STORAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -80,7 +81,7 @@ class PrefixIndexTest {
         assertThat(match(new long[] {1000}, a)[0]).containsExactly(1);
         assertThat(match(new long[] {1000}, a)[1]).as("no longer on GPU").containsExactly(0);
 
-        assertThat(index.remove(a, 100, OTHER)).as("clearing an unset bit changes nothing").isEqualTo(1000);
+        assertThat(index.remove(a, 100, STORAGE)).as("clearing an unset bit changes nothing").isEqualTo(1000);
         assertThat(index.remove(a, 100, CPU)).isEqualTo(1000);
         assertThat(index.keyOf(a, 100)).isEqualTo(PrefixIndex.NO_KEY);
         assertThat(index.entryCount()).isZero();
@@ -177,7 +178,7 @@ class PrefixIndexTest {
         }
         int[] order = new Random(3).ints(0, 200).distinct().limit(200).toArray();
         for (int n = 0; n < order.length; n++) {
-            index.put(ids[order[n]], 1, 42, (n & 1) == 0 ? GPU : CPU | OTHER);
+            index.put(ids[order[n]], 1, 42, (n & 1) == 0 ? GPU : CPU | STORAGE);
             assertHolders(ids, order, n + 1);
         }
         for (int n = order.length; n > 0; n--) {
@@ -278,7 +279,7 @@ class PrefixIndexTest {
     void shouldRejectInvalidPuts() {
         assertThatThrownBy(() -> index.put(a, 1, PrefixIndex.NO_KEY, GPU)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> index.put(a, 1, 5, 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> index.put(a, 1, 5, 8)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> index.put(a, 1, 5, 16)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> index.put(9, 1, 5, GPU)).isInstanceOf(IllegalArgumentException.class);
         assertThat(index.entryCount()).isZero();
     }
@@ -300,9 +301,70 @@ class PrefixIndexTest {
         assertThat(Tier.of(null)).isEqualTo(GPU);
         assertThat(Tier.of("GPU")).isEqualTo(GPU);
         assertThat(Tier.of("cpu")).isEqualTo(CPU);
-        assertThat(Tier.of("disk")).isEqualTo(OTHER);
-        assertThat(Tier.names(GPU | OTHER)).isEqualTo("GPU,OTHER");
+        assertThat(Tier.of("STORAGE")).isEqualTo(STORAGE);
+        assertThat(Tier.of("disk")).isEqualTo(STORAGE);
+        assertThat(Tier.of("lmcache")).as("unknown media are not taken for memory").isEqualTo(STORAGE);
+        assertThat(Tier.known("lmcache")).isFalse();
+        assertThat(Tier.known("storage")).isTrue();
+        assertThat(Tier.names(GPU | STORAGE)).isEqualTo("GPU,STORAGE");
+        assertThat(Tier.names(CPU | REMOTE)).isEqualTo("CPU,REMOTE");
         assertThat(Tier.names(0)).isEmpty();
+    }
+
+    /** GPU ⊆ memory (GPU or CPU) ⊆ any tier: three nested prefixes, so the cost can price each tier. */
+    @Test
+    void shouldMatchStorageAsItsOwnTier() {
+        index.put(a, 1, 11, GPU);
+        index.put(a, 2, 12, CPU | STORAGE);
+        index.put(a, 3, 13, STORAGE);
+        index.put(a, 4, 14, GPU);
+        index.put(b, 1, 11, STORAGE);
+        index.put(b, 2, 12, GPU);
+        int[] matched = new int[2];
+        int[] gpu = new int[2];
+        int[] memory = new int[2];
+
+        int best = index.match(new long[] {11, 12, 13, 14}, 4, new int[] {a, b}, 2, matched, gpu, memory);
+
+        assertThat(best).isEqualTo(4);
+        assertThat(matched).containsExactly(4, 2);
+        assertThat(memory).containsExactly(2, 0);
+        assertThat(gpu).containsExactly(1, 0);
+        assertThat(match(new long[] {11, 12, 13, 14}, a, b)[0]).as("without the memory array").containsExactly(4, 2);
+    }
+
+    /** REMOTE: the engine hash maps to a key (a later block chains from it) but the worker holds nothing. */
+    @Test
+    void shouldKeepRemoteBlocksForChainingOnly() {
+        index.put(a, 100, 1000, REMOTE);
+
+        assertThat(index.keyOf(a, 100)).isEqualTo(1000);
+        assertThat(index.tiersOf(a, 100)).isEqualTo(REMOTE);
+        assertThat(index.blockCount(a)).isZero();
+        assertThat(index.entryCount()).isZero();
+        assertThat(index.keyCount()).isZero();
+        assertThat(entries(a)).isEmpty();
+        assertThat(index.workers()).doesNotContain("ns/svc/pod-a#0");
+        assertThat(match(new long[] {1000}, a)[0]).containsExactly(0);
+        assertThat(index.remove(a, 100, GPU)).as("not held locally").isEqualTo(PrefixIndex.NO_KEY);
+        assertThat(index.keyOf(a, 100)).isEqualTo(1000);
+
+        // The pod later holds it too (pulled in, or stored locally): held on GPU, still REMOTE.
+        index.put(a, 100, 1000, GPU);
+        assertThat(match(new long[] {1000}, a)[1]).containsExactly(1);
+        assertThat(index.blockCount(a)).isEqualTo(1);
+        assertThat(entries(a).get(100L)).containsExactly(1000, GPU);
+        assertThat(index.remove(a, 100, REMOTE)).isEqualTo(1000);
+        assertThat(index.tiersOf(a, 100)).isEqualTo(GPU);
+        assertThat(index.remove(a, 100, REMOTE)).as("no longer REMOTE").isEqualTo(PrefixIndex.NO_KEY);
+
+        index.put(a, 100, 1000, REMOTE);
+        assertThat(index.remove(a, 100, GPU)).isEqualTo(1000);
+        assertThat(index.blockCount(a)).isZero();
+        assertThat(index.entryCount()).isZero();
+        assertThat(index.keyOf(a, 100)).as("the REMOTE mapping stays").isEqualTo(1000);
+        assertThat(index.purge(a)).as("a purge counts held blocks").isZero();
+        assertThat(index.keyOf(a, 100)).isEqualTo(PrefixIndex.NO_KEY);
     }
 
     @Test

@@ -39,6 +39,23 @@ class ReplayStateTest {
         assertThat(state.blocksHeld("ns/svc/pod-a")).isZero();
     }
 
+    /** A block announced REMOTE is not in the pod's cache: no lifetime starts or ends with it. */
+    @Test
+    void shouldNotReportRemoteBlocksAsCacheEntries() {
+        io.kvrelay.schemas.avro.BlockStored remote = TestBatches.stored(1, 2);
+        remote.setLocality(io.kvrelay.schemas.avro.BlockLocality.REMOTE);
+        state.apply(TestBatches.batch("pod-a", 0, remote, 0));
+        assertThat(log).isEmpty();
+        state.apply(TestBatches.batch("pod-a", 1, TestBatches.stored(1), 0)); // now held locally too
+        assertThat(log).containsExactly("+");
+        state.apply(TestBatches.batch("pod-a", 2, new BlockRemoved(List.of(1L, 2L), null, null,
+                io.kvrelay.schemas.avro.BlockLocality.REMOTE, null), 0));
+        assertThat(log).as("the local copy stays").containsExactly("+");
+        state.apply(TestBatches.batch("pod-a", 3, new BlockRemoved(List.of(1L), null, null, null, null), 0));
+        assertThat(log).containsExactly("+", "-");
+        assertThat(state.blocksHeld("ns/svc/pod-a")).isZero();
+    }
+
     @Test
     void shouldMatchAPodsPrefixOverItsRanks() {
         state.apply(TestBatches.batch("pod-a", 0, TestBatches.stored(1, 2), 0));

@@ -116,7 +116,7 @@ class IndexTopologyTest {
         int[] t = tokens(100, 12);
         send("p0", batch("p0", 0, 0, stored(new long[] {1, 2, 3}, null, t)));
 
-        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 3, 3));
+        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 3, 3, 3));
         assertThat(metrics.blocksStored.count()).isEqualTo(3);
     }
 
@@ -126,7 +126,7 @@ class IndexTopologyTest {
         send("p0", batch("p0", 0, 0, stored(new long[] {1, 2}, null, tokens(100, 8))));
         send("p0", batch("p0", 0, 1, stored(new long[] {3, 4}, 2L, tokens(108, 8))));
 
-        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 4, 4));
+        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 4, 4, 4));
     }
 
     @Test
@@ -136,7 +136,7 @@ class IndexTopologyTest {
         int[] longer = tokens(100, 16);
 
         assertThat(match(keys(longer, null))).containsExactly(
-                new PrefixMatch.WorkerMatch("p0", 0, 2, 2), new PrefixMatch.WorkerMatch("p1", 0, 1, 1));
+                new PrefixMatch.WorkerMatch("p0", 0, 2, 2, 2), new PrefixMatch.WorkerMatch("p1", 0, 1, 1, 1));
         assertThat(match(keys(tokens(500, 8), null))).isEmpty();
     }
 
@@ -160,7 +160,7 @@ class IndexTopologyTest {
 
         assertThat(metrics.tierAdds.count()).isEqualTo(1);
         assertThat(metrics.unkeyedBlocks.count()).isEqualTo(1);
-        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 2, 0));
+        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 2, 0, 2));
     }
 
     @Test
@@ -177,7 +177,7 @@ class IndexTopologyTest {
         send("p0", batch("p0", 0, 0, stored(new long[] {1, 2, 3}, null, t)));
         send("p0", batch("p0", 0, 1, removed("GPU", 3, 42)));
 
-        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 2, 2));
+        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 2, 2, 2));
         assertThat(metrics.blocksRemoved.count()).isEqualTo(1);
         assertThat(metrics.unknownRemoved.count()).isEqualTo(1);
     }
@@ -210,8 +210,8 @@ class IndexTopologyTest {
 
         send("p0", batch("p0", 1, 1, cleared()));
 
-        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 2, 2),
-                new PrefixMatch.WorkerMatch("p1", 0, 2, 2));
+        assertThat(match(keys(t, null))).containsExactly(new PrefixMatch.WorkerMatch("p0", 0, 2, 2, 2),
+                new PrefixMatch.WorkerMatch("p1", 0, 2, 2, 2));
         assertThat(metrics.entriesPurged.count()).isEqualTo(2);
     }
 
