@@ -146,7 +146,7 @@ public final class KvEventBatchEncoder {
         varlong(0);
     }
 
-    /** Per block, a list of typed keys; rare, so written plainly. */
+    /** Per block, a list of typed keys (vLLM since v0.26 sends extra_keys on nearly every store, mostly empty). */
     private void extraKeys(List<List<ExtraKey>> perBlock) {
         if (perBlock == null) {
             varint(0);
