@@ -27,7 +27,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import net.openhft.hashing.LongHashFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
@@ -44,7 +43,7 @@ import org.zeromq.ZMQ;
  * <p><b>Never a new incarnation as the continuation of an old one.</b> vLLM puts no epoch on the wire: a restarted
  * publisher counts from 0 again, and if the bridge reconnects only after the new one has passed the old last
  * sequence, the sequence alone looks like a gap. So every replay asks from the last <em>delivered</em> sequence
- * itself, and the first reply must carry the same bytes (XXH3 of the payload) as what was delivered: then the
+ * itself, and the first reply must carry the same bytes (length and CRC-32C of the payload) as what was delivered: then the
  * publisher is the same and the rest of the reply fills the gap. Different bytes, an empty buffer, a publisher id
  * that changed (24-byte sequence frames) or a sequence that went back mean a restart: a
  * {@code WorkerReset(PUBLISHER_RESTART)}, then the worker starts again from what the new buffer holds from seq 0.
@@ -58,13 +57,13 @@ public final class WorkerSubscriber implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(WorkerSubscriber.class);
     private static final int POLL_MS = 100;
     private static final int MAX_FRAMES = 16;
+    private static final long MONITOR_EVERY_NANOS = 1_000_000;
     /** Requests of one recovery that brought nothing new, in a row, before it gives up. */
     private static final int MAX_BARREN_REQUESTS = 3;
     /** Requests of one recovery that got no reply at all before it gives up. */
     private static final int MAX_UNANSWERED = 2;
     /** "Up to the end of the buffer" for probes, which have no live sequence to stop at. */
     private static final long NO_TARGET = -1L; // the largest unsigned value
-    private static final LongHashFunction DIGEST = LongHashFunction.xx3();
 
     private final PodConfig pod;
     private final int rank;
@@ -80,6 +79,7 @@ public final class WorkerSubscriber implements Runnable {
     private final KvEventBatchEncoder eventEncoder = new KvEventBatchEncoder();
     private final AvroCodec<DeadLetter> deadLetterCodec = AvroCodec.deadLetters();
     private final WorkerStats stats = new WorkerStats();
+    private final PayloadDigest digests = new PayloadDigest();
     private final AtomicReference<KafkaLoss> lostInKafka = new AtomicReference<>();
     private final Outbound.LossListener lossListener = this::lostInKafka;
     private volatile boolean running = true;
@@ -98,6 +98,7 @@ public final class WorkerSubscriber implements Runnable {
     /** Probe the replay once the SUB is connected: after the first connection and after every reconnection. */
     private boolean probePending = true;
     private ZMQ.Socket monitor;
+    private long monitorReadNanos;
 
     public WorkerSubscriber(PodConfig pod, int rank, ZmqConfig cfg, ZContext ctx, BoundedHandoff<Outbound> handoff,
                             BridgeMetrics metrics, Topics topics) {
@@ -133,7 +134,7 @@ public final class WorkerSubscriber implements Runnable {
      * Starts from a position recovered from Kafka (the bridge restarted): the last batch of this worker that Kafka
      * holds. Unproven until the replay shows the same bytes at that sequence. Call before {@link #run()}.
      *
-     * @param digest            XXH3 of that batch's payload, or null when the record predates digests
+     * @param digest            {@link PayloadDigest} of that batch's payload, or null when the record predates digests
      * @param publishedAtMicros its publisher timestamp, or null
      * @param topic             its topic frame, or null for the configured one
      * @param id                the publisher's incarnation id, or null
@@ -309,9 +310,13 @@ public final class WorkerSubscriber implements Runnable {
 
     /**
      * The socket monitor says when the SUB lost its connection: whatever comes after may be a new incarnation. Read
-     * before every live message (the events are queued before the new connection's first message can be).
+     * when the SUB is idle, before every recovery, and at most every millisecond while messages flow: an empty read
+     * costs JeroMQ a thread-local errno write, 6% of a worker's CPU when done per message. A restarted vLLM is silent
+     * for far longer than that (process start, model load), so its disconnection is read on an idle poll before its
+     * first message arrives.
      */
     private void drainMonitor() {
+        monitorReadNanos = System.nanoTime();
         ZMQ.Event e;
         while ((e = ZMQ.Event.recv(monitor, ZMQ.DONTWAIT)) != null) {
             boolean up = e.getEvent() == ZMQ.EVENT_CONNECTED;
@@ -341,7 +346,9 @@ public final class WorkerSubscriber implements Runnable {
                     frames, now);
             return;
         }
-        drainMonitor();
+        if (System.nanoTime() - monitorReadNanos >= MONITOR_EVERY_NANOS) {
+            drainMonitor();
+        }
         long seq = Frames.getLong(seqFrame);
         byte[] id = seqFrame.length == Frames.SEQ_WITH_ID ? Arrays.copyOfRange(seqFrame, 8, Frames.SEQ_WITH_ID) : null;
         lastTopic = frames.get(0);
@@ -429,6 +436,7 @@ public final class WorkerSubscriber implements Runnable {
      * reply stream was cut (vLLM's send limit) is followed, once the old stream went quiet, by one from what arrived.
      */
     private void recover(ReplayClient replay, long target) throws InterruptedException {
+        drainMonitor();
         Recovery r = new Recovery(target);
         int barren = 0;
         while (running && !r.done) {
@@ -635,7 +643,7 @@ public final class WorkerSubscriber implements Runnable {
 
         private boolean sameAsDelivered(ReplayClient.Reply reply) {
             if (lastDigestKnown) {
-                return DIGEST.hashBytes(reply.payload()) == lastDigest;
+                return digests.of(reply.payload()) == lastDigest;
             }
             // A position recovered from a record without a digest: the publisher's timestamp is the next best thing.
             DecodedBatch d = decodeQuietly(reply.payload());
@@ -709,7 +717,7 @@ public final class WorkerSubscriber implements Runnable {
         if (restartPending != null) {
             emitPendingRestart(b.seq);
         }
-        long digest = DIGEST.hashBytes(b.payload);
+        long digest = digests.of(b.payload);
         DecodedBatch decoded;
         try {
             decoded = decoder.decode(b.payload);
