@@ -66,8 +66,8 @@ public final class ReplayCommand implements Callable<Integer> {
 
     @Option(names = "--weights", converter = WeightsConverter.class, paramLabel = "NAME:KEY=VALUE,...",
             description = "an extra kvrelay weighting for the counterfactual, e.g. "
-                    + "'busy:runningWeight=16,waitingWeight=64' (keys: cpuBlockCost, runningWeight, waitingWeight, "
-                    + "kvUsageWeight, maxInFlight, maxKvUsage; the rest keep the defaults); repeatable")
+                    + "'busy:runningWeight=16,waitingWeight=64' (keys: cpuBlockCost, storageBlockCost, runningWeight, "
+                    + "waitingWeight, kvUsageWeight, maxInFlight, maxKvUsage; the rest keep the defaults); repeatable")
     List<WeightsConverter.Named> weights = List.of();
 
     @Option(names = "--prefill-ms-per-block", defaultValue = "2",

@@ -26,6 +26,7 @@ final class WeightsConverter implements ITypeConverter<WeightsConverter.Named> {
         String name = value.substring(0, colon).strip();
         CostWeights d = CostWeights.defaults();
         double cpu = d.cpuBlockCost();
+        double storage = d.storageBlockCost();
         double running = d.runningWeight();
         double waiting = d.waitingWeight();
         double kv = d.kvUsageWeight();
@@ -40,18 +41,19 @@ final class WeightsConverter implements ITypeConverter<WeightsConverter.Named> {
             try {
                 switch (kvp[0].strip()) {
                     case "cpuBlockCost" -> cpu = Double.parseDouble(v);
+                    case "storageBlockCost" -> storage = Double.parseDouble(v);
                     case "runningWeight" -> running = Double.parseDouble(v);
                     case "waitingWeight" -> waiting = Double.parseDouble(v);
                     case "kvUsageWeight" -> kv = Double.parseDouble(v);
                     case "maxInFlight" -> maxInFlight = Integer.parseInt(v);
                     case "maxKvUsage" -> maxKv = Double.parseDouble(v);
                     default -> throw new IllegalArgumentException("unknown weight '" + kvp[0].strip()
-                            + "' (cpuBlockCost, runningWeight, waitingWeight, kvUsageWeight, maxInFlight, maxKvUsage)");
+                            + "' (cpuBlockCost, storageBlockCost, runningWeight, waitingWeight, kvUsageWeight, maxInFlight, maxKvUsage)");
                 }
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("not a number: '" + v + "' for " + kvp[0].strip());
             }
         }
-        return new Named(name, new CostWeights(cpu, running, waiting, kv, maxInFlight, maxKv));
+        return new Named(name, new CostWeights(cpu, storage, running, waiting, kv, maxInFlight, maxKv));
     }
 }

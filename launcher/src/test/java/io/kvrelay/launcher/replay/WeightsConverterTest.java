@@ -17,6 +17,14 @@ class WeightsConverterTest {
     }
 
     @Test
+    void shouldTakeTheStorageTiersCost() {
+        CostWeights w = WeightsConverter.parse("disk:storageBlockCost=0.8").weights();
+
+        assertThat(w.storageBlockCost()).isEqualTo(0.8);
+        assertThat(w.cpuBlockCost()).isEqualTo(CostWeights.defaults().cpuBlockCost());
+    }
+
+    @Test
     void shouldSayWhatIsWrong() {
         assertThatThrownBy(() -> WeightsConverter.parse("runningWeight=16")).hasMessageContaining("NAME:");
         assertThatThrownBy(() -> WeightsConverter.parse("x:speed=1")).hasMessageContaining("unknown weight 'speed'");
