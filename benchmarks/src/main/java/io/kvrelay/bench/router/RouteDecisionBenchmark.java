@@ -125,6 +125,11 @@ public class RouteDecisionBenchmark {
         }
 
         @Override
+        public LinkWrite restore(LinkKey key, String pod) {
+            return setIfAbsent(key, pod);
+        }
+
+        @Override
         public LinkWrite compareAndSet(LinkKey key, String expectedPod, String newPod) {
             return links.replace(key, expectedPod, newPod) ? new LinkWrite(newPod, true)
                     : new LinkWrite(links.get(key), false);

@@ -28,6 +28,7 @@ final class LinkMetrics {
     private final Counter redisErrors;
     private final Counter racesLost;
     private final Counter unsticky;
+    private final Counter restored;
     private final Map<LinkDecision.Outcome, Counter> decisions = new EnumMap<>(LinkDecision.Outcome.class);
 
     LinkMetrics(MeterRegistry registry, Cache<?, ?> cache) {
@@ -45,6 +46,9 @@ final class LinkMetrics {
                 .description("Conditional link writes another router won").register(registry);
         unsticky = Counter.builder("kvrelay.links.unsticky")
                 .description("Decisions that answered a pod without linking the user").register(registry);
+        restored = Counter.builder("kvrelay.links.restored")
+                .description("Links Redis had lost (data loss, not a decision) written again from this router's cache")
+                .register(registry);
         for (LinkDecision.Outcome o : LinkDecision.Outcome.values()) {
             decisions.put(o, Counter.builder("kvrelay.links.decisions").tag("outcome", o.name().toLowerCase(Locale.ROOT))
                     .description("Link decisions by outcome").register(registry));
@@ -65,6 +69,10 @@ final class LinkMetrics {
 
     void redisError() {
         redisErrors.increment();
+    }
+
+    void restored() {
+        restored.increment();
     }
 
     void raceLost() {

@@ -78,17 +78,36 @@ final class LinkScripts {
             return out
             """);
 
-    /** KEYS[1]: the index only. ARGV: as for SERVICES. Deletes every link and the index; returns the link count. */
+    /**
+     * KEYS[1]: the index, KEYS[2]: the user's deletion mark. ARGV: as for SERVICES, then the mark's ttlMs. Deletes every
+     * link and the index, and marks the user deleted on purpose (so no router restores the links from its cache);
+     * returns the link count.
+     */
     static final Script DELETE_USER = Script.of("deleteUser", """
             local n = 0
             for _, svc in ipairs(redis.call('SMEMBERS', KEYS[1])) do
               n = n + redis.call('DEL', ARGV[1] .. svc .. ':' .. ARGV[2])
             end
             redis.call('DEL', KEYS[1])
+            redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
             return n
             """);
 
-    static final List<Script> ALL = List.of(SET_IF_ABSENT, COMPARE_AND_SET, TOUCH, SERVICES, DELETE_USER);
+    /**
+     * KEYS[3]: the user's deletion mark. ARGV: as for SET_IF_ABSENT. A link this router still knows but Redis lost
+     * (flushed, failed over without persistence, evicted): created again unless it exists ({0, its pod}) or the user's
+     * links were deleted on purpose lately ({0, nil}); {1, pod} when written.
+     */
+    static final Script RESTORE = Script.of("restore", """
+            if redis.call('EXISTS', KEYS[3]) == 1 then return {0, false} end
+            if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+              index(KEYS[2], ARGV[3], tonumber(ARGV[2]))
+              return {1, ARGV[1]}
+            end
+            return {0, redis.call('GET', KEYS[1])}
+            """);
+
+    static final List<Script> ALL = List.of(SET_IF_ABSENT, COMPARE_AND_SET, TOUCH, SERVICES, DELETE_USER, RESTORE);
 
     private LinkScripts() {
     }

@@ -83,7 +83,20 @@ public final class LinkService {
                     cache.put(key, fresh(cached.pod()));
                     return metrics.decided(new LinkDecision(cached.pod(), Outcome.KEPT, true, true));
                 }
-                drop(key); // moved by another router, expired or deleted: Redis is the truth
+                if (current.isEmpty() && owned) {
+                    // Gone from Redis although this cache, which lives shorter than the link, still has it: Redis
+                    // lost it (flushed, failed over without persistence, evicted under memory pressure). Moving the
+                    // user would lose the pod's cache of their conversation, so the link is written again, unless
+                    // the user's links were deleted on purpose or another router has linked the user meanwhile.
+                    LinkWrite w = store.restore(key, cached.pod());
+                    if (w.written()) {
+                        metrics.restored();
+                        cache.put(key, fresh(cached.pod()));
+                        return metrics.decided(new LinkDecision(cached.pod(), Outcome.KEPT, true, true));
+                    }
+                    current = Optional.ofNullable(w.pod());
+                }
+                drop(key); // moved by another router, or deleted on purpose: Redis is the truth
             }
             return metrics.decided(resolve(key, current.orElse(null), owned, routable, best));
         } catch (LinksUnavailableException e) {

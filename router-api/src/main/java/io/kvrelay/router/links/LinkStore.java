@@ -29,7 +29,14 @@ public interface LinkStore {
      */
     LinkWrite compareAndSet(LinkKey key, String expectedPod, String newPod);
 
-    /** Deletes every link of the user in the namespace; returns how many there were. */
+    /**
+     * Creates again a link this router knows but the store lost (data loss, not a decision), if there is none and the
+     * user's links were not deleted on purpose lately. Returns the link that now exists; not written with a null pod
+     * when the user's links were deleted on purpose.
+     */
+    LinkWrite restore(LinkKey key, String pod);
+
+    /** Deletes every link of the user in the namespace (marking it deleted on purpose); returns how many there were. */
     int delete(String namespace, String user);
 
     /** Every live link of the user in the namespace: service → pod. */

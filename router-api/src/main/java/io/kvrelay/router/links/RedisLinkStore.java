@@ -115,11 +115,20 @@ public final class RedisLinkStore implements LinkStore, AutoCloseable {
     }
 
     @Override
+    public LinkWrite restore(LinkKey key, String pod) {
+        LinkKey.requirePod(pod);
+        return write(call("restore", () -> eval(LinkScripts.RESTORE,
+                List.of(linkKey(key), indexKey(key), deletedKey(key.namespace(), key.user())),
+                List.of(pod, ttlMs, key.service()))));
+    }
+
+    @Override
     public int delete(String namespace, String user) {
         LinkKey.requireName("namespace", namespace);
         LinkKey.requireUser(user);
-        Object n = call("delete", () -> eval(LinkScripts.DELETE_USER, List.of(indexKey(namespace, user)),
-                List.of(linkKeyPrefix(namespace), user)));
+        Object n = call("delete", () -> eval(LinkScripts.DELETE_USER,
+                List.of(indexKey(namespace, user), deletedKey(namespace, user)),
+                List.of(linkKeyPrefix(namespace), user, ttlMs)));
         return ((Long) n).intValue();
     }
 
@@ -169,6 +178,11 @@ public final class RedisLinkStore implements LinkStore, AutoCloseable {
 
     String indexKey(String namespace, String user) {
         return prefix + "svc:" + namespace + ':' + user;
+    }
+
+    /** Set for a link TTL when the user's links are deleted on purpose: routers must not restore them. */
+    private String deletedKey(String namespace, String user) {
+        return prefix + "deleted:" + namespace + ':' + user;
     }
 
     private String indexKey(LinkKey key) {

@@ -119,6 +119,11 @@ class RouteDeciderExtrasTest {
         }
 
         @Override
+        public LinkWrite restore(LinkKey key, String pod) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public LinkWrite compareAndSet(LinkKey key, String expectedPod, String newPod) {
             throw new UnsupportedOperationException();
         }

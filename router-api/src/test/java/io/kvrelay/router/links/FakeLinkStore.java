@@ -55,9 +55,24 @@ final class FakeLinkStore implements LinkStore {
                 : new LinkWrite(links.get(key), false);
     }
 
+    /** Users whose links were deleted on purpose (the store's deletion mark). */
+    final java.util.Set<String> deletedUsers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override
+    public synchronized LinkWrite restore(LinkKey key, String pod) {
+        check();
+        writes.incrementAndGet();
+        if (deletedUsers.contains(key.namespace() + '/' + key.user())) {
+            return new LinkWrite(null, false);
+        }
+        String existing = links.putIfAbsent(key, pod);
+        return existing == null ? new LinkWrite(pod, true) : new LinkWrite(existing, false);
+    }
+
     @Override
     public int delete(String namespace, String user) {
         check();
+        deletedUsers.add(namespace + '/' + user);
         List<LinkKey> mine = links.keySet().stream()
                 .filter(k -> k.namespace().equals(namespace) && k.user().equals(user)).toList();
         mine.forEach(links::remove);

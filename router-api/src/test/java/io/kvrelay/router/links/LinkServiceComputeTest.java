@@ -61,6 +61,45 @@ class LinkServiceComputeTest {
         assertThat(store.touches).hasValue(1);
     }
 
+    /** Issue 12 item 5: before, 81% of users whose link Redis lost were moved to another pod and lost its cache. */
+    @Test
+    void shouldWriteAgainALinkRedisLostWhileThisRouterStillKnowsIt() {
+        compute(ALL, () -> "pod-a");
+        store.links.clear(); // Redis flushed, or failed over without persistence
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(TOUCH_MS)); // the touch is due: Redis is asked
+
+        LinkDecision d = compute(ALL, () -> "pod-b");
+
+        assertThat(d.pod()).isEqualTo("pod-a");
+        assertThat(d.outcome()).isEqualTo(Outcome.KEPT);
+        assertThat(store.links).containsEntry(KEY, "pod-a");
+        assertThat(count("kvrelay.links.restored")).isEqualTo(1);
+    }
+
+    @Test
+    void shouldNotRestoreLinksDeletedOnPurpose() {
+        compute(ALL, () -> "pod-a");
+        store.delete(NS, "alice"); // e.g. another router's admin API: this router's cache still has the link
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(TOUCH_MS));
+
+        LinkDecision d = compute(ALL, () -> "pod-b");
+
+        assertThat(d).isEqualTo(new LinkDecision("pod-b", Outcome.CREATED, false, true));
+        assertThat(count("kvrelay.links.restored")).isZero();
+    }
+
+    @Test
+    void shouldNotRestoreALinkWhosePodIsNoLongerRoutable() {
+        compute(ALL, () -> "pod-a");
+        store.links.clear();
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(TOUCH_MS));
+
+        LinkDecision d = compute(pod -> !pod.equals("pod-a"), () -> "pod-b");
+
+        assertThat(d).isEqualTo(new LinkDecision("pod-b", Outcome.CREATED, false, true));
+        assertThat(store.links).containsEntry(KEY, "pod-b");
+    }
+
     @Test
     void shouldServeFromTheCacheWithoutRedisUntilTheTouchIsDue() {
         compute(ALL, () -> "pod-a");

