@@ -19,7 +19,9 @@ import java.util.List;
  * The three are nested prefixes ({@code gpuMatched <= memoryMatched <= matched}): vLLM reuses the GPU prefix, then
  * loads what follows from CPU, then from storage. A block after a storage-only one is priced as storage even when it
  * is in CPU memory: a slight overestimate, never an underestimate. Blocks a pod announced REMOTE are no part of it.
- * Unknown load counts as 0. The lowest cost wins. Ties (for example a new prompt on idle pods) go to the highest
+ * Unknown load never counts as zero: a load figure a pod does not report (its scrapes fail: it may be hung) counts as
+ * the highest one reported by another candidate, so a silent pod cannot look like the idlest; when no candidate
+ * reports it, it counts as 0 for all alike. The lowest cost wins. Ties (for example a new prompt on idle pods) go to the highest
  * rendezvous hash of (tie key, pod): deterministic for the same request, yet spread across pods for different ones,
  * where a fixed order (by name) would send every tie to the same pod.
  */
@@ -48,10 +50,11 @@ public final class PodScorer {
 
     /** Scores every candidate, best first. */
     public List<Score> rank(List<PodInfo> candidates, int promptBlocks, Matches matches, long tieKey) {
+        KnownLoad busiest = KnownLoad.busiestOf(candidates);
         // The tie hash is computed once per pod, not once per comparison (a third of a 64-pod decision before).
         Ranked[] ranked = new Ranked[candidates.size()];
         for (int i = 0; i < ranked.length; i++) {
-            PodInfo p = candidates.get(i);
+            PodInfo p = busiest.fill(candidates.get(i));
             int matched = Math.min(matches.matched(p.pod()), promptBlocks);
             int memory = Math.min(matches.memoryMatched(p.pod()), matched);
             int gpu = Math.min(matches.gpuMatched(p.pod()), memory);
@@ -67,6 +70,39 @@ public final class PodScorer {
     }
 
     private record Ranked(Score score, long tie) {
+    }
+
+    /** The highest load figures the candidates report; null where none reports one. */
+    private record KnownLoad(Integer running, Integer waiting, Double kvCacheUsage) {
+        static KnownLoad busiestOf(List<PodInfo> candidates) {
+            Integer running = null;
+            Integer waiting = null;
+            Double kv = null;
+            for (PodInfo p : candidates) {
+                running = max(running, p.running());
+                waiting = max(waiting, p.waiting());
+                if (p.kvCacheUsage() != null && (kv == null || p.kvCacheUsage() > kv)) {
+                    kv = p.kvCacheUsage();
+                }
+            }
+            return new KnownLoad(running, waiting, kv);
+        }
+
+        private static Integer max(Integer a, Integer b) {
+            return b == null ? a : a == null || b > a ? b : a;
+        }
+
+        /** The pod as scored: its own figures where it reports them, the busiest reported ones where it does not. */
+        PodInfo fill(PodInfo p) {
+            if ((p.running() != null || running == null) && (p.waiting() != null || waiting == null)
+                    && (p.kvCacheUsage() != null || kvCacheUsage == null)) {
+                return p;
+            }
+            return new PodInfo(p.namespace(), p.service(), p.pod(), p.podIndex(), p.address(), p.alive(),
+                    p.routable(), p.draining(), p.running() != null ? p.running() : running,
+                    p.waiting() != null ? p.waiting() : waiting,
+                    p.kvCacheUsage() != null ? p.kvCacheUsage() : kvCacheUsage, p.blockSize(), p.blocksHeld());
+        }
     }
 
     /** Lowest cost first; among equal costs the highest tie hash. */

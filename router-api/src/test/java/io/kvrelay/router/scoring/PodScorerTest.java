@@ -50,6 +50,22 @@ class PodScorerTest {
         assertThat(r).extracting(s -> s.pod().pod()).containsExactly("a", "b");
     }
 
+    /** Issue 12: a hung pod whose scrapes failed was scored as idle and drew 48% of the traffic in a fault test. */
+    @Test
+    void shouldNeverTakeAnUnknownLoadForAnIdlePod() {
+        List<PodScorer.Score> r = scorer.rank(List.of(pod("silent", null, null, null), pod("calm", 1, 0, 0.1),
+                pod("busy", 3, 1, 0.6)), 100, matches(Map.of()), 7);
+
+        assertThat(r.get(0).pod().pod()).isEqualTo("calm");
+        assertThat(r.get(1).cost()).as("the silent pod costs as much as the busiest reported one")
+                .isEqualTo(r.get(2).cost());
+        // and with a better prefix it still wins on that prefix, at the busiest known load
+        List<PodScorer.Score> hit = scorer.rank(List.of(pod("silent", null, null, null), pod("busy", 3, 1, 0.6)), 100,
+                matches(Map.of("silent", new int[] {90, 90})), 7);
+        assertThat(hit.get(0).pod().pod()).isEqualTo("silent");
+        assertThat(hit.get(0).pod().running()).isEqualTo(3);
+    }
+
     @Test
     void shouldValueCpuOnlyHitsBelowGpuHits() {
         List<PodScorer.Score> r = scorer.rank(List.of(pod("gpu", 0, 0, null), pod("cpu", 0, 0, null)), 40,
