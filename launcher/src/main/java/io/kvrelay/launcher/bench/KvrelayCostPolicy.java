@@ -55,7 +55,7 @@ public final class KvrelayCostPolicy implements RoutingPolicy {
             }
         };
         List<PodScorer.Score> ranked = scorer.rank(pods, request.promptBlocks(), matches, tieKey(request));
-        PodScorer.Score best = ranked.stream().filter(s -> !s.overloaded()).findFirst().orElse(ranked.get(0));
+        PodScorer.Score best = PodScorer.best(ranked);
         int linked = links.linkedIndex(request, candidates);
         if (linked >= 0 && !scorer.overloaded(pods.get(linked))) {
             return linked;

@@ -105,9 +105,7 @@ public final class RouteDecider {
                 return f == null ? 0 : f.length > 2 ? f[2] : f[0];
             }
         }, tieKey);
-        // The best pod that is not overloaded; if all are, the cheapest anyway (still better than refusing).
-        PodScorer.Score best = ranked.stream().filter(s -> !s.overloaded()).findFirst()
-                .orElse(ranked.isEmpty() ? null : ranked.get(0));
+        PodScorer.Score best = PodScorer.best(ranked);
         Map<String, PodScorer.Score> byPod = new HashMap<>(ranked.size() * 2);
         ranked.forEach(s -> byPod.put(s.pod().pod(), s));
 

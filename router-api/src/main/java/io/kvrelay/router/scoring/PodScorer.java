@@ -69,6 +69,20 @@ public final class PodScorer {
         return out;
     }
 
+    /**
+     * The pod to choose from a ranking: the best one that is not overloaded; if all are, the cheapest anyway (still
+     * better than refusing). Null for an empty ranking. The one rule for the router, its best-pod query and the
+     * benchmark's and replay's kvrelay policy.
+     */
+    public static Score best(List<Score> ranked) {
+        for (Score s : ranked) {
+            if (!s.overloaded()) {
+                return s;
+            }
+        }
+        return ranked.isEmpty() ? null : ranked.get(0);
+    }
+
     private record Ranked(Score score, long tie) {
     }
 

@@ -159,7 +159,8 @@ public final class ServiceStateCache implements AutoCloseable {
         if (routable.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(scorer.rank(routable, 0, NO_MATCHES, tieKey).get(0).pod());
+        // The router's own rule: an overloaded pod is the best only when every pod is.
+        return Optional.of(PodScorer.best(scorer.rank(routable, 0, NO_MATCHES, tieKey)).pod());
     }
 
     /** How old this service's state is, or null when it is not cached. */

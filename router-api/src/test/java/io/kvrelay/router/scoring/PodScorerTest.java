@@ -67,6 +67,20 @@ class PodScorerTest {
     }
 
     @Test
+    void shouldChooseTheBestPodThatIsNotOverloadedAndTheCheapestWhenAllAre() {
+        // "hot" holds the whole prompt but has 64 requests in flight: overloaded, though cheapest by far.
+        List<PodScorer.Score> r = scorer.rank(List.of(pod("hot", 40, 24, 0.5), pod("cold", 0, 0, 0.1)), 1_000,
+                matches(Map.of("hot", new int[] {1_000, 1_000})), 7);
+        assertThat(r.get(0).pod().pod()).isEqualTo("hot");
+        assertThat(PodScorer.best(r).pod().pod()).isEqualTo("cold");
+
+        List<PodScorer.Score> allHot = scorer.rank(List.of(pod("a", 64, 0, null), pod("b", 70, 0, null)), 10,
+                matches(Map.of()), 7);
+        assertThat(PodScorer.best(allHot).pod().pod()).isEqualTo("a");
+        assertThat(PodScorer.best(List.of())).isNull();
+    }
+
+    @Test
     void shouldValueCpuOnlyHitsBelowGpuHits() {
         List<PodScorer.Score> r = scorer.rank(List.of(pod("gpu", 0, 0, null), pod("cpu", 0, 0, null)), 40,
                 matches(Map.of("gpu", new int[] {30, 30}, "cpu", new int[] {32, 0})), 7);
