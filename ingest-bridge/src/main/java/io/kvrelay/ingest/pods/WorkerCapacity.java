@@ -5,9 +5,10 @@ import java.lang.management.ManagementFactory;
 /**
  * How many workers (pod x DP rank) one bridge process can hold, and how large its ZeroMQ context must be for them.
  *
- * <p>A worker keeps three JeroMQ sockets open (SUB, the monitor's PAIR and ours) plus a DEALER while it replays, and
- * every JeroMQ socket costs about four file descriptors (a pipe and an epoll selector for its mailbox) besides its TCP
- * connection: measured 12 per worker for the three, 16-18 with a replay in progress. JeroMQ's default context stops at
+ * <p>A worker keeps three JeroMQ sockets open (SUB, the monitor's PAIR and ours), plus a DEALER once it has asked its
+ * pod's replay socket (kept between requests whose reply ended cleanly), and every JeroMQ socket costs about four file
+ * descriptors (a pipe and an epoll selector for its mailbox) besides its TCP connection: measured 12 per worker for
+ * the three (ThousandWorkersIT, pods without replay), about 18 with the DEALER and both connections (estimated). JeroMQ's default context stops at
  * 1,024 sockets (about 340 workers), after which every new socket fails and the worker loops on errors. So the
  * context is sized for the capacity, and the capacity comes from the process's descriptor limit: a pod past it is
  * refused with one clear error and counted, instead of starting workers that cannot work.
