@@ -7,6 +7,8 @@ import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decisions.DecisionPublisher;
 import io.kvrelay.router.http.RouterHttpServer;
+import io.kvrelay.router.inflight.DecisionFeed;
+import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.http.RouterRoutes;
 import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.links.RedisLinkStore;
@@ -31,6 +33,7 @@ public final class RouterApp implements AutoCloseable {
     private final RedisLinkStore store;
     private final ServiceStateCache states;
     private final DecisionPublisher decisions;
+    private final DecisionFeed feed;
     private final PodDrainer drainer;
     private final StreamAppClient streamApp;
     private final RouterHttpServer http;
@@ -43,8 +46,12 @@ public final class RouterApp implements AutoCloseable {
                 Duration.ofMillis(c.stateRefreshMs()), Duration.ofMinutes(10), 10_000), Clock.systemUTC());
         this.store = RedisLinkStore.connect(c.links());
         LinkService links = new LinkService(store, c.links(), registry);
-        RouteDecider decider = new RouteDecider(states, streamApp::prefixMatch, links, scorer, c.defaultBlockSize());
+        InFlightLedger inFlight = new InFlightLedger(c.cost().reportLagMs());
+        RouteDecider decider = new RouteDecider(states, streamApp::prefixMatch, links, scorer, inFlight,
+                c.defaultBlockSize());
         Topics topics = Topics.withPrefix(c.topicPrefix(), (short) 1);
+        this.feed = c.shareInFlight() ? new DecisionFeed(DecisionFeed.consumer(c.kafkaBootstrap()),
+                topics.routeDecisions().name(), c.routerId(), inFlight, registry) : null;
         this.decisions = c.kafkaBootstrap() == null || c.kafkaBootstrap().isBlank() ? null
                 : new DecisionPublisher(DecisionPublisher.producer(c.kafkaBootstrap()),
                 topics.routeDecisions().name(), c.decisionBuffer(), registry);
@@ -52,12 +59,16 @@ public final class RouterApp implements AutoCloseable {
                 : new PodDrainer(new PodCommandWriter(c.kafkaBootstrap(), topics.podStatus().name(), Map.of()), states,
                 Duration.ofSeconds(3), Clock.systemUTC());
         this.http = new RouterHttpServer(c.httpHost(), c.httpPort(), c.httpThreads(), new ObjectMapper(),
-                new RouterRoutes(decider, links, states, decisions, drainer, c.adminToken(), c.routerId(), registry),
+                new RouterRoutes(decider, links, states, decisions, drainer, c.adminToken(), c.routerId(), inFlight,
+                        registry),
                 registry);
     }
 
     public RouterApp start() {
         states.start();
+        if (feed != null) {
+            feed.start();
+        }
         http.start();
         log.info("router ready on port {}", http.port());
         return this;
@@ -75,6 +86,9 @@ public final class RouterApp implements AutoCloseable {
     public void close() {
         http.close();
         states.close();
+        if (feed != null) {
+            feed.close();
+        }
         if (decisions != null) {
             decisions.close();
         }

@@ -3,7 +3,7 @@ package io.kvrelay.router;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvrelay.router.config.RouterConfig;
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -48,21 +48,36 @@ class RouterMainTest {
     }
 
     @Test
-    void shouldReadTheCostWeightsWithTheStorageTier() throws Exception {
+    void shouldReadTheCostModelWithDefaultsForWhatIsAbsent() throws Exception {
         Path file = dir.resolve("router.json");
         Files.writeString(file, """
                 {"streamAppUrls": ["http://localhost:8090"], "links": {"redisHost": "localhost", "redisPort": 6379},
-                 "cost": {"cpuBlockCost": 0.2, "storageBlockCost": 0.7, "runningWeight": 4, "waitingWeight": 16,
-                          "kvUsageWeight": 8, "maxInFlight": 64, "maxKvUsage": 0.98}}""");
+                 "cost": {"prefillMsPerBlock": 1.5, "cpuBlockCost": 0, "storageBlockCost": 0.7, "runningMs": 3}}""");
         RouterMain main = new RouterMain();
         new CommandLine(main).parseArgs("--config", file.toString());
-        assertThat(main.config().cost()).isEqualTo(new CostWeights(0.2, 0.7, 4, 16, 8, 64, 0.98));
+        CostModel d = CostModel.defaults();
+        assertThat(main.config().cost()).isEqualTo(new CostModel(1.5, 0, 0.7, 3, d.waitingMs(), d.kvUsageMs(),
+                d.stickySlackMs(), d.reportLagMs(), d.maxInFlight(), d.maxKvUsage()));
+    }
 
+    /** A configuration of the weighted-sum model fails with what to write instead, not with unknown fields. */
+    @Test
+    void shouldRefuseTheOldWeightsWithWhatReplacedThem() throws Exception {
+        Path file = dir.resolve("router.json");
         Files.writeString(file, """
                 {"streamAppUrls": ["http://localhost:8090"], "links": {"redisHost": "localhost", "redisPort": 6379},
-                 "cost": {"cpuBlockCost": 0.2, "runningWeight": 4, "waitingWeight": 16, "kvUsageWeight": 8,
-                          "maxInFlight": 64, "maxKvUsage": 0.98}}""");
-        assertThat(main.config().cost().storageBlockCost()).as("a configuration from before the storage tier")
-                .isEqualTo(CostWeights.DEFAULT_STORAGE_BLOCK_COST);
+                 "cost": {"cpuBlockCost": 0.2, "runningWeight": 4, "waitingWeight": 16}}""");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new RouterMain()).execute("--config", file.toString());
+        } finally {
+            System.setErr(old);
+        }
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("invalid configuration")
+                .contains("cost.runningMs");
     }
 }

@@ -9,7 +9,7 @@ import io.kvrelay.router.links.LinkKey;
 import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.links.LinkStore;
 import io.kvrelay.router.links.LinkWrite;
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.ServiceStateCache;
@@ -78,12 +78,13 @@ public class RouteDecisionBenchmark {
             matches.put(name, new int[] {m, m - rnd.nextInt(m + 1) / 4});
         }
         StreamAppClient.Matches answer = new StreamAppClient.Matches(matches);
-        PodScorer scorer = new PodScorer(CostWeights.defaults());
+        PodScorer scorer = new PodScorer(CostModel.defaults());
         ServiceStateCache states = new ServiceStateCache((ns, s) -> pods, scorer,
                 ServiceStateCache.Config.defaults(), Clock.systemUTC());
         LinkService links = new LinkService(new MemoryLinkStore(), LinkConfig.of("127.0.0.1", 6379, Set.of("ns")),
                 new SimpleMeterRegistry());
-        decider = new RouteDecider(states, (ns, s, keys) -> answer, links, scorer, BS);
+        decider = new RouteDecider(states, (ns, s, keys) -> answer, links, scorer,
+                new io.kvrelay.router.inflight.InFlightLedger(CostModel.defaults().reportLagMs()), BS);
         anonymous = new RouteRequest("ns", "svc", null, tokens, null);
         linkedUser = new RouteRequest("ns", "svc", "alice", tokens, null);
         decider.route(linkedUser); // links alice, so the measured path is a sticky hit

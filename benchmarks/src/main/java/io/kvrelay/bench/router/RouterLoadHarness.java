@@ -70,7 +70,7 @@ public final class RouterLoadHarness implements Callable<Integer> {
             }
             RouterConfig rc = new RouterConfig("load", null, 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
                     50, 500, 16, LinkConfig.of(redis.host(), redis.port(), Set.of("bench")), null,
-                    kafka.bootstrapServers(), prefix, 0, null);
+                    kafka.bootstrapServers(), prefix, 0, null, null);
             try (RouterApp router = new RouterApp(rc).start()) {
                 String url = "http://127.0.0.1:" + router.port() + "/v1/route";
                 System.out.printf("router on port %d, Redis %s; warm-up %d s at 100 req/s, then %s req/s for %d s "

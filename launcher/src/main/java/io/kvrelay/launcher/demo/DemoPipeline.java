@@ -85,7 +85,7 @@ public final class DemoPipeline implements AutoCloseable {
             router = track(new RouterApp(new RouterConfig("demo-router", "127.0.0.1", s.routerPort(), 0,
                     List.of("http://127.0.0.1:" + stream.httpPort()), 0, 200, 0,
                     LinkConfig.of(redis.host(), redis.port(), Set.of(s.namespace())), null,
-                    kafka.bootstrapServers(), s.topicPrefix(), 0, s.adminToken())).start());
+                    kafka.bootstrapServers(), s.topicPrefix(), 0, s.adminToken(), null)).start());
         } catch (IOException | RuntimeException e) {
             close();
             throw e;

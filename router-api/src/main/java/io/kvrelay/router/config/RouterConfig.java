@@ -1,7 +1,7 @@
 package io.kvrelay.router.config;
 
 import io.kvrelay.router.links.LinkConfig;
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import java.util.List;
 
 /**
@@ -16,16 +16,18 @@ import java.util.List;
  * @param stateRefreshMs    pod-state cache refresh interval
  * @param defaultBlockSize  block size when no pod of the service has reported one
  * @param links             Redis and the sticky-link rules
- * @param cost              the cost model's weights (null = {@link CostWeights#defaults()})
+ * @param cost              the cost model: predicted time to first token (null = {@link CostModel#defaults()})
  * @param kafkaBootstrap    where decisions are published; null or empty = not published
  * @param topicPrefix       topic prefix ({@code <prefix>.route-decisions})
  * @param decisionBuffer    bound of the decision queue; when full, decisions are dropped and counted
  * @param adminToken        bearer token for admin operations (drain/undrain a pod, delete a user's links); empty = refused
+ * @param shareInFlight     count other replicas' decisions (read from the route-decisions topic) as in-flight work on
+ *                          their pods; null = yes when decisions are published ({@code kafkaBootstrap} set)
  */
 public record RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
                            long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
-                           CostWeights cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
-                           String adminToken) {
+                           CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
+                           String adminToken, Boolean shareInFlight) {
     public RouterConfig {
         routerId = blank(routerId) ? "router" : routerId;
         httpHost = blank(httpHost) ? "127.0.0.1" : httpHost;
@@ -52,11 +54,16 @@ public record RouterConfig(String routerId, String httpHost, int httpPort, int h
         if (links == null) {
             throw new IllegalArgumentException("links is required (at least redisHost and redisPort)");
         }
-        cost = cost == null ? CostWeights.defaults() : cost;
+        cost = cost == null ? CostModel.defaults() : cost;
         topicPrefix = blank(topicPrefix) ? io.kvrelay.schemas.Topics.DEFAULT_PREFIX : topicPrefix;
         decisionBuffer = decisionBuffer == 0 ? 10_000 : decisionBuffer;
         positive("decisionBuffer", decisionBuffer);
         adminToken = adminToken == null ? "" : adminToken;
+        boolean publishing = !blank(kafkaBootstrap);
+        if (Boolean.TRUE.equals(shareInFlight) && !publishing) {
+            throw new IllegalArgumentException("shareInFlight needs kafkaBootstrap: replicas share decisions through Kafka");
+        }
+        shareInFlight = shareInFlight == null ? publishing : shareInFlight;
     }
 
     private static boolean blank(String s) {

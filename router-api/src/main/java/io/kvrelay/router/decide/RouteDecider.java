@@ -1,6 +1,7 @@
 package io.kvrelay.router.decide;
 
 import io.kvrelay.router.clients.StreamAppClient;
+import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.links.LinkDecision;
 import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.scoring.PodScorer;
@@ -16,7 +17,9 @@ import java.util.function.Predicate;
 
 /**
  * One routing decision: the service's routable pods, their longest cached prefix of the prompt (stream-app), their
- * load (pod state), the cost model, then the user's sticky link. Each source may be missing: without stream-app's
+ * load (pod state, and the work routers just sent them: {@link InFlightLedger}), the predicted time to first token
+ * on each ({@link PodScorer}), then the user's sticky link ({@link PodScorer#keepsLink}). The chosen pod's predicted
+ * prefill goes into the ledger at once, so the next decision (on any thread) sees it. Each source may be missing: without stream-app's
  * index the cost is load alone ({@code indexAvailable=false}); without Redis there is no stickiness
  * ({@code redisAvailable=false}); neither is an error. Thread-safe.
  */
@@ -25,6 +28,7 @@ public final class RouteDecider {
     private final IndexLookup index;
     private final LinkService links;
     private final PodScorer scorer;
+    private final InFlightLedger inFlight;
     private final int defaultBlockSize;
 
     /** The prefix index, as a function so tests and benchmarks can answer from memory. */
@@ -34,11 +38,12 @@ public final class RouteDecider {
     }
 
     public RouteDecider(ServiceStateCache states, IndexLookup index, LinkService links, PodScorer scorer,
-                        int defaultBlockSize) {
+                        InFlightLedger inFlight, int defaultBlockSize) {
         this.states = states;
         this.index = index;
         this.links = links;
         this.scorer = scorer;
+        this.inFlight = inFlight;
         this.defaultBlockSize = defaultBlockSize;
     }
 
@@ -104,7 +109,7 @@ public final class RouteDecider {
                 int[] f = of(pod);
                 return f == null ? 0 : f.length > 2 ? f[2] : f[0];
             }
-        }, tieKey);
+        }, inFlight.view(r.namespace(), r.service()), tieKey);
         PodScorer.Score best = PodScorer.best(ranked);
         Map<String, PodScorer.Score> byPod = new HashMap<>(ranked.size() * 2);
         ranked.forEach(s -> byPod.put(s.pod().pod(), s));
@@ -115,11 +120,8 @@ public final class RouteDecider {
         boolean sticky = false;
         boolean redisAvailable = true;
         if (r.userId() != null) {
-            // A link is honoured only while its pod is routable and not overloaded; otherwise it moves.
-            Predicate<String> keeps = pod -> {
-                PodScorer.Score s = byPod.get(pod);
-                return s != null && !s.overloaded();
-            };
+            // A link is honoured only while its pod is routable, not overloaded and not much slower than the best.
+            Predicate<String> keeps = pod -> scorer.keepsLink(byPod.get(pod), best);
             LinkDecision d = links.computeLinkedPod(r.namespace(), r.userId(), r.service(), keeps,
                     () -> best == null ? null : best.pod().pod());
             linkOutcome = d.outcome().name();
@@ -140,7 +142,10 @@ public final class RouteDecider {
         if (!indexAvailable && chosen != null) {
             reason = reason + "-without-index";
         }
-        return new RouteResult(chosen == null ? null : chosen.pod(), chosen == null ? 0 : chosen.matched(),
+        if (chosen != null) {
+            inFlight.add(chosen.pod().id(), System.currentTimeMillis(), chosen.prefillMs());
+        }
+        return new RouteResult(chosen == null ? null : chosen.pod(), chosen, chosen == null ? 0 : chosen.matched(),
                 keys.length, sticky, reason, linkOutcome, redisAvailable, indexAvailable,
                 age == null ? 0 : age.toMillis(), ranked, (System.nanoTime() - t0) / 1_000, keys);
     }

@@ -8,6 +8,7 @@ import java.util.List;
  * The router's answer.
  *
  * @param pod             the chosen pod, or null when the service has no routable pod
+ * @param score           the chosen pod's score (its predicted TTFT, queue and prefill), or null with no pod
  * @param matchedBlocks   prompt blocks the chosen pod holds (its longest cached prefix)
  * @param totalBlocks     full blocks in the prompt
  * @param sticky          an existing link decided it
@@ -20,7 +21,7 @@ import java.util.List;
  * @param candidates      every routable pod, best first, with its figures
  * @param blockKeys       the prompt's block keys, as the decision used them (published for analytics)
  */
-public record RouteResult(PodInfo pod, int matchedBlocks, int totalBlocks, boolean sticky, String reason,
+public record RouteResult(PodInfo pod, PodScorer.Score score, int matchedBlocks, int totalBlocks, boolean sticky, String reason,
                           String linkOutcome, boolean redisAvailable, boolean indexAvailable, long stateAgeMs,
                           List<PodScorer.Score> candidates, long latencyMicros, long[] blockKeys) {
 }

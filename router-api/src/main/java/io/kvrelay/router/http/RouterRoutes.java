@@ -7,11 +7,13 @@ import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decide.RouteRequest;
 import io.kvrelay.router.decide.RouteResult;
 import io.kvrelay.router.decisions.DecisionPublisher;
+import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.http.RouterHttpServer.Reply;
 import io.kvrelay.router.http.RouterHttpServer.Request;
 import io.kvrelay.router.links.LinkDecision;
 import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.links.LinkWrite;
+import io.kvrelay.router.scoring.InFlight;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.ServiceStateCache;
@@ -40,6 +42,7 @@ public final class RouterRoutes {
     private final String adminToken;
     private final String routerId;
     private final Timer routeTimer;
+    private final InFlightLedger inFlight;
 
     /**
      * @param decisions null = decisions are not published
@@ -47,8 +50,9 @@ public final class RouterRoutes {
      */
     public RouterRoutes(RouteDecider decider, LinkService links, ServiceStateCache states,
                         DecisionPublisher decisions, PodDrainer drainer, String adminToken, String routerId,
-                        MeterRegistry registry) {
+                        InFlightLedger inFlight, MeterRegistry registry) {
         this.decider = decider;
+        this.inFlight = inFlight;
         this.links = links;
         this.states = states;
         this.decisions = decisions;
@@ -96,6 +100,7 @@ public final class RouterRoutes {
         out.put("pod", res.pod() == null ? null : Map.of("name", res.pod().pod(),
                 "index", res.pod().podIndex() == null ? -1 : res.pod().podIndex(),
                 "address", res.pod().address() == null ? "" : res.pod().address()));
+        out.put("predictedTtftMs", res.score() == null ? null : res.score().cost());
         out.put("matchedBlocks", res.matchedBlocks());
         out.put("totalBlocks", res.totalBlocks());
         out.put("sticky", res.sticky());
@@ -107,7 +112,8 @@ public final class RouterRoutes {
         List<Map<String, Object>> cands = new ArrayList<>();
         for (PodScorer.Score s : res.candidates()) {
             cands.add(Map.of("pod", s.pod().pod(), "matched", s.matched(), "gpuMatched", s.gpuMatched(),
-                    "memoryMatched", s.memoryMatched(), "cost", s.cost(), "overloaded", s.overloaded()));
+                    "memoryMatched", s.memoryMatched(), "cost", s.cost(), "queuedMs", s.queuedMs(),
+                    "prefillMs", s.prefillMs(), "overloaded", s.overloaded()));
         }
         out.put("candidates", cands);
         out.put("latencyMicros", res.latencyMicros());
@@ -123,14 +129,15 @@ public final class RouterRoutes {
         List<CandidateScore> cands = new ArrayList<>();
         for (PodScorer.Score s : res.candidates()) {
             cands.add(new CandidateScore(s.pod().pod(), s.matched(), s.gpuMatched(), s.cost(), s.pod().running(),
-                    s.pod().waiting(), s.pod().kvCacheUsage()));
+                    s.pod().waiting(), s.pod().kvCacheUsage(), s.queuedMs()));
         }
         return RouteDecision.newBuilder().setNamespace(req.namespace()).setService(req.service())
                 .setUserId(req.userId()).setLoraName(req.lora()).setBlockKeys(keys)
                 .setChosenPod(res.pod() == null ? null : res.pod().id()).setReason(res.reason())
                 .setSticky(res.sticky()).setRedisAvailable(res.redisAvailable())
                 .setIndexAvailable(res.indexAvailable()).setCandidates(cands).setLatencyMicros(res.latencyMicros())
-                .setAtMicros(System.currentTimeMillis() * 1000).setRouterId(routerId).build();
+                .setAtMicros(System.currentTimeMillis() * 1000).setRouterId(routerId)
+                .setPrefillMs(res.score() == null ? null : res.score().prefillMs()).build();
     }
 
     private Reply links(Request r) throws Exception {
@@ -143,7 +150,7 @@ public final class RouterRoutes {
                 String ns = text(b, "namespace");
                 String service = text(b, "service");
                 long tie = text(b, "userId").hashCode();
-                Optional<PodInfo> best = states.bestPod(ns, service, tie);
+                Optional<PodInfo> best = states.bestPod(ns, service, tie, inFlight.view(ns, service));
                 List<PodInfo> routable = states.routablePods(ns, service);
                 LinkDecision d = links.computeLinkedPod(ns, text(b, "userId"), service,
                         pod -> routable.stream().anyMatch(x -> x.pod().equals(pod)),
@@ -211,8 +218,18 @@ public final class RouterRoutes {
         String service = p[3];
         // /v1/services/{ns}/{service}/best-pod
         if (p.length == 5 && p[4].equals("best-pod")) {
-            Optional<PodInfo> best = states.bestPod(ns, service, 0);
+            Optional<PodInfo> best = states.bestPod(ns, service, 0, inFlight.view(ns, service));
             return best.<Reply>map(Reply::ok).orElse(Reply.error(404, "no routable pod in " + ns + "/" + service));
+        }
+        // /v1/services/{ns}/{service}/in-flight: the work routers just sent to each pod, as this replica counts it
+        if (p.length == 5 && p[4].equals("in-flight")) {
+            InFlight f = inFlight.view(ns, service);
+            List<Map<String, Object>> pods = new ArrayList<>();
+            for (PodInfo pod : states.pods(ns, service)) {
+                pods.add(Map.of("pod", pod.pod(), "queuedMs", f.queuedMs(pod.pod()),
+                        "unreported", f.unreported(pod.pod())));
+            }
+            return Reply.ok(Map.of("routerId", routerId, "pods", pods));
         }
         // /v1/services/{ns}/{service}/pods?filter=alive|routable|all
         if (p.length == 5 && p[4].equals("pods")) {

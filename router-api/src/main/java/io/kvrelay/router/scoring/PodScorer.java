@@ -7,33 +7,51 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Scores candidate pods for one request; pure and thread-safe.
+ * Scores candidate pods for one request by their predicted time to first token (ms); pure and thread-safe.
  *
  * <pre>
- * cost(pod) = uncached + cpuBlockCost × cpuOnly + storageBlockCost × storageOnly
- *             + runningWeight × running + waitingWeight × waiting + kvUsageWeight × kvCacheUsage
+ * cost(pod) = queued + work × prefillMsPerBlock + runningMs × running + kvUsageMs × kvCacheUsage
+ *   work     = uncached + cpuBlockCost × cpuOnly + storageBlockCost × storageOnly       (blocks to compute or load)
+ *   queued   = max(in-flight prefill the router counted on the pod, waiting × per-request prefill)
+ *   running  = reported running + requests sent within reportLagMs (not in the pod's reports yet)
  *   matched       = leading prompt blocks the pod holds in any tier (GPU, CPU or STORAGE)
  *   memoryMatched = leading prompt blocks it holds on GPU or in CPU memory;  gpuMatched = on GPU
  *   uncached = promptBlocks − matched;  cpuOnly = memoryMatched − gpuMatched;  storageOnly = matched − memoryMatched
  * </pre>
- * The three are nested prefixes ({@code gpuMatched <= memoryMatched <= matched}): vLLM reuses the GPU prefix, then
+ * The queue is the router's own count first ({@link InFlight}: every decision of every replica adds its prefill
+ * time, which drains at the predicted speed), because the pods' reports lag; the pod's reported waiting requests
+ * (each at the mean prefill of the requests recently sent to it, else {@code waitingMs}) count when they say more,
+ * for traffic the router did not send or a pod slower than predicted. Counting both would count each request twice.
+ * The three prefixes are nested ({@code gpuMatched <= memoryMatched <= matched}): vLLM reuses the GPU prefix, then
  * loads what follows from CPU, then from storage. A block after a storage-only one is priced as storage even when it
  * is in CPU memory: a slight overestimate, never an underestimate. Blocks a pod announced REMOTE are no part of it.
  * Unknown load never counts as zero: a load figure a pod does not report (its scrapes fail: it may be hung) counts as
  * the highest one reported by another candidate, so a silent pod cannot look like the idlest; when no candidate
- * reports it, it counts as 0 for all alike. The lowest cost wins. Ties (for example a new prompt on idle pods) go to the highest
- * rendezvous hash of (tie key, pod): deterministic for the same request, yet spread across pods for different ones,
- * where a fixed order (by name) would send every tie to the same pod.
+ * reports it, it counts as 0 for all alike. The lowest cost wins. Ties (for example a new prompt on idle pods) go to
+ * the highest rendezvous hash of (tie key, pod): deterministic for the same request, yet spread across pods for
+ * different ones, where a fixed order (by name) would send every tie to the same pod.
  */
 public final class PodScorer {
-    private final CostWeights w;
+    private final CostModel m;
 
-    public PodScorer(CostWeights weights) {
-        this.w = weights;
+    public PodScorer(CostModel model) {
+        this.m = model;
     }
 
-    /** One candidate's figures and its cost. */
-    public record Score(PodInfo pod, int matched, int gpuMatched, int memoryMatched, double cost, boolean overloaded) {
+    public CostModel model() {
+        return m;
+    }
+
+    /**
+     * One candidate's figures and its cost.
+     *
+     * @param cost      predicted time to first token on this pod, ms (without the fixed overhead every pod shares)
+     * @param queuedMs  of it, the prefill work queued ahead of the request
+     * @param prefillMs of it, this request's own prefill (its uncached and tier-loaded blocks): what choosing the pod
+     *                  adds to the pod's queue
+     */
+    public record Score(PodInfo pod, int matched, int gpuMatched, int memoryMatched, double cost, boolean overloaded,
+                        double queuedMs, double prefillMs) {
     }
 
     /** Prefix lengths of one pod, as stream-app reported them (0 when it reported none). */
@@ -48,8 +66,14 @@ public final class PodScorer {
         }
     }
 
-    /** Scores every candidate, best first. */
+    /** Scores every candidate on its reported load alone, best first. */
     public List<Score> rank(List<PodInfo> candidates, int promptBlocks, Matches matches, long tieKey) {
+        return rank(candidates, promptBlocks, matches, InFlight.NONE, tieKey);
+    }
+
+    /** Scores every candidate, best first, counting the work already sent to them. */
+    public List<Score> rank(List<PodInfo> candidates, int promptBlocks, Matches matches, InFlight inFlight,
+                            long tieKey) {
         KnownLoad busiest = KnownLoad.busiestOf(candidates);
         // The tie hash is computed once per pod, not once per comparison (a third of a 64-pod decision before).
         Ranked[] ranked = new Ranked[candidates.size()];
@@ -58,8 +82,7 @@ public final class PodScorer {
             int matched = Math.min(matches.matched(p.pod()), promptBlocks);
             int memory = Math.min(matches.memoryMatched(p.pod()), matched);
             int gpu = Math.min(matches.gpuMatched(p.pod()), memory);
-            ranked[i] = new Ranked(new Score(p, matched, gpu, memory, cost(p, promptBlocks, matched, memory, gpu),
-                    overloaded(p)), rendezvous(tieKey, p.pod()));
+            ranked[i] = new Ranked(score(p, promptBlocks, matched, memory, gpu, inFlight), rendezvous(tieKey, p.pod()));
         }
         Arrays.sort(ranked, BEST_FIRST);
         List<Score> out = new ArrayList<>(ranked.length);
@@ -81,6 +104,16 @@ public final class PodScorer {
             }
         }
         return ranked.isEmpty() ? null : ranked.get(0);
+    }
+
+    /**
+     * Whether a user's link to {@code linked} is kept against the best pod {@code best}: while its pod is a candidate,
+     * not overloaded, and predicted to answer at most {@code stickySlackMs} later than the best pod. The one sticky
+     * rule of the router and of the benchmark's and replay's kvrelay policy.
+     */
+    public boolean keepsLink(Score linked, Score best) {
+        return linked != null && !linked.overloaded()
+                && (best == null || linked.cost() <= best.cost() + m.stickySlackMs());
     }
 
     private record Ranked(Score score, long tie) {
@@ -125,25 +158,20 @@ public final class PodScorer {
         return byCost != 0 ? byCost : Long.compare(b.tie(), a.tie());
     };
 
-    /** The cost of a pod whose matched blocks are all in memory (no storage tier). */
-    public double cost(PodInfo p, int promptBlocks, int matched, int gpuMatched) {
-        return cost(p, promptBlocks, matched, matched, gpuMatched);
-    }
-
-    /** The cost (see the class comment); expects {@code gpuMatched <= memoryMatched <= matched <= promptBlocks}. */
-    public double cost(PodInfo p, int promptBlocks, int matched, int memoryMatched, int gpuMatched) {
-        double uncached = promptBlocks - matched;
-        double storageOnly = matched - memoryMatched;
-        double cpuOnly = memoryMatched - gpuMatched;
-        return uncached + w.cpuBlockCost() * cpuOnly + w.storageBlockCost() * storageOnly
-                + w.runningWeight() * orZero(p.running()) + w.waitingWeight() * orZero(p.waiting())
-                + w.kvUsageWeight() * (p.kvCacheUsage() == null ? 0 : p.kvCacheUsage());
-    }
-
-    /** Too busy to keep a sticky user: the link moves to a better pod. */
-    public boolean overloaded(PodInfo p) {
-        return orZero(p.running()) + orZero(p.waiting()) >= w.maxInFlight()
-                || (p.kvCacheUsage() != null && p.kvCacheUsage() >= w.maxKvUsage());
+    /** One pod's score (see the class comment); expects {@code gpuMatched <= memoryMatched <= matched <= promptBlocks}. */
+    public Score score(PodInfo p, int promptBlocks, int matched, int memoryMatched, int gpuMatched, InFlight inFlight) {
+        double work = (promptBlocks - matched) + m.cpuBlockCost() * (memoryMatched - gpuMatched)
+                + m.storageBlockCost() * (matched - memoryMatched);
+        double prefillMs = work * m.prefillMsPerBlock();
+        double mean = inFlight.meanPrefillMs(p.pod());
+        double reportedQueue = orZero(p.waiting()) * (Double.isNaN(mean) ? m.waitingMs() : mean);
+        double queuedMs = Math.max(inFlight.queuedMs(p.pod()), reportedQueue);
+        int unreported = inFlight.unreported(p.pod());
+        double cost = queuedMs + prefillMs + m.runningMs() * (orZero(p.running()) + unreported)
+                + m.kvUsageMs() * (p.kvCacheUsage() == null ? 0 : p.kvCacheUsage());
+        boolean overloaded = orZero(p.running()) + orZero(p.waiting()) + unreported >= m.maxInFlight()
+                || (p.kvCacheUsage() != null && p.kvCacheUsage() >= m.maxKvUsage());
+        return new Score(p, matched, gpuMatched, memoryMatched, cost, overloaded, queuedMs, prefillMs);
     }
 
     private static int orZero(Integer v) {

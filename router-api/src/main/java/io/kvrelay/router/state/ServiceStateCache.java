@@ -1,6 +1,7 @@
 package io.kvrelay.router.state;
 
 import io.kvrelay.router.clients.StreamAppClient;
+import io.kvrelay.router.scoring.InFlight;
 import io.kvrelay.router.scoring.PodScorer;
 import java.time.Clock;
 import java.time.Duration;
@@ -153,14 +154,18 @@ public final class ServiceStateCache implements AutoCloseable {
         return pods(ns, service).stream().filter(p -> p.pod().equals(pod)).findFirst();
     }
 
-    /** The least loaded routable pod (load alone: no prompt), where the seed picked one at random. */
-    public Optional<PodInfo> bestPod(String ns, String service, long tieKey) throws StreamAppClient.Unavailable {
+    /**
+     * The routable pod that would answer an empty prompt first (load alone, including the work routers just sent:
+     * {@code inFlight}), where the seed picked one at random.
+     */
+    public Optional<PodInfo> bestPod(String ns, String service, long tieKey, InFlight inFlight)
+            throws StreamAppClient.Unavailable {
         List<PodInfo> routable = routablePods(ns, service);
         if (routable.isEmpty()) {
             return Optional.empty();
         }
         // The router's own rule: an overloaded pod is the best only when every pod is.
-        return Optional.of(PodScorer.best(scorer.rank(routable, 0, NO_MATCHES, tieKey)).pod());
+        return Optional.of(PodScorer.best(scorer.rank(routable, 0, NO_MATCHES, inFlight, tieKey)).pod());
     }
 
     /** How old this service's state is, or null when it is not cached. */

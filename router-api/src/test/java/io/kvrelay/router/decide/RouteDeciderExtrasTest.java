@@ -8,7 +8,7 @@ import io.kvrelay.router.links.LinkKey;
 import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.links.LinkStore;
 import io.kvrelay.router.links.LinkWrite;
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.ServiceStateCache;
@@ -35,12 +35,13 @@ class RouteDeciderExtrasTest {
 
     RouteDeciderExtrasTest() {
         List<PodInfo> pods = List.of(pod("salted"), pod("plain"), pod("image"));
-        PodScorer scorer = new PodScorer(CostWeights.defaults());
+        PodScorer scorer = new PodScorer(CostModel.defaults());
         ServiceStateCache states = new ServiceStateCache((ns, s) -> pods, scorer, ServiceStateCache.Config.defaults(),
                 Clock.systemUTC());
         LinkService links = new LinkService(NO_LINKS, LinkConfig.of("127.0.0.1", 6379, Set.of("ns")),
                 new SimpleMeterRegistry());
-        decider = new RouteDecider(states, this::lookup, links, scorer, BS);
+        decider = new RouteDecider(states, this::lookup, links, scorer,
+                new io.kvrelay.router.inflight.InFlightLedger(2_000), BS);
         held.put("salted", BlockKeys.keys(PROMPT, BS, BlockKeys.Extras.of(null, "tenant-a", null)));
         held.put("plain", BlockKeys.chain(PROMPT, BS, (String) null));
         // Placeholders at tokens 40..47: block 2.

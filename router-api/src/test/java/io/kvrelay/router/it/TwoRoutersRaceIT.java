@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.router.RouterApp;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.links.LinkConfig;
+import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.avro.PodState;
 import io.kvrelay.schemas.avro.PodStatus;
@@ -71,7 +72,11 @@ class TwoRoutersRaceIT {
             for (String id : List.of("r1", "r2")) {
                 routers.add(new RouterApp(new RouterConfig(id, null, 0, 0,
                         List.of("http://127.0.0.1:" + stream.httpPort()), 500, 200, 0,
-                        LinkConfig.of(redis.host(), redis.port(), Set.of("ns")), null, null, prefix, 0, null))
+                        LinkConfig.of(redis.host(), redis.port(), Set.of("ns")),
+                        // One user's 1,000 requests queue up on its pod: the link would move once the pod is
+                        // overloaded or slower than another by the sticky slack (as it should); this test is about
+                        // creating the link, so neither limit applies.
+                        CostModel.defaults().with("stickySlackMs", "1e12").with("maxInFlight", "1000000"), null, prefix, 0, null, null))
                         .start());
             }
             try {

@@ -12,7 +12,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PodScorerTest {
-    private final PodScorer scorer = new PodScorer(CostWeights.defaults());
+    private final PodScorer scorer = new PodScorer(CostModel.defaults());
 
     private static PodInfo pod(String name, Integer running, Integer waiting, Double usage) {
         return new PodInfo("ns", "svc", name, null, null, true, true, false, running, waiting, usage, 16, 0);
@@ -38,12 +38,14 @@ class PodScorerTest {
                 matches(Map.of("a", new int[] {10, 10}, "b", new int[] {80, 80})), 7);
 
         assertThat(r.get(0).pod().pod()).isEqualTo("b");
-        assertThat(r.get(0).cost()).isEqualTo(20 + 4 + 4.0);
+        // 20 uncached blocks x 2 ms + one running request x 1 ms (KV usage costs nothing by default)
+        assertThat(r.get(0).cost()).isEqualTo(20 * 2 + 1.0);
+        assertThat(r.get(0).prefillMs()).isEqualTo(40.0);
     }
 
     @Test
     void shouldTradeCacheHitsAgainstLoad() {
-        // b holds 20 more blocks but has 2 more requests waiting (2 x 16 = 32 blocks' worth): a wins.
+        // b holds 20 more blocks (40 ms) but has 2 requests waiting (2 x 200 ms by default): a wins.
         List<PodScorer.Score> r = scorer.rank(List.of(pod("a", 0, 0, null), pod("b", 0, 2, null)), 100,
                 matches(Map.of("a", new int[] {50, 50}, "b", new int[] {70, 70})), 7);
 
@@ -69,8 +71,9 @@ class PodScorerTest {
     @Test
     void shouldChooseTheBestPodThatIsNotOverloadedAndTheCheapestWhenAllAre() {
         // "hot" holds the whole prompt but has 64 requests in flight: overloaded, though cheapest by far.
-        List<PodScorer.Score> r = scorer.rank(List.of(pod("hot", 40, 24, 0.5), pod("cold", 0, 0, 0.1)), 1_000,
-                matches(Map.of("hot", new int[] {1_000, 1_000})), 7);
+        // (its 24 waiting requests: 4.8 s; computing the 10,000 blocks on cold: 20 s)
+        List<PodScorer.Score> r = scorer.rank(List.of(pod("hot", 40, 24, 0.5), pod("cold", 0, 0, 0.1)), 10_000,
+                matches(Map.of("hot", new int[] {10_000, 10_000})), 7);
         assertThat(r.get(0).pod().pod()).isEqualTo("hot");
         assertThat(PodScorer.best(r).pod().pod()).isEqualTo("cold");
 
@@ -86,7 +89,7 @@ class PodScorerTest {
                 matches(Map.of("gpu", new int[] {30, 30}, "cpu", new int[] {32, 0})), 7);
 
         assertThat(r.get(0).pod().pod()).isEqualTo("gpu");
-        assertThat(r.get(1).cost()).isEqualTo(8 + 0.25 * 32);
+        assertThat(r.get(1).cost()).isEqualTo((8 + 0.25 * 32) * 2);
     }
 
     /** {matched, gpuMatched, memoryMatched}: GPU is free, CPU a quarter, STORAGE half a recompute by default. */
@@ -116,15 +119,15 @@ class PodScorerTest {
 
         Map<String, Double> cost = new HashMap<>();
         r.forEach(s -> cost.put(s.pod().pod(), s.cost()));
-        assertThat(cost.get("gpu")).isEqualTo(19.0);
-        assertThat(cost.get("cpu")).isEqualTo(0.25 * 40);
-        assertThat(cost.get("storage")).isEqualTo(0.5 * 40);
-        assertThat(cost.get("mixed")).isEqualTo(0.25 * 10 + 0.5 * 10);
+        assertThat(cost.get("gpu")).isEqualTo(19.0 * 2);
+        assertThat(cost.get("cpu")).isEqualTo(0.25 * 40 * 2);
+        assertThat(cost.get("storage")).isEqualTo(0.5 * 40 * 2);
+        assertThat(cost.get("mixed")).isEqualTo((0.25 * 10 + 0.5 * 10) * 2);
         assertThat(r).extracting(s -> s.pod().pod()).containsExactly("mixed", "cpu", "gpu", "storage");
         assertThat(r.get(0).memoryMatched()).isEqualTo(30);
         // A storage hit, however cheap it is made, is still configurable apart from CPU.
-        assertThat(new PodScorer(new CostWeights(0.25, 0.9, 4, 16, 8, 64, 0.98))
-                .cost(pod("s", 0, 0, null), 40, 40, 0, 0)).isEqualTo(0.9 * 40);
+        assertThat(new PodScorer(CostModel.defaults().with("storageBlockCost", "0.9"))
+                .score(pod("s", 0, 0, null), 40, 40, 0, 0, InFlight.NONE).cost()).isEqualTo(0.9 * 40 * 2);
     }
 
     @Test
@@ -133,7 +136,7 @@ class PodScorerTest {
         List<PodScorer.Score> r = scorer.rank(List.of(pod("cpu", 0, 0, null)), 40,
                 matches(Map.of("cpu", new int[] {32, 0})), 7);
         assertThat(r.get(0).memoryMatched()).isEqualTo(32);
-        assertThat(r.get(0).cost()).isEqualTo(8 + 0.25 * 32);
+        assertThat(r.get(0).cost()).isEqualTo((8 + 0.25 * 32) * 2);
     }
 
     @Test
@@ -150,9 +153,88 @@ class PodScorerTest {
 
     @Test
     void shouldCallAPodOverloadedByQueueOrKvUsage() {
-        assertThat(scorer.overloaded(pod("a", 60, 4, 0.1))).isTrue();
-        assertThat(scorer.overloaded(pod("a", 1, 0, 0.99))).isTrue();
-        assertThat(scorer.overloaded(pod("a", 1, 0, null))).isFalse();
+        assertThat(overloaded(pod("a", 60, 4, 0.1), InFlight.NONE)).isTrue();
+        assertThat(overloaded(pod("a", 1, 0, 0.99), InFlight.NONE)).isTrue();
+        assertThat(overloaded(pod("a", 1, 0, null), InFlight.NONE)).isFalse();
+        assertThat(overloaded(pod("a", 60, 0, null), inFlight(0, 4, Double.NaN)))
+                .as("requests just sent count before the pod reports them").isTrue();
+    }
+
+    private boolean overloaded(PodInfo p, InFlight f) {
+        return scorer.score(p, 10, 0, 0, 0, f).overloaded();
+    }
+
+    private static InFlight inFlight(double queuedMs, int unreported, double meanPrefillMs) {
+        return new InFlight() {
+            @Override
+            public double queuedMs(String pod) {
+                return queuedMs;
+            }
+
+            @Override
+            public int unreported(String pod) {
+                return unreported;
+            }
+
+            @Override
+            public double meanPrefillMs(String pod) {
+                return meanPrefillMs;
+            }
+        };
+    }
+
+    /** Issue 12: the cost is a predicted TTFT: the queue ahead, then this request's own prefill, in ms. */
+    @Test
+    void shouldPredictTtftFromTheQueueAheadAndTheUncachedWork() {
+        PodInfo idle = pod("a", 0, 0, null);
+        // 300 ms of prefill queued by the router's count, 50 uncached blocks x 2 ms, 2 unreported running x 1 ms
+        PodScorer.Score s = scorer.score(idle, 100, 50, 50, 50, inFlight(300, 2, 150));
+        assertThat(s.queuedMs()).isEqualTo(300.0);
+        assertThat(s.prefillMs()).isEqualTo(100.0);
+        assertThat(s.cost()).isEqualTo(300 + 100 + 2.0);
+        // The pod reports 3 waiting: 3 x the mean prefill sent to it (150 ms) = 450 ms > the router's 300 ms.
+        assertThat(scorer.score(pod("a", 0, 3, null), 100, 50, 50, 50, inFlight(300, 0, 150)).queuedMs())
+                .isEqualTo(450.0);
+        // Without requests sent to it, a waiting request is assumed to take waitingMs (200 by default).
+        assertThat(scorer.score(pod("a", 0, 3, null), 100, 50, 50, 50, InFlight.NONE).queuedMs()).isEqualTo(600.0);
+    }
+
+    /** A long prefix on a pod with a long queue loses to no prefix on an idle pod, and wins against a short queue. */
+    @Test
+    void shouldTradeAPrefixAgainstTheQueueInMilliseconds() {
+        PodScorer.Matches m = matches(Map.of("cached", new int[] {700, 700}));
+        List<PodInfo> pods = List.of(pod("cached", 0, 0, null), pod("idle", 0, 0, null));
+        InFlight longQueue = new InFlight() {
+            @Override
+            public double queuedMs(String pod) {
+                return pod.equals("cached") ? 3_000 : 0;
+            }
+
+            @Override
+            public int unreported(String pod) {
+                return 0;
+            }
+
+            @Override
+            public double meanPrefillMs(String pod) {
+                return Double.NaN;
+            }
+        };
+        // 800-block prompt: idle computes 800 blocks (1,600 ms); cached waits 3,000 ms then computes 100 (200 ms).
+        assertThat(scorer.rank(pods, 800, m, longQueue, 7).get(0).pod().pod()).isEqualTo("idle");
+        assertThat(scorer.rank(pods, 800, m, InFlight.NONE, 7).get(0).pod().pod()).isEqualTo("cached");
+    }
+
+    @Test
+    void shouldKeepALinkWhileItsPodIsNotMuchSlowerThanTheBest() {
+        PodScorer.Score best = scorer.score(pod("b", 0, 0, null), 100, 0, 0, 0, InFlight.NONE);
+        PodScorer.Score near = scorer.score(pod("a", 0, 0, null), 100, 0, 0, 0, inFlight(400, 0, Double.NaN));
+        PodScorer.Score far = scorer.score(pod("a", 0, 0, null), 100, 0, 0, 0, inFlight(600, 0, Double.NaN));
+        assertThat(scorer.keepsLink(near, best)).as("400 ms behind, slack 500").isTrue();
+        assertThat(scorer.keepsLink(far, best)).as("600 ms behind").isFalse();
+        assertThat(scorer.keepsLink(null, best)).as("pod gone").isFalse();
+        PodScorer.Score hot = scorer.score(pod("a", 70, 0, null), 100, 0, 0, 0, InFlight.NONE);
+        assertThat(scorer.keepsLink(hot, hot)).as("overloaded").isFalse();
     }
 
     @Test
@@ -163,14 +245,18 @@ class PodScorerTest {
     }
 
     @Test
-    void shouldRejectWeightsOutOfRange() {
-        assertThatThrownBy(() -> new CostWeights(1.5, 1, 1, 1, 1, 0.5)).hasMessageContaining("cpuBlockCost");
-        assertThatThrownBy(() -> new CostWeights(0.5, -1, 1, 1, 1, 0.5)).hasMessageContaining("runningWeight");
-        assertThatThrownBy(() -> new CostWeights(0.5, 1, 1, 1, 0, 0.5)).hasMessageContaining("maxInFlight");
-        assertThatThrownBy(() -> new CostWeights(0.25, 1.5, 1, 1, 1, 1, 0.5)).hasMessageContaining("storageBlockCost");
-        assertThatThrownBy(() -> new CostWeights(0.25, -0.1, 1, 1, 1, 1, 0.5)).hasMessageContaining("storageBlockCost");
-        assertThat(new CostWeights(0.25, 0, 4, 16, 8, 64, 0.98)).as("0 takes the default").isEqualTo(
-                CostWeights.defaults());
-        assertThat(CostWeights.defaults().storageBlockCost()).isGreaterThan(CostWeights.defaults().cpuBlockCost());
+    void shouldRejectConstantsOutOfRange() {
+        CostModel d = CostModel.defaults();
+        assertThatThrownBy(() -> d.with("cpuBlockCost", "1.5")).hasMessageContaining("cpuBlockCost");
+        assertThatThrownBy(() -> d.with("runningMs", "-1")).hasMessageContaining("runningMs");
+        assertThatThrownBy(() -> d.with("maxInFlight", "0")).hasMessageContaining("maxInFlight");
+        assertThatThrownBy(() -> d.with("maxInFlight", "1.5")).hasMessageContaining("whole number");
+        assertThatThrownBy(() -> d.with("storageBlockCost", "1.5")).hasMessageContaining("storageBlockCost");
+        assertThatThrownBy(() -> d.with("storageBlockCost", "0")).hasMessageContaining("storageBlockCost");
+        assertThatThrownBy(() -> d.with("prefillMsPerBlock", "0")).hasMessageContaining("prefillMsPerBlock");
+        assertThatThrownBy(() -> d.with("runningWeight", "4")).hasMessageContaining("unknown cost constant");
+        assertThatThrownBy(() -> d.with("runningMs", "x")).hasMessageContaining("not a number");
+        assertThat(d.with("cpuBlockCost", "0").cpuBlockCost()).as("0 said on purpose is 0").isZero();
+        assertThat(d.storageBlockCost()).isGreaterThan(d.cpuBlockCost());
     }
 }

@@ -2,7 +2,7 @@ package io.kvrelay.router.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.router.scoring.PodScorer;
 import java.time.Clock;
 import java.util.List;
@@ -18,9 +18,9 @@ class ServiceStateCacheBestPodTest {
     void shouldNotAnswerAnOverloadedPodWhileAnotherCanTakeTheRequest() throws Exception {
         // "full" is at 99% KV usage (overloaded) but has fewer requests, so it is the cheapest by cost alone.
         List<PodInfo> pods = List.of(pod("full", 0, 0.99), pod("free", 2, 0.2));
-        ServiceStateCache states = new ServiceStateCache((ns, s) -> pods, new PodScorer(CostWeights.defaults()),
+        ServiceStateCache states = new ServiceStateCache((ns, s) -> pods, new PodScorer(CostModel.defaults()),
                 ServiceStateCache.Config.defaults(), Clock.systemUTC());
 
-        assertThat(states.bestPod("ns", "svc", 7)).map(PodInfo::pod).contains("free");
+        assertThat(states.bestPod("ns", "svc", 7, io.kvrelay.router.scoring.InFlight.NONE)).map(PodInfo::pod).contains("free");
     }
 }
