@@ -28,8 +28,12 @@ public final class RouterClient {
         this.namespace = namespace;
     }
 
-    /** The router's answer for one request. */
-    public record Answer(String pod, boolean sticky, long latencyNanos) {
+    /**
+     * The router's answer for one request.
+     *
+     * @param indexAvailable false when the router decided without stream-app's prefix index (it did not answer in time)
+     */
+    public record Answer(String pod, boolean sticky, boolean indexAvailable, long latencyNanos) {
     }
 
     /** @throws IOException on a transport error or a non-200 answer */
@@ -55,7 +59,8 @@ public final class RouterClient {
                     + new String(resp.body(), java.nio.charset.StandardCharsets.UTF_8));
         }
         JsonNode answer = json.readTree(resp.body());
-        return new Answer(answer.path("pod").path("name").asText(), answer.path("sticky").asBoolean(), nanos);
+        return new Answer(answer.path("pod").path("name").asText(), answer.path("sticky").asBoolean(),
+                answer.path("indexAvailable").asBoolean(true), nanos);
     }
 
     /** Waits until every service has {@code pods} routable pods (the bridge reports status about once a second). */

@@ -9,6 +9,7 @@ import io.kvrelay.ingest.config.ZmqConfig;
 import io.kvrelay.router.RouterApp;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.links.LinkConfig;
+import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.sim.SimFleet;
 import io.kvrelay.sim.SimPod;
 import io.kvrelay.sim.SimPodConfig;
@@ -47,12 +48,28 @@ public final class DemoPipeline implements AutoCloseable {
     private final SimFleet fleet;
     private final IngestBridge bridge;
     private final StreamApp stream;
-    private final RouterApp router;
+    private final List<RouterApp> routers = new ArrayList<>();
 
-    /** Settings of one demo run. */
+    /**
+     * Settings of one demo run.
+     *
+     * @param routerPort the first router's port (0: any free one); further routers take any free port
+     * @param routers    router replicas (1 or more), sharing Redis and each other's decisions
+     * @param cost       the routers' cost model (null: the defaults)
+     */
     public record Settings(Path workDir, String namespace, List<String> services, int podsPerService,
-                           int capacityBlocks, int routerPort, String adminToken, String topicPrefix) {
+                           int capacityBlocks, int routerPort, String adminToken, String topicPrefix, int routers,
+                           CostModel cost) {
+        public Settings(Path workDir, String namespace, List<String> services, int podsPerService, int capacityBlocks,
+                        int routerPort, String adminToken, String topicPrefix) {
+            this(workDir, namespace, services, podsPerService, capacityBlocks, routerPort, adminToken, topicPrefix, 1,
+                    null);
+        }
+
         public Settings {
+            if (routers < 1 || routers > 16) {
+                throw new IllegalArgumentException("routers must be 1..16, got " + routers);
+            }
             if (services == null || services.isEmpty()) {
                 throw new IllegalArgumentException("at least one service");
             }
@@ -82,10 +99,12 @@ public final class DemoPipeline implements AutoCloseable {
             stream = track(new StreamApp(StreamAppConfig.local(kafka.bootstrapServers(), s.workDir().resolve("stream"))
                     .withApplicationId(s.topicPrefix() + "-stream").withTopicPrefix(s.topicPrefix())
                     .withAdminToken(s.adminToken())).start());
-            router = track(new RouterApp(new RouterConfig("demo-router", "127.0.0.1", s.routerPort(), 0,
-                    List.of("http://127.0.0.1:" + stream.httpPort()), 0, 200, 0,
-                    LinkConfig.of(redis.host(), redis.port(), Set.of(s.namespace())), null,
-                    kafka.bootstrapServers(), s.topicPrefix(), 0, s.adminToken(), null)).start());
+            for (int i = 0; i < s.routers(); i++) {
+                routers.add(track(new RouterApp(new RouterConfig(i == 0 ? "demo-router" : "demo-router-" + (i + 1),
+                        "127.0.0.1", i == 0 ? s.routerPort() : 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
+                        0, 200, 0, LinkConfig.of(redis.host(), redis.port(), Set.of(s.namespace())), s.cost(),
+                        kafka.bootstrapServers(), s.topicPrefix(), 0, s.adminToken(), null)).start()));
+            }
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -142,8 +161,14 @@ public final class DemoPipeline implements AutoCloseable {
         return stream;
     }
 
+    /** The first router replica. */
     public RouterApp router() {
-        return router;
+        return routers.get(0);
+    }
+
+    /** Every router replica, the first first. */
+    public List<RouterApp> routers() {
+        return List.copyOf(routers);
     }
 
     /**

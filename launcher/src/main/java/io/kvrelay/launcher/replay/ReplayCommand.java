@@ -5,7 +5,7 @@ import io.kvrelay.launcher.replay.whatif.Counterfactual;
 import io.kvrelay.launcher.replay.whatif.PolicyOutcome;
 import io.kvrelay.launcher.replay.whatif.RecordedRequest;
 import io.kvrelay.launcher.replay.whatif.WhatIfSettings;
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.schemas.avro.KvEventBatch;
@@ -64,10 +64,10 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--no-decisions", description = "do not read the route-decisions topic (no hit rate, no counterfactual)")
     boolean noDecisions;
 
-    @Option(names = "--weights", converter = WeightsConverter.class, paramLabel = "NAME:KEY=VALUE,...",
-            description = "an extra kvrelay weighting for the counterfactual, e.g. "
-                    + "'busy:runningWeight=16,waitingWeight=64' (keys: cpuBlockCost, storageBlockCost, runningWeight, "
-                    + "waitingWeight, kvUsageWeight, maxInFlight, maxKvUsage; the rest keep the defaults); repeatable")
+    @Option(names = {"--cost", "--weights"}, converter = WeightsConverter.class, paramLabel = "NAME:KEY=VALUE,...",
+            description = "an extra variant of the router's cost model for the counterfactual, e.g. "
+                    + "'busy:runningMs=20,stickySlackMs=0' (keys: " + CostModel.KEYS + "; the rest keep the "
+                    + "defaults); repeatable")
     List<WeightsConverter.Named> weights = List.of();
 
     @Option(names = "--prefill-ms-per-block", defaultValue = "2",
@@ -94,8 +94,8 @@ public final class ReplayCommand implements Callable<Integer> {
         ReplayJob job;
         try {
             Topics topics = Topics.withPrefix(topicPrefix, (short) 1);
-            Map<String, CostWeights> extra = new LinkedHashMap<>();
-            weights.forEach(w -> extra.put(w.name(), w.weights()));
+            Map<String, CostModel> extra = new LinkedHashMap<>();
+            weights.forEach(w -> extra.put(w.name(), w.model()));
             job = new ReplayJob(bootstrapServers, topics.kvEvents().name(),
                     noDecisions ? null : topics.routeDecisions().name(), from, to, Duration.ofSeconds(sampleSeconds),
                     out, WhatIfSettings.defaults().withModel(prefillMsPerBlock, decodeMs).withExtraWeights(extra));

@@ -3,32 +3,32 @@ package io.kvrelay.launcher.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import org.junit.jupiter.api.Test;
 
 class WeightsConverterTest {
     @Test
-    void shouldOverrideOnlyTheWeightsGiven() {
-        WeightsConverter.Named n = WeightsConverter.parse("busy:runningWeight=16, waitingWeight=64");
-        CostWeights d = CostWeights.defaults();
+    void shouldOverrideOnlyTheConstantsGiven() {
+        WeightsConverter.Named n = WeightsConverter.parse("busy:runningMs=16, stickySlackMs=0");
+        CostModel d = CostModel.defaults();
         assertThat(n.name()).isEqualTo("busy");
-        assertThat(n.weights()).isEqualTo(new CostWeights(d.cpuBlockCost(), 16, 64, d.kvUsageWeight(),
-                d.maxInFlight(), d.maxKvUsage()));
+        assertThat(n.model()).isEqualTo(d.with("runningMs", "16").with("stickySlackMs", "0"));
     }
 
     @Test
     void shouldTakeTheStorageTiersCost() {
-        CostWeights w = WeightsConverter.parse("disk:storageBlockCost=0.8").weights();
+        CostModel m = WeightsConverter.parse("disk:storageBlockCost=0.8").model();
 
-        assertThat(w.storageBlockCost()).isEqualTo(0.8);
-        assertThat(w.cpuBlockCost()).isEqualTo(CostWeights.defaults().cpuBlockCost());
+        assertThat(m.storageBlockCost()).isEqualTo(0.8);
+        assertThat(m.cpuBlockCost()).isEqualTo(CostModel.defaults().cpuBlockCost());
     }
 
     @Test
     void shouldSayWhatIsWrong() {
-        assertThatThrownBy(() -> WeightsConverter.parse("runningWeight=16")).hasMessageContaining("NAME:");
-        assertThatThrownBy(() -> WeightsConverter.parse("x:speed=1")).hasMessageContaining("unknown weight 'speed'");
-        assertThatThrownBy(() -> WeightsConverter.parse("x:runningWeight=fast")).hasMessageContaining("not a number");
-        assertThatThrownBy(() -> WeightsConverter.parse("x:runningWeight=-1")).hasMessageContaining(">= 0");
+        assertThatThrownBy(() -> WeightsConverter.parse("runningMs=16")).hasMessageContaining("NAME:");
+        assertThatThrownBy(() -> WeightsConverter.parse("x:speed=1")).hasMessageContaining("unknown cost constant 'speed'");
+        assertThatThrownBy(() -> WeightsConverter.parse("x:runningMs=fast")).hasMessageContaining("not a number");
+        assertThatThrownBy(() -> WeightsConverter.parse("x:runningMs=-1")).hasMessageContaining(">= 0");
+        assertThatThrownBy(() -> WeightsConverter.parse("x:runningMs")).hasMessageContaining("key=value");
     }
 }

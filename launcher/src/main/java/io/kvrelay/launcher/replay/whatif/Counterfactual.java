@@ -7,7 +7,7 @@ import io.kvrelay.launcher.bench.RoundRobinPolicy;
 import io.kvrelay.launcher.bench.RoutingPolicy;
 import io.kvrelay.launcher.bench.ServiceModel;
 import io.kvrelay.launcher.bench.StickyOnlyPolicy;
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -100,11 +100,12 @@ public final class Counterfactual {
         return out;
     }
 
-    private static String describe(CostWeights w) {
-        return String.format(Locale.ROOT, "router-api's cost model (PodScorer: runningWeight %s, waitingWeight %s, "
-                        + "kvUsageWeight %s, cpuBlockCost %s, overloaded at %d in flight or %s KV usage) with sticky "
-                        + "links, knowing every cache exactly (no index lag)", w.runningWeight(), w.waitingWeight(),
-                w.kvUsageWeight(), w.cpuBlockCost(), w.maxInFlight(), w.maxKvUsage());
+    private static String describe(CostModel m) {
+        return String.format(Locale.ROOT, "router-api's cost model (PodScorer: predicted TTFT with %s ms per "
+                        + "uncached block, CPU hits %s and storage hits %s of it, %s ms per running request; links kept "
+                        + "within %s ms of the best pod; overloaded at %d in flight or %s KV usage), knowing every "
+                        + "cache and queue exactly (no index lag)", m.prefillMsPerBlock(), m.cpuBlockCost(),
+                m.storageBlockCost(), m.runningMs(), m.stickySlackMs(), m.maxInFlight(), m.maxKvUsage());
     }
 
     private static PolicyOutcome replay(ReplayPlan plan, Decider decider, WhatIfSettings s, ServiceModel model) {

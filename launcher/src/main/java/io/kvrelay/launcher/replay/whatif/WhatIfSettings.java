@@ -5,7 +5,7 @@ import io.kvrelay.launcher.bench.OraclePolicy;
 import io.kvrelay.launcher.bench.RoundRobinPolicy;
 import io.kvrelay.launcher.bench.StickyOnlyPolicy;
 import io.kvrelay.router.links.LinkConfig;
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,7 +26,7 @@ import java.util.TreeMap;
  * @param seed            sticky-only's random pod for new users
  */
 public record WhatIfSettings(double prefillMsPerBlock, double overheadMs, double decodeMs, int defaultCapacityBlocks,
-                             Map<String, Integer> capacityBlocks, Map<String, CostWeights> kvrelayVariants,
+                             Map<String, Integer> capacityBlocks, Map<String, CostModel> kvrelayVariants,
                              long seed) {
     /** Names of the other policies, which a kvrelay variant may not take. */
     static final Set<String> BASELINES = Set.of(Counterfactual.AS_RECORDED, new RoundRobinPolicy().name(),
@@ -59,22 +59,20 @@ public record WhatIfSettings(double prefillMsPerBlock, double overheadMs, double
 
     /**
      * 2 ms per uncached block and 10 ms overhead (bench-routing's defaults), 500 ms in flight after the first token,
-     * 1,024 blocks for a pod of unknown size, seed 42, and three kvrelay weightings:
+     * 1,024 blocks for a pod of unknown size, seed 42, and three variants of the router's cost model:
      * <ul>
-     *   <li>{@code kvrelay}: {@link CostWeights#defaults()}, what the router runs unless configured otherwise;</li>
-     *   <li>{@code kvrelay-cache-only}: the same without the load terms (running, waiting and KV-usage weights 0):
-     *       the most cached prefix wins, load only marks a pod overloaded;</li>
-     *   <li>{@code kvrelay-load-heavy}: running 16 and waiting 64 blocks per request (4x the defaults): a busy pod
-     *       must hold much more of the prompt to win.</li>
+     *   <li>{@code kvrelay}: {@link CostModel#defaults()}, what the router runs unless configured otherwise;</li>
+     *   <li>{@code kvrelay-sticky}: links kept until their pod is overloaded, however much slower it is (the rule
+     *       before the cost became a predicted TTFT);</li>
+     *   <li>{@code kvrelay-busy-decode}: 20 ms per running request (decode steps that slow a prefill down a lot).</li>
      * </ul>
      */
     public static WhatIfSettings defaults() {
-        CostWeights d = CostWeights.defaults();
-        Map<String, CostWeights> variants = new LinkedHashMap<>();
+        CostModel d = CostModel.defaults();
+        Map<String, CostModel> variants = new LinkedHashMap<>();
         variants.put("kvrelay", d);
-        variants.put("kvrelay-cache-only", new CostWeights(d.cpuBlockCost(), 0, 0, 0, d.maxInFlight(), d.maxKvUsage()));
-        variants.put("kvrelay-load-heavy", new CostWeights(d.cpuBlockCost(), 16, 64, d.kvUsageWeight(),
-                d.maxInFlight(), d.maxKvUsage()));
+        variants.put("kvrelay-sticky", d.with("stickySlackMs", "1e12"));
+        variants.put("kvrelay-busy-decode", d.with("runningMs", "20"));
         return new WhatIfSettings(2, 10, 500, 1024, Map.of(), variants, 42);
     }
 
@@ -85,8 +83,8 @@ public record WhatIfSettings(double prefillMsPerBlock, double overheadMs, double
     }
 
     /** The same with these weightings replayed after the others; a name already taken is refused. */
-    public WhatIfSettings withExtraWeights(Map<String, CostWeights> extra) {
-        Map<String, CostWeights> all = new LinkedHashMap<>(kvrelayVariants);
+    public WhatIfSettings withExtraWeights(Map<String, CostModel> extra) {
+        Map<String, CostModel> all = new LinkedHashMap<>(kvrelayVariants);
         extra.forEach((name, w) -> {
             if (all.putIfAbsent(name, w) != null) {
                 throw new IllegalArgumentException("kvrelay variant '" + name + "' is already defined");

@@ -3,7 +3,7 @@ package io.kvrelay.launcher.replay.whatif;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kvrelay.router.scoring.CostWeights;
+import io.kvrelay.router.scoring.CostModel;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -15,19 +15,18 @@ class WhatIfSettingsTest {
         assertThat(s.overheadMs()).isEqualTo(10);
         assertThat(s.decodeMs()).isEqualTo(500);
         assertThat(s.defaultCapacityBlocks()).isEqualTo(1024);
-        assertThat(s.kvrelayVariants()).containsOnlyKeys("kvrelay", "kvrelay-cache-only", "kvrelay-load-heavy");
-        assertThat(s.kvrelayVariants().get("kvrelay")).isEqualTo(CostWeights.defaults());
-        CostWeights cacheOnly = s.kvrelayVariants().get("kvrelay-cache-only");
-        assertThat(cacheOnly.runningWeight() + cacheOnly.waitingWeight() + cacheOnly.kvUsageWeight()).isZero();
-        assertThat(s.kvrelayVariants().get("kvrelay-load-heavy").waitingWeight()).isEqualTo(64);
+        assertThat(s.kvrelayVariants()).containsOnlyKeys("kvrelay", "kvrelay-sticky", "kvrelay-busy-decode");
+        assertThat(s.kvrelayVariants().get("kvrelay")).isEqualTo(CostModel.defaults());
+        assertThat(s.kvrelayVariants().get("kvrelay-sticky").stickySlackMs()).isGreaterThan(1e9);
+        assertThat(s.kvrelayVariants().get("kvrelay-busy-decode").runningMs()).isEqualTo(20);
     }
 
     @Test
     void shouldAddWeightingsAfterTheDefaultsAndRefuseTakenNames() {
-        CostWeights busy = new CostWeights(0.25, 32, 64, 8, 64, 0.98);
+        CostModel busy = CostModel.defaults().with("runningMs", "32");
         WhatIfSettings s = WhatIfSettings.defaults().withExtraWeights(Map.of("busy", busy));
-        assertThat(s.kvrelayVariants().keySet()).containsExactly("kvrelay", "kvrelay-cache-only",
-                "kvrelay-load-heavy", "busy");
+        assertThat(s.kvrelayVariants().keySet()).containsExactly("kvrelay", "kvrelay-sticky",
+                "kvrelay-busy-decode", "busy");
         assertThatThrownBy(() -> s.withExtraWeights(Map.of("kvrelay", busy)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("already");
         assertThatThrownBy(() -> s.withExtraWeights(Map.of("oracle", busy)))
