@@ -30,7 +30,7 @@ class WhatIfSettingsTest {
                 "kvrelay-load-heavy", "busy");
         assertThatThrownBy(() -> s.withExtraWeights(Map.of("kvrelay", busy)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("already");
-        assertThatThrownBy(() -> s.withExtraWeights(Map.of("oracle", busy)))
+        assertThatThrownBy(() -> s.withExtraWeights(Map.of("oracle-hit", busy)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baseline");
     }
 
