@@ -4,6 +4,7 @@ import io.kvrelay.launcher.bench.trace.TraceFormatException;
 import io.kvrelay.launcher.bench.trace.TraceInput;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -127,11 +128,15 @@ public final class BenchCommand implements Callable<Integer> {
                 durationSeconds, seed);
         ServiceModel model = new ServiceModel(prefillMsPerBlock, overheadMs, decodeMsPerToken);
         FleetLayout layout = FleetLayout.of(spec);
+        if (trace == null && (limit != null || timeScale != 1)) {
+            errors.println("bench-routing: --time-scale and --limit apply to a trace: give --trace FILE");
+            return 2;
+        }
         TraceInput traceInput;
         try {
             traceInput = trace == null ? null
                     : TraceInput.load(trace, timeScale, limit == null ? Integer.MAX_VALUE : limit);
-        } catch (TraceFormatException | IllegalArgumentException | java.nio.file.NoSuchFileException e) {
+        } catch (TraceFormatException | IllegalArgumentException | NoSuchFileException e) {
             // A bad trace is the user's input, not a bug: say where, without a stack trace.
             errors.println("bench-routing: cannot read the trace: " + e.getMessage());
             return 2;
