@@ -2,6 +2,7 @@ package io.kvrelay.launcher;
 
 import io.kvrelay.ingest.IngestBridgeMain;
 import io.kvrelay.launcher.bench.BenchCommand;
+import io.kvrelay.launcher.bench.trace.TraceGenCommand;
 import io.kvrelay.launcher.demo.DemoCommand;
 import io.kvrelay.launcher.replay.ReplayCommand;
 import io.kvrelay.router.RouterMain;
@@ -12,12 +13,12 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code java -jar kvrelay.jar <command>}: the whole pipeline on embedded defaults ({@code demo}), the routing
- * benchmark on it ({@code bench-routing}), or one part pointed at external Kafka, Redis and vLLM pods
+ * benchmark on it ({@code bench-routing}) and its synthetic traces ({@code trace-gen}), or one part pointed at external Kafka, Redis and vLLM pods
  * ({@code bridge}, {@code stream}, {@code router}, {@code sim}). Wiring only.
  */
 @Command(name = "kvrelay", mixinStandardHelpOptions = true, version = "kvrelay 0.1.0",
         description = "KV-cache-aware routing for vLLM fleets over a durable Kafka event log.",
-        subcommands = {DemoCommand.class, BenchCommand.class, ReplayCommand.class, IngestBridgeMain.class, StreamAppMain.class,
+        subcommands = {DemoCommand.class, BenchCommand.class, TraceGenCommand.class, ReplayCommand.class, IngestBridgeMain.class, StreamAppMain.class,
                 RouterMain.class, SimMain.class, CommandLine.HelpCommand.class})
 public final class KvrelayMain implements Runnable {
 

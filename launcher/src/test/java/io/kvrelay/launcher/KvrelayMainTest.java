@@ -12,7 +12,7 @@ class KvrelayMainTest {
     void shouldListEveryCommandAndExplainEveryDemoOption() {
         CommandLine cli = new CommandLine(new KvrelayMain());
         assertThat(cli.getSubcommands()).containsKeys("demo", "ingest-bridge", "kvrelay-stream", "kvrelay-router",
-                "vllm-sim", "bench-routing", "help");
+                "vllm-sim", "bench-routing", "trace-gen", "help");
         String demoHelp = cli.getSubcommands().get("demo").getUsageMessage();
         for (String option : new String[] {"--services", "--pods-per-service", "--rate", "--duration",
                 "--keep-running", "--router-port", "--capacity-blocks", "--admin-token", "--seed"}) {
@@ -26,7 +26,8 @@ class KvrelayMainTest {
         for (String option : new String[] {"--services", "--pods-per-service", "--users", "--follow-up-probability",
                 "--max-prompt-tokens", "--system-prompts", "--system-prompt-tokens", "--user-tokens-min",
                 "--user-tokens-max", "--output-tokens", "--capacity-blocks", "--rate", "--duration", "--seed",
-                "--prefill-ms-per-block", "--overhead-ms", "--decode-ms-per-token", "--sample-ms", "--out"}) {
+                "--prefill-ms-per-block", "--overhead-ms", "--decode-ms-per-token", "--sample-ms", "--trace", "--time-scale",
+                "--limit", "--out"}) {
             assertThat(help).contains(option);
         }
     }

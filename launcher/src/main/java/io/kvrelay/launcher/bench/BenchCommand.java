@@ -1,7 +1,10 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.launcher.bench.trace.TraceFormatException;
+import io.kvrelay.launcher.bench.trace.TraceInput;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,17 +15,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code kvrelay bench-routing}: one pre-generated chat workload replayed through five routing policies (kvrelay on
- * the real pipeline in real time; sticky-only, round-robin, least-loaded and an oracle in-process on the same
- * simulated cache model and service-time model), with hit rate, load imbalance and modelled TTFT for each, and
- * kvrelay's router latency and index freshness, written as JSON, markdown and SVG.
+ * {@code kvrelay bench-routing}: one request stream (the generated chat workload, or a Mooncake-format trace with
+ * {@code --trace}) replayed through the routing policies (kvrelay on the real pipeline in real time; sticky-only,
+ * round-robin, least-loaded, random and two oracles in-process on the same simulated cache model and service-time
+ * model), with hit rate, load imbalance and modelled TTFT for each, and kvrelay's router latency and index freshness,
+ * written as JSON, markdown and SVG.
  */
 @Command(name = "bench-routing", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Compares routing policies on exactly the same request stream: kvrelay (the whole pipeline, "
-                + "requests routed over HTTP, real time), sticky-only (the seeds: a user's link, else a random pod), "
-                + "round-robin, least-loaded (fewest in flight) and an oracle (longest cached prefix by the "
-                + "simulator's ground truth, ties by load). The baselines run in-process with a simulated clock on "
-                + "fresh caches of the same model, capacity and seeds, with the same arrivals and service-time model.",
+        description = {"Compares routing policies on exactly the same request stream, generated or read from a "
+                + "Mooncake-format trace (--trace): kvrelay (the whole pipeline, requests routed over HTTP, real "
+                + "time), sticky-only (the seeds: a user's link, else a random pod), round-robin, least-loaded (fewest "
+                + "in flight), random, oracle-hit (longest cached prefix by the simulator's ground truth, ties by "
+                + "load) and oracle-ttft (lowest predicted TTFT from exact caches and prefill queues). The baselines "
+                + "run in-process with a simulated clock on fresh caches of the same model, capacity and seeds, with "
+                + "the same arrivals and service-time model.",
                 "Writes routing-benchmark.{json,md,svg} into --out and prints the table. See docs/routing-benchmark.md."})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -91,6 +97,20 @@ public final class BenchCommand implements Callable<Integer> {
             description = "load imbalance: in-flight counts are sampled every this many ms of the run (default: ${DEFAULT-VALUE})")
     double sampleMs;
 
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "replay this Mooncake-format trace (JSON lines: timestamp, input_length, output_length, "
+                    + "hash_ids, optional session_id) instead of generating the chat workload; the workload options "
+                    + "above then do not apply, the fleet and service-model options do. See `kvrelay trace-gen`")
+    Path trace;
+
+    @Option(names = "--time-scale", defaultValue = "1",
+            description = "with --trace: arrival times are multiplied by this (0.5 = twice as fast) (default: ${DEFAULT-VALUE})")
+    double timeScale;
+
+    @Option(names = "--limit", paramLabel = "N",
+            description = "with --trace: replay only its first N requests (default: all)")
+    Integer limit;
+
     @Option(names = "--out", defaultValue = "docs/bench", description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
 
@@ -99,6 +119,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean skipKvrelay;
 
     private final PrintStream console = System.out;
+    private final PrintStream errors = System.err;
 
     @Override
     public Integer call() throws Exception {
@@ -107,10 +128,28 @@ public final class BenchCommand implements Callable<Integer> {
                 durationSeconds, seed);
         ServiceModel model = new ServiceModel(prefillMsPerBlock, overheadMs, decodeMsPerToken);
         FleetLayout layout = FleetLayout.of(spec);
-        List<BenchRequest> stream = RequestStream.generate(spec);
+        if (trace == null && (limit != null || timeScale != 1)) {
+            errors.println("bench-routing: --time-scale and --limit apply to a trace: give --trace FILE");
+            return 2;
+        }
+        TraceInput traceInput;
+        try {
+            traceInput = trace == null ? null
+                    : TraceInput.load(trace, timeScale, limit == null ? Integer.MAX_VALUE : limit);
+        } catch (TraceFormatException | IllegalArgumentException | NoSuchFileException e) {
+            // A bad trace is the user's input, not a bug: say where, without a stack trace.
+            errors.println("bench-routing: cannot read the trace: " + e.getMessage());
+            return 2;
+        }
+        List<BenchRequest> stream = RequestStream.of(spec, traceInput);
         BenchReport.StreamFacts facts = BenchReport.StreamFacts.of(stream);
-        console.printf("bench-routing: %d requests at %.0f req/s, %d services x %d pods, %d blocks/pod; output %s%n",
-                stream.size(), rate, services.size(), podsPerService, capacityBlocks, out.toAbsolutePath());
+        if (traceInput != null) {
+            console.println("trace " + trace + ": " + BenchReport.traceLine(traceInput.facts(), timeScale));
+        }
+        console.printf("bench-routing: %d requests at %.1f req/s, %d services x %d pods, %d blocks/pod; output %s%n",
+                stream.size(), traceInput == null || facts.durationSeconds() == 0 ? rate
+                        : stream.size() / facts.durationSeconds(),
+                services.size(), podsPerService, capacityBlocks, out.toAbsolutePath());
 
         List<PolicyResult> results = new ArrayList<>();
         if (!skipKvrelay) {
@@ -119,22 +158,23 @@ public final class BenchCommand implements Callable<Integer> {
             Path work = Files.createTempDirectory("kvrelay-bench-");
             try {
                 KvrelayRun.Outcome o = KvrelayRun.run(spec, stream, layout, model, work, console::println);
-                results.add(PolicyResult.of("kvrelay", o.served(), layout, sampleMs, o.extras()));
+                results.add(PolicyResult.of("kvrelay", o.served(), layout, sampleMs, model, o.extras()));
             } finally {
                 deleteTree(work);
             }
         }
         for (RoutingPolicy p : List.of(new StickyOnlyPolicy(seed), new RoundRobinPolicy(), new LeastLoadedPolicy(),
-                new OraclePolicy())) {
-            console.println(p.name() + ": in-process, simulated clock");
-            results.add(PolicyResult.of(p.name(), InProcessRun.run(p, stream, layout, capacityBlocks, model), layout,
-                    sampleMs, null));
+                new RandomPolicy(seed), new OraclePolicy(), new OracleTtftPolicy(model))) {
+            long started = System.nanoTime();
+            List<Served> served = InProcessRun.run(p, stream, layout, capacityBlocks, model);
+            console.printf("%s: in-process, simulated clock (%.1f s)%n", p.name(), (System.nanoTime() - started) / 1e9);
+            results.add(PolicyResult.of(p.name(), served, layout, sampleMs, model, null));
         }
         List<Targets.Target> targets = skipKvrelay ? List.of()
-                : Targets.check(results.get(0), byName(results, "oracle"), byName(results, "round-robin"));
-        BenchReport.write(out, spec, model, sampleMs, facts, results, targets);
+                : Targets.check(results.get(0), byName(results, "oracle-hit"), byName(results, "round-robin"));
+        BenchReport.write(out, spec, traceInput, model, sampleMs, facts, results, targets);
         console.println();
-        console.print(BenchReport.markdown(spec, facts, results, targets));
+        console.print(BenchReport.markdown(spec, traceInput, facts, results, targets));
         console.println("wrote " + out.resolve(BenchReport.BASENAME + ".{json,md,svg}"));
         return 0;
     }

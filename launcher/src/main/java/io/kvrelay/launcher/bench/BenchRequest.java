@@ -7,13 +7,13 @@ import java.util.Objects;
  * One request of the pre-generated stream, replayed identically for every policy.
  *
  * @param index     position in the stream (0-based)
+ * @param userId    the user (conversation) it belongs to; null when unknown (a trace without sessions): no sticky link
  * @param arrivalMs when it arrives, ms after the start of the run
  */
 public record BenchRequest(int index, String service, String userId, int[] tokens, String lora, int turn,
                            double arrivalMs, int outputTokens) implements RoutedRequest {
     public BenchRequest {
         Objects.requireNonNull(service, "service");
-        Objects.requireNonNull(userId, "userId");
         Objects.requireNonNull(tokens, "tokens");
         if (index < 0 || arrivalMs < 0 || outputTokens < 0 || turn < 0) {
             throw new IllegalArgumentException("index, arrivalMs, outputTokens and turn must be >= 0");

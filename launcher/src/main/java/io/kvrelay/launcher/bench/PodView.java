@@ -14,6 +14,12 @@ public interface PodView<R> {
     /** Of {@link #inFlight()}, those whose prefill has not started yet (queued behind the pod's prefill slot). */
     int waiting();
 
+    /**
+     * How long (ms) a request arriving now would wait for the pod's prefill slot: until the prefills already admitted
+     * to it end (see {@link ServiceModel}); 0 when the slot is free.
+     */
+    double prefillQueueMs();
+
     /** Share of the cache (0..1) the blocks of the requests in flight take, vLLM's KV usage; null if unknown. */
     Double kvCacheUsage();
 

@@ -18,8 +18,11 @@ public record ServiceModel(double prefillMsPerBlock, double overheadMs, double d
         }
     }
 
-    /** One request's timing on its pod; it waits for the prefill slot until {@code prefillStartMs}. */
-    public record Timing(double ttftMs, double finishMs, double prefillStartMs) {
+    /**
+     * One request's timing on its pod; it waits for the prefill slot until {@code prefillStartMs} and holds it until
+     * {@code prefillEndMs}, when the pod's next prefill may start.
+     */
+    public record Timing(double ttftMs, double finishMs, double prefillStartMs, double prefillEndMs) {
     }
 
     /** The per-pod prefill slots of one run; not thread-safe (each run drives it from one thread). */
@@ -36,7 +39,7 @@ public record ServiceModel(double prefillMsPerBlock, double overheadMs, double d
             double prefill = uncachedBlocks * prefillMsPerBlock;
             freeAtMs[pod] = start + prefill;
             double ttft = start - arrivalMs + prefill + overheadMs;
-            return new Timing(ttft, arrivalMs + ttft + outputTokens * decodeMsPerToken, start);
+            return new Timing(ttft, arrivalMs + ttft + outputTokens * decodeMsPerToken, start, freeAtMs[pod]);
         }
     }
 

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.kvrelay.launcher.bench.trace.TraceRecord;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -94,6 +96,50 @@ class BenchMetricsTest {
         assertThat(rr.promptBlocks()).as("same stream").isEqualTo(oracle.promptBlocks());
         assertThat(oracle.hitRate()).isGreaterThan(rr.hitRate());
         assertThat(oracle.ttftMeanMs()).isLessThan(rr.ttftMeanMs());
+    }
+
+    @Test
+    void shouldReplayATraceInTimeOrderWithSessionsAsUsersAndScaledArrivals() {
+        List<TraceRecord> records = List.of(
+                new TraceRecord(200, 1024, 7, new int[] {1, 2}, "s"),
+                new TraceRecord(100, 600, 3, new int[] {1}, null),
+                new TraceRecord(300, 1500, 9, new int[] {1, 2, 3}, "s"));
+        List<BenchRequest> s = RequestStream.fromTrace(records, List.of("a"), 0.5);
+        assertThat(s).extracting(BenchRequest::arrivalMs).as("sorted by timestamp, scaled").containsExactly(50.0,
+                100.0, 150.0);
+        assertThat(s).extracting(BenchRequest::userId).containsExactly(null, "s", "s");
+        assertThat(s).extracting(BenchRequest::turn).containsExactly(0, 0, 1);
+        assertThat(s).extracting(BenchRequest::outputTokens).containsExactly(3, 7, 9);
+        assertThat(s).extracting(BenchRequest::promptBlocks).containsExactly(600 / 16, 64, 1500 / 16);
+        assertThat(s).extracting(BenchRequest::index).containsExactly(0, 1, 2);
+    }
+
+    @Test
+    void shouldRunEveryBaselineOnATraceWithoutUsers() {
+        List<TraceRecord> records = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            records.add(new TraceRecord(i * 50, 2048, 16, new int[] {i % 3, 100 + i,
+                    200 + i, 300 + i}, null));
+        }
+        List<BenchRequest> stream = RequestStream.fromTrace(records, List.of("a"), 1);
+        FleetLayout layout = new FleetLayout(List.of("a"), 3);
+        ServiceModel model = new ServiceModel(2, 10, 5);
+        for (RoutingPolicy p : List.of(new StickyOnlyPolicy(1), new RoundRobinPolicy(), new LeastLoadedPolicy(),
+                new RandomPolicy(1), new OraclePolicy(), new OracleTtftPolicy(model))) {
+            PolicyResult r = PolicyResult.of(p.name(), InProcessRun.run(p, stream, layout, 4096, model), layout, 100,
+                    model, null);
+            assertThat(r.requests()).as(p.name()).isEqualTo(60);
+            assertThat(r.prefillBusy()).as(p.name()).isPositive();
+        }
+    }
+
+    @Test
+    void shouldMeasurePrefillBusyAsPrefillTimeOverPodsTimesTheArrivalSpan() {
+        // 10 + 30 prompt blocks, 10 of them hit: 30 uncached x 2 ms = 60 ms over 2 pods x 100 ms of arrivals.
+        List<Served> served = List.of(new Served(0, 0, 0, 10, 10, 1, 2), new Served(1, 1, 100, 30, 0, 1, 200));
+        PolicyResult r = PolicyResult.of("x", served, TWO_PODS, 100, new ServiceModel(2, 10, 5), null);
+        assertThat(r.prefillBusy()).isEqualTo(60.0 / 200);
+        assertThat(PolicyResult.of("x", served, TWO_PODS, 100, null).prefillBusy()).as("no model").isNaN();
     }
 
     @Test

@@ -30,14 +30,15 @@ class BenchRoutingIT {
         assertThat(root.path("parameters").path("workload").path("rate").asDouble()).isEqualTo(20);
         Map<String, JsonNode> byPolicy = new HashMap<>();
         root.path("results").forEach(r -> byPolicy.put(r.path("policy").asText(), r));
-        assertThat(byPolicy).containsOnlyKeys("kvrelay", "sticky-only", "round-robin", "least-loaded", "oracle");
+        assertThat(byPolicy).containsOnlyKeys("kvrelay", "sticky-only", "round-robin", "least-loaded", "random",
+                "oracle-hit", "oracle-ttft");
         for (JsonNode r : byPolicy.values()) {
             assertThat(r.path("hitRate").asDouble()).as(r.path("policy").asText()).isBetween(0.0, 1.0);
             assertThat(r.path("requests").asInt()).isPositive();
             assertThat(r.path("ttftP99Ms").asDouble()).isGreaterThanOrEqualTo(r.path("ttftP50Ms").asDouble());
         }
         assertThat(byPolicy.get("kvrelay").path("requests").asInt()).as("every request routed").isEqualTo(100);
-        assertThat(byPolicy.get("oracle").path("hitRate").asDouble())
+        assertThat(byPolicy.get("oracle-hit").path("hitRate").asDouble())
                 .isGreaterThanOrEqualTo(byPolicy.get("round-robin").path("hitRate").asDouble());
         JsonNode extras = byPolicy.get("kvrelay").path("kvrelay");
         assertThat(extras.path("failures").asLong()).isZero();
@@ -45,9 +46,9 @@ class BenchRoutingIT {
         assertThat(root.path("targets")).hasSize(5);
 
         String md = Files.readString(out.resolve("routing-benchmark.md"));
-        assertThat(md).contains("| kvrelay |", "| oracle |", "| round-robin |", "| target |");
+        assertThat(md).contains("| kvrelay |", "| oracle-hit |", "| oracle-ttft |", "| round-robin |", "| target |");
         String svg = Files.readString(out.resolve("routing-benchmark.svg"));
         assertThat(svg).startsWith("<svg").contains("</svg>", "KV-cache hit rate", "sticky-only");
-        assertThat(svg.split("<rect").length - 1).as("background + 5 + 5 + 10 bars").isEqualTo(21);
+        assertThat(svg.split("<rect").length - 1).as("background + 7 + 7 + 14 bars").isEqualTo(29);
     }
 }

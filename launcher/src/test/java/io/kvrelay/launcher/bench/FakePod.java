@@ -1,8 +1,12 @@
 package io.kvrelay.launcher.bench;
 
 /** A hand-set candidate for policy tests. */
-record FakePod(String name, int inFlight, int waiting, Double kvCacheUsage, int cached)
+record FakePod(String name, int inFlight, int waiting, Double kvCacheUsage, int cached, double prefillQueueMs)
         implements PodView<RoutedRequest> {
+    FakePod(String name, int inFlight, int waiting, Double kvCacheUsage, int cached) {
+        this(name, inFlight, waiting, kvCacheUsage, cached, 0);
+    }
+
     FakePod(String name, int inFlight, int cached) {
         this(name, inFlight, 0, null, cached);
     }

@@ -123,4 +123,56 @@ class RoutingPoliciesTest {
         assertThat(new OraclePolicy().choose(longer, List.of(cold, warm))).isEqualTo(1);
         assertThat(warm.serve(longer)).as("served hit equals what the oracle saw").isEqualTo(3);
     }
+
+    @Test
+    void shouldPickARandomPodReproduciblyPerSeedAndReachEveryPod() {
+        RandomPolicy a = new RandomPolicy(3);
+        RandomPolicy b = new RandomPolicy(3);
+        java.util.Set<Integer> picks = new java.util.HashSet<>();
+        for (int i = 0; i < 40; i++) {
+            int pick = a.choose(request("a", "alice"), IDLE);
+            assertThat(b.choose(request("a", "alice"), IDLE)).as("same seed, same picks").isEqualTo(pick);
+            picks.add(pick);
+        }
+        assertThat(picks).as("no link: the same user lands anywhere").hasSize(3);
+    }
+
+    @Test
+    void shouldAvoidALongPrefillQueueUnderOracleTtftEvenWithTheLongerPrefix() {
+        // 4-block prompt, 2 ms per block, 10 ms overhead. a-0 has all 4 blocks but 100 ms of queue: 0 + 100 + 10 =
+        // 110 ms; a-1 has none and no queue: 8 + 10 = 18 ms.
+        OracleTtftPolicy ttft = new OracleTtftPolicy(new ServiceModel(2, 10, 5));
+        List<FakePod> longQueue = List.of(new FakePod("a-0", 3, 3, null, 4, 100), new FakePod("a-1", 0, 0, null, 0, 0));
+        assertThat(ttft.choose(request("a", "u"), longQueue)).as("the queue costs more than the prefix saves")
+                .isEqualTo(1);
+        assertThat(new OraclePolicy().choose(request("a", "u"), longQueue)).as("oracle-hit takes the prefix")
+                .isZero();
+        // Same pods, a short queue on a-0: 5 + 0 + 10 = 15 ms beats 18 ms.
+        List<FakePod> shortQueue = List.of(new FakePod("a-0", 1, 1, null, 4, 5), new FakePod("a-1", 0, 0, null, 0, 0));
+        assertThat(ttft.choose(request("a", "u"), shortQueue)).isZero();
+    }
+
+    @Test
+    void shouldBreakOracleTtftTiesByFewerInFlightThenFleetOrder() {
+        OracleTtftPolicy ttft = new OracleTtftPolicy(new ServiceModel(2, 10, 5));
+        assertThat(ttft.choose(request("a", "u"), List.of(new FakePod("a-0", 4, 2), new FakePod("a-1", 2, 2),
+                new FakePod("a-2", 2, 2)))).as("equal TTFT: fewer in flight, then fleet order").isEqualTo(1);
+        assertThat(ttft.choose(request("a", "u"), IDLE)).isZero();
+    }
+
+    @Test
+    void shouldTellTheWaitForThePrefillSlotFromWhatThePodHolds() {
+        ModelPod pod = new ModelPod("a-0", 64, 1000);
+        ServiceModel.PrefillQueues queues = new ServiceModel(2, 10, 5).queues(1);
+        BenchRequest r = new BenchRequest(0, "a", null, new int[16 * 50], null, 0, 0, 1);
+        pod.advanceTo(0);
+        assertThat(pod.prefillQueueMs()).as("idle").isZero();
+        pod.hold(r, queues.admit(0, 0, 50, 1)); // 100 ms of prefill from 0
+        pod.advanceTo(30);
+        assertThat(pod.prefillQueueMs()).isEqualTo(70);
+        pod.hold(r, queues.admit(0, 30, 10, 1)); // queued behind it: 20 ms more, until 120
+        assertThat(pod.prefillQueueMs()).isEqualTo(90);
+        pod.advanceTo(200);
+        assertThat(pod.prefillQueueMs()).as("drained").isZero();
+    }
 }

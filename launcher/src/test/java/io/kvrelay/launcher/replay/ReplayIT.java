@@ -144,7 +144,7 @@ class ReplayIT {
             assertThat(o.path("requests").asLong()).as("every policy scored on the 3 routed requests").isEqualTo(3);
         }
         assertThat(policies).startsWith("as-recorded").contains("round-robin", "least-loaded", "sticky-only",
-                "kvrelay", "oracle");
+                "kvrelay", "oracle-hit");
 
         for (String csv : List.of("pods.csv", "pod-samples.csv", "sharing.csv", "lifetimes.csv", "resets.csv",
                 "decisions.csv", "counterfactual.csv")) {

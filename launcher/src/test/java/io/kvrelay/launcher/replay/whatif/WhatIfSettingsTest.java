@@ -29,7 +29,7 @@ class WhatIfSettingsTest {
                 "kvrelay-busy-decode", "busy");
         assertThatThrownBy(() -> s.withExtraWeights(Map.of("kvrelay", busy)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("already");
-        assertThatThrownBy(() -> s.withExtraWeights(Map.of("oracle", busy)))
+        assertThatThrownBy(() -> s.withExtraWeights(Map.of("oracle-hit", busy)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baseline");
     }
 
