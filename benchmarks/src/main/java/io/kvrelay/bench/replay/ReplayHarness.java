@@ -87,7 +87,7 @@ public final class ReplayHarness implements Callable<Integer> {
         }
         List<CandidateScore> candidates = new ArrayList<>();
         for (int c = pod / 8 * 8; c < pod / 8 * 8 + 8; c++) {
-            candidates.add(new CandidateScore("pod-" + c, 0, 0, 1.0, 0, 0, 0.0));
+            candidates.add(new CandidateScore("pod-" + c, 0, 0, 1.0, 0, 0, 0.0, null));
         }
         long now = System.currentTimeMillis() * 1000;
         return RouteDecision.newBuilder().setNamespace("bench").setService("svc").setUserId("user-" + pod)

@@ -254,7 +254,7 @@ class ReplayIT {
         List<CandidateScore> candidates = new ArrayList<>();
         for (String c : List.of("pod-a", "pod-b", "pod-c")) {
             candidates.add(new CandidateScore(c, c.equals(pod) ? routerSaw : 0, c.equals(pod) ? routerSaw : 0,
-                    1.0, 0, 0, 0.0));
+                    1.0, 0, 0, 0.0, null));
         }
         // As router-api writes them: the chosen pod by id, the candidates by name.
         return RouteDecision.newBuilder().setNamespace("ns").setService("svc").setUserId("u1").setLoraName(null)

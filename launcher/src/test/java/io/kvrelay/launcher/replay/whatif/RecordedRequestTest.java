@@ -14,8 +14,8 @@ class RecordedRequestTest {
     void shouldTakeTheRequestFromARecordedDecision() {
         // router-api records the chosen pod by id and the candidates by name: the request names pods one way.
         RecordedRequest r = RecordedRequest.of(decision("alice", List.of(7L, 8L, 9L), "ns/llama/llama-1",
-                List.of(new CandidateScore("llama-1", 3, 3, 0.0, 0, 0, 0.1),
-                        new CandidateScore("llama-0", 0, 0, 3.0, null, null, null))));
+                List.of(new CandidateScore("llama-1", 3, 3, 0.0, 0, 0, 0.1, null),
+                        new CandidateScore("llama-0", 0, 0, 3.0, null, null, null, null))));
         assertThat(r.atMs()).isEqualTo(1_700_000_000_123L);
         assertThat(r.service()).isEqualTo("ns/llama");
         assertThat(r.userId()).isEqualTo("alice");
