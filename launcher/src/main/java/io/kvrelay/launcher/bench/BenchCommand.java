@@ -2,6 +2,7 @@ package io.kvrelay.launcher.bench;
 
 import io.kvrelay.launcher.bench.trace.TraceFormatException;
 import io.kvrelay.launcher.bench.trace.TraceInput;
+import io.kvrelay.router.scoring.CostModel;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -111,7 +112,18 @@ public final class BenchCommand implements Callable<Integer> {
             description = "with --trace: replay only its first N requests (default: all)")
     Integer limit;
 
-    @Option(names = "--out", defaultValue = "docs/bench", description = "output directory (default: ${DEFAULT-VALUE})")
+    @Option(names = "--routers", defaultValue = "1",
+            description = "router replicas in the kvrelay run, requests dealt to them in turn; they share sticky "
+                    + "links (Redis) and each other's in-flight work (route-decisions topic) (default: ${DEFAULT-VALUE})")
+    int routers;
+
+    @Option(names = "--sweep", paramLabel = "KEY=V1,V2,...",
+            description = "also run kvrelay's cost model in-process (exact, instant load, as kvrelay-exact) once per "
+                    + "value of this cost constant (" + CostModel.KEYS + "); repeatable")
+    List<String> sweeps = List.of();
+
+    @Option(names = "--out", defaultValue = "${java.io.tmpdir}/kvrelay-bench",
+            description = "output directory (default: ${DEFAULT-VALUE}; the README's figures: --out docs/bench/...)")
     Path out;
 
     @Option(names = "--skip-kvrelay",
@@ -141,6 +153,19 @@ public final class BenchCommand implements Callable<Integer> {
             errors.println("bench-routing: cannot read the trace: " + e.getMessage());
             return 2;
         }
+        // The routers are told the pods' prefill speed, as an operator configures the speed measured on their pods.
+        CostModel cost = CostModel.defaults().with("prefillMsPerBlock", Double.toString(prefillMsPerBlock));
+        List<RoutingPolicy> sweep;
+        try {
+            sweep = SweepPolicies.of(cost, sweeps);
+        } catch (IllegalArgumentException e) {
+            errors.println("bench-routing: --sweep: " + e.getMessage());
+            return 2;
+        }
+        if (routers < 1 || routers > 8) {
+            errors.println("bench-routing: --routers must be 1..8, got " + routers);
+            return 2;
+        }
         List<BenchRequest> stream = RequestStream.of(spec, traceInput);
         BenchReport.StreamFacts facts = BenchReport.StreamFacts.of(stream);
         if (traceInput != null) {
@@ -157,21 +182,27 @@ public final class BenchCommand implements Callable<Integer> {
                     + System.getProperty("kvrelay.demo.log", "console") + ")");
             Path work = Files.createTempDirectory("kvrelay-bench-");
             try {
-                KvrelayRun.Outcome o = KvrelayRun.run(spec, stream, layout, model, work, console::println);
+                KvrelayRun.Outcome o = KvrelayRun.run(spec, stream, layout, model, cost, routers, work,
+                        console::println);
                 results.add(PolicyResult.of("kvrelay", o.served(), layout, sampleMs, model, o.extras()));
             } finally {
                 deleteTree(work);
             }
         }
-        for (RoutingPolicy p : List.of(new StickyOnlyPolicy(seed), new RoundRobinPolicy(), new LeastLoadedPolicy(),
-                new RandomPolicy(seed), new OraclePolicy(), new OracleTtftPolicy(model))) {
+        List<RoutingPolicy> policies = new ArrayList<>(List.of(new KvrelayCostPolicy("kvrelay-exact", cost),
+                new StickyOnlyPolicy(seed), new RoundRobinPolicy(), new LeastLoadedPolicy(), new RandomPolicy(seed),
+                new OraclePolicy(), new OracleTtftPolicy(model)));
+        policies.addAll(sweep);
+        for (RoutingPolicy p : policies) {
             long started = System.nanoTime();
             List<Served> served = InProcessRun.run(p, stream, layout, capacityBlocks, model);
             console.printf("%s: in-process, simulated clock (%.1f s)%n", p.name(), (System.nanoTime() - started) / 1e9);
             results.add(PolicyResult.of(p.name(), served, layout, sampleMs, model, null));
         }
-        List<Targets.Target> targets = skipKvrelay ? List.of()
-                : Targets.check(results.get(0), byName(results, "oracle-hit"), byName(results, "round-robin"));
+        List<Targets.Target> targets = skipKvrelay ? List.of() : traceInput == null
+                ? Targets.chat(results.get(0), byName(results, "oracle-hit"), byName(results, "round-robin"))
+                : Targets.trace(results.get(0), byName(results, "oracle-hit"), byName(results, "oracle-ttft"),
+                byName(results, "round-robin"));
         BenchReport.write(out, spec, traceInput, model, sampleMs, facts, results, targets);
         console.println();
         console.print(BenchReport.markdown(spec, traceInput, facts, results, targets));

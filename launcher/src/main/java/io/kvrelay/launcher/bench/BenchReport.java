@@ -73,7 +73,8 @@ public final class BenchReport {
                 StandardCharsets.UTF_8);
         Files.writeString(dir.resolve(BASENAME + ".svg"), SvgChart.render(results, String.format(
                 java.util.Locale.ROOT, "%d requests, %d services x %d pods, %d blocks/pod, %.1f req/s", facts.requests(),
-                spec.services().size(), spec.podsPerService(), spec.capacityBlocks(), trace == null ? spec.rate() : requestsPerSecond(facts))),
+                spec.services().size(), spec.podsPerService(), spec.capacityBlocks(), trace == null ? spec.rate() : requestsPerSecond(facts)),
+                trace == null ? Targets.CHAT_IMBALANCE : Double.NaN),
                 StandardCharsets.UTF_8);
     }
 

@@ -2,6 +2,8 @@ package io.kvrelay.launcher.bench;
 
 import io.kvrelay.launcher.client.RouterClient;
 import io.kvrelay.launcher.demo.DemoPipeline;
+import io.kvrelay.router.RouterApp;
+import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.sim.ServedPrompt;
 import io.kvrelay.sim.SimPod;
 import java.io.IOException;
@@ -35,24 +37,33 @@ public final class KvrelayRun {
     public record Outcome(List<Served> served, PolicyResult.KvrelayExtras extras) {
     }
 
+    /**
+     * @param cost    the routers' cost model
+     * @param routers router replicas; request i goes to replica i mod routers
+     */
     public static Outcome run(WorkloadSpec spec, List<BenchRequest> stream, FleetLayout layout, ServiceModel model,
-                              Path workDir, Consumer<String> progress) throws IOException, InterruptedException {
+                              CostModel cost, int routers, Path workDir, Consumer<String> progress)
+            throws IOException, InterruptedException {
         DemoPipeline.Settings settings = new DemoPipeline.Settings(workDir, NAMESPACE, spec.services(),
-                spec.podsPerService(), spec.capacityBlocks(), 0, "bench-token", "kvrelay-bench");
+                spec.podsPerService(), spec.capacityBlocks(), 0, "bench-token", "kvrelay-bench", routers, cost);
         try (DemoPipeline pipeline = new DemoPipeline(settings, step -> progress.accept("  " + step + " ..."));
              FreshnessProbe freshness = new FreshnessProbe(pipeline.stream().httpPort(), NAMESPACE)) {
-            RouterClient router = new RouterClient(pipeline.router().port(), NAMESPACE);
-            if (!router.awaitRoutable(spec.services(), spec.podsPerService(), Duration.ofSeconds(60))) {
-                throw new IOException("not every pod became routable within 60 s; see the log");
+            List<RouterClient> clients = new ArrayList<>();
+            for (RouterApp r : pipeline.routers()) {
+                RouterClient client = new RouterClient(r.port(), NAMESPACE);
+                if (!client.awaitRoutable(spec.services(), spec.podsPerService(), Duration.ofSeconds(60))) {
+                    throw new IOException("not every pod became routable within 60 s; see the log");
+                }
+                clients.add(client);
             }
             progress.accept("  pipeline ready; replaying " + stream.size() + " requests in real time ("
                     + stream.get(stream.size() - 1).arrivalMs() / 1000 + " s)");
-            return dispatch(stream, layout, model, pipeline, router, freshness);
+            return dispatch(stream, layout, model, pipeline, clients, freshness);
         }
     }
 
     private static Outcome dispatch(List<BenchRequest> stream, FleetLayout layout, ServiceModel model,
-                                    DemoPipeline pipeline, RouterClient router, FreshnessProbe freshness)
+                                    DemoPipeline pipeline, List<RouterClient> routers, FreshnessProbe freshness)
             throws InterruptedException {
         ScheduledExecutorService ends = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bench-request-end");
@@ -65,6 +76,7 @@ public final class KvrelayRun {
         List<Double> lagMs = new ArrayList<>(stream.size());
         long failures = 0;
         long sticky = 0;
+        long withoutIndex = 0;
         int withNewBlocks = 0;
         long start = System.nanoTime();
         try {
@@ -77,13 +89,15 @@ public final class KvrelayRun {
                 lagMs.add(Math.max(0, System.nanoTime() - due) / 1e6);
                 RouterClient.Answer answer;
                 try {
-                    answer = router.route(r.service(), r.userId(), r.tokens(), r.lora());
+                    answer = routers.get(r.index() % routers.size()).route(r.service(), r.userId(), r.tokens(),
+                            r.lora());
                 } catch (IOException e) {
                     failures++;
                     continue;
                 }
                 routerMs.add(answer.latencyNanos() / 1e6);
                 sticky += answer.sticky() ? 1 : 0;
+                withoutIndex += answer.indexAvailable() ? 0 : 1;
                 int podIndex = layout.indexOf(answer.pod());
                 SimPod pod = pipeline.fleet().pod(answer.pod());
                 ServedPrompt servedPrompt = pod.serveCounted(0, r.tokens(), r.lora());
@@ -110,6 +124,7 @@ public final class KvrelayRun {
         return new Outcome(served, new PolicyResult.KvrelayExtras(Percentile.of(routerMs, 0.5),
                 Percentile.of(routerMs, 0.99), fresh.size(), Percentile.of(fresh, 0.5), Percentile.of(fresh, 0.99),
                 freshness.timeouts(), Percentile.of(lagMs, 0.99), failures,
-                served.isEmpty() ? Double.NaN : (double) sticky / served.size()));
+                served.isEmpty() ? Double.NaN : (double) sticky / served.size(),
+                served.isEmpty() ? Double.NaN : (double) withoutIndex / served.size()));
     }
 }

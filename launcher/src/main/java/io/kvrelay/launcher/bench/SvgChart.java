@@ -4,20 +4,22 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A dependency-free SVG of the results: three panels of bars per policy (KV-cache hit rate, load imbalance with the
- * 1.3 target, TTFT p50 and p99). Plain SVG 1.1 so GitHub renders it inline.
+ * A dependency-free SVG of the results: three panels of bars per policy (KV-cache hit rate, load imbalance with its
+ * target where there is one, TTFT mean and p99). Plain SVG 1.1 so GitHub renders it inline.
  */
 public final class SvgChart {
     private static final int PANEL_W = 300;
     private static final int PANEL_H = 260;
     private static final int TOP = 40;
     private static final int BOTTOM = 60;
-    private static final String[] COLORS = {"#2b6cb0", "#dd6b20", "#718096", "#38a169", "#805ad5"};
+    private static final String[] COLORS = {"#2b6cb0", "#dd6b20", "#718096", "#38a169", "#805ad5", "#d53f8c",
+        "#319795", "#b7791f", "#4a5568"};
 
     private SvgChart() {
     }
 
-    public static String render(List<PolicyResult> results, String title) {
+    /** @param imbalanceTarget the load-imbalance target drawn as a line, NaN for none */
+    public static String render(List<PolicyResult> results, String title, double imbalanceTarget) {
         int width = PANEL_W * 3;
         int height = TOP + PANEL_H + BOTTOM;
         StringBuilder sb = new StringBuilder();
@@ -29,7 +31,7 @@ public final class SvgChart {
         int n = results.size();
         double[] hit = new double[n];
         double[] imb = new double[n];
-        double[] p50 = new double[n];
+        double[] mean = new double[n];
         double[] p99 = new double[n];
         String[] names = new String[n];
         for (int i = 0; i < n; i++) {
@@ -37,13 +39,13 @@ public final class SvgChart {
             names[i] = r.policy();
             hit[i] = 100 * r.hitRate();
             imb[i] = r.imbalance().meanOfSamples();
-            p50[i] = r.ttftP50Ms();
+            mean[i] = r.ttftMeanMs();
             p99[i] = r.ttftP99Ms();
         }
         panel(sb, 0, "KV-cache hit rate (%)", names, new double[][] {hit}, 100, Double.NaN, "%.1f");
         panel(sb, PANEL_W, "load imbalance, max/mean in flight", names, new double[][] {imb},
-                Math.max(1.5, max(imb) * 1.1), 1.3, "%.2f");
-        panel(sb, 2 * PANEL_W, "TTFT ms (light p50, dark p99)", names, new double[][] {p50, p99},
+                Math.max(1.6, max(imb) * 1.1), imbalanceTarget, "%.2f");
+        panel(sb, 2 * PANEL_W, "TTFT ms (light mean, dark p99)", names, new double[][] {mean, p99},
                 Math.max(1, max(p99) * 1.1), Double.NaN, "%.0f");
         sb.append("</svg>\n");
         return sb.toString();

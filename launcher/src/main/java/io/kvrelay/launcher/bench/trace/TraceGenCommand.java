@@ -85,7 +85,9 @@ public final class TraceGenCommand implements Callable<Integer> {
     @Option(names = "--rate", defaultValue = "4.7", description = "mean arrivals per second (default: ${DEFAULT-VALUE})")
     double rate;
 
-    @Option(names = "--arrival", defaultValue = "poisson", paramLabel = "poisson|uniform|gamma",
+    // Bursty by default: request traces of LLM services arrive in bursts (gaps far more variable than Poisson's), and
+    // bursts are where a router that sees queues differs from one that does not.
+    @Option(names = "--arrival", defaultValue = "gamma", paramLabel = "poisson|uniform|gamma",
             description = "arrival process: exponential, equal or gamma gaps (default: ${DEFAULT-VALUE})")
     String arrival;
 

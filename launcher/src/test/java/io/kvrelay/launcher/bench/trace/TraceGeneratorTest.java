@@ -107,7 +107,7 @@ class TraceGeneratorTest {
         List<TraceRecord> back = MooncakeTrace.read(file, Integer.MAX_VALUE);
         assertThat(back).hasSize(300);
         TraceGenSpec spec = new TraceGenSpec(300, 9, 32, 0.15, 8, 4096, 0.25, 9500, 0.6, 400, 400, 0.5, 32768, 4.7,
-                TraceGenSpec.Arrival.POISSON, 2);
+                TraceGenSpec.Arrival.GAMMA, 2);
         assertThat(lines(back)).as("the command's defaults are the spec's above").isEqualTo(
                 lines(TraceGenerator.generate(spec)));
         assertThat(printed).startsWith("trace-gen: wrote " + file + ": 300 requests");
