@@ -32,7 +32,8 @@ class ConsumingGuideTest {
             listed.put(m.group(1), new String[] {m.group(2), m.group(3)});
         }
         for (Schema s : new Schema[] {KvEventBatch.getClassSchema(), DeadLetter.getClassSchema(),
-                PodStatus.getClassSchema(), PodCommand.getClassSchema(), RouteDecision.getClassSchema()}) {
+                PodStatus.getClassSchema(), PodCommand.getClassSchema(), RouteDecision.getClassSchema(),
+                io.kvrelay.schemas.avro.PodStateEntry.getClassSchema()}) {
             long fp = SchemaNormalization.parsingFingerprint64(s);
             assertThat(listed).as("CONSUMING.md lists %s", s.getFullName()).containsKey(s.getFullName());
             assertThat(listed.get(s.getFullName())[0]).as("%s fingerprint", s.getFullName())
@@ -66,6 +67,7 @@ class ConsumingGuideTest {
             case "PodStatus" -> AvroCodec.podStatus().fingerprint();
             case "PodCommand" -> AvroCodec.podCommands().fingerprint();
             case "RouteDecision" -> AvroCodec.routeDecisions().fingerprint();
+            case "PodStateEntry" -> AvroCodec.podStates().fingerprint();
             default -> throw new IllegalArgumentException(s.getName());
         };
     }

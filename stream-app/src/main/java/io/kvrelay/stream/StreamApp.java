@@ -74,7 +74,7 @@ public final class StreamApp implements AutoCloseable {
                 () -> streams.store(StoreQueryParameters.fromNameAndType(StoreNames.PREFIX_INDEX, IndexShards.TYPE)),
                 () -> streams.store(StoreQueryParameters.fromNameAndType(StoreNames.POD_STATE,
                         QueryableStoreTypes.<String, byte[]>keyValueStore())),
-                clock, config.heartbeatTtlMs());
+                clock, config.liveness());
         streams.setStateListener((now, before) -> local.assignmentChanged());
         this.queries = new ClusterQueries(streams, local,
                 new RemoteQueryClient(json, Duration.ofMillis(config.remoteTimeoutMs())), self,

@@ -96,7 +96,8 @@ public final class StreamHarness implements Callable<Integer> {
                     pct(fresh, 0.50), pct(fresh, 0.90), pct(fresh, 0.99), fresh[fresh.length - 1]);
             // Restore: a new instance, empty local state, same application id.
             StreamAppConfig b = new StreamAppConfig(cfg.applicationId(), cfg.bootstrapServers(), cfg.topicPrefix(),
-                    dir.resolve("state-b"), null, 0, null, cfg.heartbeatTtlMs(), 0, 0, 0, 0, null, (short) 0, null);
+                    dir.resolve("state-b"), null, 0, null, cfg.heartbeatTtlMs(), 0, 0, 0, 0, null, (short) 0, null,
+                    cfg.staleMaxMs(), cfg.suspectAfterMs(), cfg.unroutableAfterMs());
             long r0 = System.nanoTime();
             try (StreamApp app = new StreamApp(b, java.time.Clock.systemUTC(), persistent).start()) {
                 long expected = entries + probes;

@@ -96,6 +96,16 @@ public final class PodMetricsScraper implements AutoCloseable {
         return t == null ? PodLoad.UNKNOWN : t.load(nanoClock.getAsLong(), staleAfterNanos);
     }
 
+    /**
+     * For how long the pod's load has been unknown although it is scraped, in nanoseconds (0 while it is known); -1 when
+     * the pod is not scraped at all (no serving port, or not seen by a round yet). A pod whose ZeroMQ connection stays
+     * up while its metrics do not answer may be hung: stream-app makes it suspect, then unroutable, from this.
+     */
+    public long unknownForNanos(String podId) {
+        ScrapeTarget t = targets.get(podId);
+        return t == null ? -1 : t.unknownForNanos(nanoClock.getAsLong(), staleAfterNanos);
+    }
+
     /** Drops what is known about a removed pod, so a pod added again under its id starts unknown. */
     public void forget(String podId) {
         targets.remove(podId);
@@ -112,8 +122,8 @@ public final class PodMetricsScraper implements AutoCloseable {
                 }
                 String id = pod.key().id();
                 present.add(id);
-                ScrapeTarget t = targets.compute(id,
-                        (k, old) -> old != null && old.uri().equals(uri) ? old : new ScrapeTarget(k, uri));
+                ScrapeTarget t = targets.compute(id, (k, old) -> old != null && old.uri().equals(uri) ? old
+                        : new ScrapeTarget(k, uri, nanoClock.getAsLong()));
                 if (t.tryBegin()) {
                     scrape(t);
                 }

@@ -82,8 +82,12 @@ public final class PodStatusReporter implements AutoCloseable {
                     s.lastMessageAtMicros() < 0 ? null : s.lastMessageAtMicros(), s.batches(), s.resets(),
                     s.deadLettered(), s.replayRequests()));
         }
-        return base(p.config(), allUp ? PodState.CONNECTED : PodState.DISCONNECTED, workers, now,
-                loads.load(p.config().key().id()));
+        String id = p.config().key().id();
+        long unknownFor = loads.unknownForNanos(id);
+        PodStatus status = base(p.config(), allUp ? PodState.CONNECTED : PodState.DISCONNECTED, workers, now,
+                loads.load(id));
+        status.setLoadUnknownSinceMicros(unknownFor > 0 ? now - unknownFor / 1_000 : null);
+        return status;
     }
 
     /** The last word on a removed pod; waits a while for room, since nothing will replace it. */
@@ -94,7 +98,7 @@ public final class PodStatusReporter implements AutoCloseable {
     private PodStatus base(PodConfig pod, PodState state, List<WorkerStatus> workers, long now, PodLoad load) {
         return new PodStatus(pod.namespace(), pod.service(), pod.pod(), pod.index(), pod.host(), pod.model(),
                 state, workers, now, pod.address(), load.runningRequests(), load.waitingRequests(),
-                load.kvCacheUsage(), source);
+                load.kvCacheUsage(), source, null);
     }
 
     private synchronized void publish(PodStatus status, boolean wait) {

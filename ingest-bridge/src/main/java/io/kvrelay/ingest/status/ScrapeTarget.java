@@ -19,6 +19,8 @@ final class ScrapeTarget {
 
     private final String podId;
     private final URI uri;
+    /** When scraping began: a pod that never answered has had no known load since then. */
+    private final long sinceNanos;
     private final AtomicBoolean inFlight = new AtomicBoolean();
     private volatile Sample last;
     private ScrapeFailure failing;
@@ -29,9 +31,10 @@ final class ScrapeTarget {
     private record Sample(PodLoad load, long atNanos) {
     }
 
-    ScrapeTarget(String podId, URI uri) {
+    ScrapeTarget(String podId, URI uri, long nowNanos) {
         this.podId = podId;
         this.uri = uri;
+        this.sinceNanos = nowNanos;
     }
 
     URI uri() {
@@ -52,6 +55,19 @@ final class ScrapeTarget {
     PodLoad load(long nowNanos, long staleAfterNanos) {
         Sample s = last;
         return s == null || nowNanos - s.atNanos() > staleAfterNanos ? PodLoad.UNKNOWN : s.load();
+    }
+
+    /**
+     * For how long the load has been unknown at {@code nowNanos} (0 when it is known): since scraping began when no
+     * scrape ever succeeded, else since the last good values went stale. The same staleness rule as {@link #load}, so
+     * the two never disagree.
+     */
+    long unknownForNanos(long nowNanos, long staleAfterNanos) {
+        Sample s = last;
+        if (s == null) {
+            return Math.max(1, nowNanos - sinceNanos);
+        }
+        return nowNanos - s.atNanos() > staleAfterNanos ? nowNanos - s.atNanos() - staleAfterNanos : 0;
     }
 
     synchronized void succeeded(VllmLoadParser.Result result, long nowNanos) {

@@ -135,6 +135,9 @@ class PodLoadReportIT {
         assertThat(sb.getAddress()).isEqualTo("127.0.0.1:" + b.servingPort());
         PodStatus sc = awaitStatus("pod-c", s -> s.getState() == PodState.CONNECTED);
         assertThat(sc.getAddress()).isEqualTo("127.0.0.1:" + deadPort);
+        assertThat(sc.getLoadUnknownSinceMicros()).as("pod-c never answered: load unknown since scraping began")
+                .isNotNull().isLessThanOrEqualTo(sc.getReportedAtMicros());
+        assertThat(sa.getLoadUnknownSinceMicros()).as("pod-a answers").isNull();
         assertThat(statuses("pod-c")).isNotEmpty()
                 .allSatisfy(s -> assertThat(load(s, null, null, null)).as("pod-c load unknown").isTrue());
 
@@ -149,8 +152,12 @@ class PodLoadReportIT {
         PodStatus gone = awaitStatus("pod-b", s -> load(s, null, null, null));
         assertThat(gone.getState()).isEqualTo(PodState.CONNECTED);
         assertThat(gone.getAddress()).isEqualTo("127.0.0.1:" + b.servingPort());
+        assertThat(gone.getLoadUnknownSinceMicros()).as("since when stream-app may suspect it is hung")
+                .isNotNull().isLessThanOrEqualTo(gone.getReportedAtMicros());
         b.serveMetrics(true);
-        awaitStatus("pod-b", s -> load(s, 1, 0, 0.25) && s.getReportedAtMicros() > gone.getReportedAtMicros());
+        PodStatus back = awaitStatus("pod-b",
+                s -> load(s, 1, 0, 0.25) && s.getReportedAtMicros() > gone.getReportedAtMicros());
+        assertThat(back.getLoadUnknownSinceMicros()).isNull();
 
         // pod-c's KV events flow all along, its dead metrics endpoint notwithstanding.
         c.serve(0, prompt(5, 4), null);

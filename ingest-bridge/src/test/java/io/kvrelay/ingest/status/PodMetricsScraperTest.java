@@ -124,6 +124,33 @@ class PodMetricsScraperTest {
     }
 
     @Test
+    void shouldSayForHowLongTheLoadHasBeenUnknown() {
+        PodConfig pod = pod("p", server.getAddress().getPort());
+        scraper(List.of(pod, pod("none", null)));
+        String id = pod.key().id();
+        assertThat(scraper.unknownForNanos(id)).as("not scraped yet").isEqualTo(-1);
+
+        behaviour.set(ex -> send(ex, 503, "hung"));
+        scrapeAndAwait("kvrelay.bridge.pod.metrics.failures", "reason", "http_status");
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(4));
+        assertThat(scraper.unknownForNanos(id)).as("never answered: since scraping began")
+                .isEqualTo(TimeUnit.SECONDS.toNanos(4));
+        assertThat(scraper.unknownForNanos("ns/svc/none")).as("no serving port: not scraped").isEqualTo(-1);
+
+        behaviour.set(ex -> send(ex, 200, PAGE));
+        scrapeAndAwait("kvrelay.bridge.pod.metrics.scrapes");
+        assertThat(scraper.unknownForNanos(id)).isZero();
+
+        behaviour.set(ex -> send(ex, 503, "hung"));
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(2));
+        scrapeAndAwait("kvrelay.bridge.pod.metrics.failures", "reason", "http_status");
+        assertThat(scraper.unknownForNanos(id)).as("last good values still current").isZero();
+        clock.addAndGet(TimeUnit.SECONDS.toNanos(5));
+        assertThat(scraper.unknownForNanos(id)).as("stale 3 s after the good scrape, 7 s ago")
+                .isEqualTo(TimeUnit.SECONDS.toNanos(4));
+    }
+
+    @Test
     void shouldCutOffAPodThatTricklesItsBodyAtTheTimeout() {
         behaviour.set(ex -> {
             ex.sendResponseHeaders(200, 0);

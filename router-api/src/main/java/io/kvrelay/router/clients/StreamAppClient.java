@@ -300,7 +300,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                 load.hasNonNull("running") ? load.path("running").asInt() : null,
                 load.hasNonNull("waiting") ? load.path("waiting").asInt() : null,
                 load.hasNonNull("kvCacheUsage") ? load.path("kvCacheUsage").asDouble() : null,
-                p.hasNonNull("blockSize") ? p.path("blockSize").asInt() : null, p.path("blocksHeld").asLong());
+                p.hasNonNull("blockSize") ? p.path("blockSize").asInt() : null, p.path("blocksHeld").asLong(),
+                p.path("stale").asBoolean(), p.path("suspect").asBoolean());
     }
 
     private String quote(String s) {

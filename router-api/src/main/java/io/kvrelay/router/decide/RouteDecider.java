@@ -139,14 +139,25 @@ public final class RouteDecider {
                 case NO_ROUTABLE_POD -> "no-routable-pod";
             };
         }
-        if (!indexAvailable && chosen != null) {
-            reason = reason + "-without-index";
+        boolean stale = chosen != null && chosen.pod().stale();
+        if (chosen != null) {
+            reason = qualified(reason, indexAvailable, stale);
         }
         if (chosen != null) {
             inFlight.add(chosen.pod().id(), System.currentTimeMillis(), chosen.prefillMs());
         }
         return new RouteResult(chosen == null ? null : chosen.pod(), chosen, chosen == null ? 0 : chosen.matched(),
-                keys.length, sticky, reason, linkOutcome, redisAvailable, indexAvailable,
+                keys.length, sticky, reason, linkOutcome, redisAvailable, indexAvailable, stale,
                 age == null ? 0 : age.toMillis(), ranked, (System.nanoTime() - t0) / 1_000, keys);
+    }
+
+    /**
+     * The reason with what the decision lacked, always in this order: {@code -without-index} (decided on load and
+     * links: stream-app's index did not answer), then {@code -stale} (the chosen pod's state is the last known one).
+     * Analytics match these suffixes on the route-decisions topic.
+     */
+    static String qualified(String reason, boolean indexAvailable, boolean stale) {
+        String r = indexAvailable ? reason : reason + "-without-index";
+        return stale ? r + "-stale" : r;
     }
 }

@@ -19,6 +19,8 @@ import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.ServiceStateCache;
 import io.kvrelay.schemas.avro.CandidateScore;
 import io.kvrelay.schemas.avro.RouteDecision;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -42,6 +44,7 @@ public final class RouterRoutes {
     private final String adminToken;
     private final String routerId;
     private final Timer routeTimer;
+    private final Counter staleDecisions;
     private final InFlightLedger inFlight;
 
     /**
@@ -61,6 +64,11 @@ public final class RouterRoutes {
         this.routerId = routerId;
         this.routeTimer = Timer.builder("kvrelay.router.route").publishPercentiles(0.5, 0.99)
                 .distributionStatisticExpiry(Duration.ofMinutes(1)).register(registry);
+        this.staleDecisions = Counter.builder("kvrelay.router.decisions.stale")
+                .description("decisions that chose a pod on its last known state (pipeline or stream-app behind)")
+                .register(registry);
+        Gauge.builder("kvrelay.router.pods.stale", states, ServiceStateCache::stalePods)
+                .description("pods of the cached services that are routed on their last known state").register(registry);
     }
 
     Reply handle(Request r) throws Exception {
@@ -93,6 +101,9 @@ public final class RouterRoutes {
         long t0 = System.nanoTime();
         RouteResult res = decider.route(req);
         routeTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        if (res.stale()) {
+            staleDecisions.increment();
+        }
         if (decisions != null) {
             decisions.offer(decision(req, res));
         }
@@ -108,12 +119,14 @@ public final class RouterRoutes {
         out.put("linkOutcome", res.linkOutcome());
         out.put("redisAvailable", res.redisAvailable());
         out.put("indexAvailable", res.indexAvailable());
+        out.put("stale", res.stale());
         out.put("stateAgeMs", res.stateAgeMs());
         List<Map<String, Object>> cands = new ArrayList<>();
         for (PodScorer.Score s : res.candidates()) {
             cands.add(Map.of("pod", s.pod().pod(), "matched", s.matched(), "gpuMatched", s.gpuMatched(),
                     "memoryMatched", s.memoryMatched(), "cost", s.cost(), "queuedMs", s.queuedMs(),
-                    "prefillMs", s.prefillMs(), "overloaded", s.overloaded()));
+                    "prefillMs", s.prefillMs(), "overloaded", s.overloaded(), "stale", s.pod().stale(),
+                    "suspect", s.pod().suspect()));
         }
         out.put("candidates", cands);
         out.put("latencyMicros", res.latencyMicros());

@@ -145,10 +145,8 @@ public final class PodScorer {
                     && (p.kvCacheUsage() != null || kvCacheUsage == null)) {
                 return p;
             }
-            return new PodInfo(p.namespace(), p.service(), p.pod(), p.podIndex(), p.address(), p.alive(),
-                    p.routable(), p.draining(), p.running() != null ? p.running() : running,
-                    p.waiting() != null ? p.waiting() : waiting,
-                    p.kvCacheUsage() != null ? p.kvCacheUsage() : kvCacheUsage, p.blockSize(), p.blocksHeld());
+            return p.withLoad(p.running() != null ? p.running() : running, p.waiting() != null ? p.waiting() : waiting,
+                    p.kvCacheUsage() != null ? p.kvCacheUsage() : kvCacheUsage);
         }
     }
 

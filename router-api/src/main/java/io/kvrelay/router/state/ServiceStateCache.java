@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The router's cache of pod state per service (seed 003's ServiceStateCache), refreshed from stream-app at a fixed
  * interval. A service enters on its first request (read through, a miss) and leaves after {@code expiry} without
- * one. When stream-app is unreachable the last state keeps answering, and {@link #staleness} says how old it is.
+ * one. When stream-app is unreachable the last state keeps answering, and {@link #staleness} says how old it is;
+ * once it is older than {@link Config#staleAfter} its pods are flagged {@code stale}, as stream-app flags the pods
+ * whose bridge went silent, so a user sees one notion of "routed on the last known state".
  * Thread-safe; reads never block on stream-app except a service's very first.
  */
 public final class ServiceStateCache implements AutoCloseable {
@@ -44,6 +46,14 @@ public final class ServiceStateCache implements AutoCloseable {
 
         public static Config defaults() {
             return new Config(Duration.ofMillis(500), Duration.ofMinutes(10), 10_000);
+        }
+
+        /**
+         * A service's state not refreshed for this long is stale: three missed refreshes, so one slow answer from
+         * stream-app does not flag anything.
+         */
+        public Duration staleAfter() {
+            return refreshInterval.multipliedBy(3);
         }
     }
 
@@ -102,14 +112,14 @@ public final class ServiceStateCache implements AutoCloseable {
         if (e != null) {
             hits.incrementAndGet();
             services.put(key, e.asked(now));
-            return e.pods();
+            return asOf(e, now);
         }
         // One read per service however many requests miss at once: the first reads, the others wait for it.
         synchronized (firstReads.computeIfAbsent(key, k -> new Object())) {
             e = services.get(key);
             if (e != null) {
                 hits.incrementAndGet();
-                return e.pods();
+                return asOf(e, now);
             }
             misses.incrementAndGet();
             List<PodInfo> pods = fetch(namespace, service);
@@ -166,6 +176,28 @@ public final class ServiceStateCache implements AutoCloseable {
         }
         // The router's own rule: an overloaded pod is the best only when every pod is.
         return Optional.of(PodScorer.best(scorer.rank(routable, 0, NO_MATCHES, inFlight, tieKey)).pod());
+    }
+
+    /** The entry's pods, flagged stale when the entry itself is. */
+    private List<PodInfo> asOf(Entry e, long now) {
+        if (now - e.refreshedAtMs() <= config.staleAfter().toMillis()) {
+            return e.pods();
+        }
+        List<PodInfo> out = new ArrayList<>(e.pods().size());
+        e.pods().forEach(p -> out.add(p.asStale()));
+        return out;
+    }
+
+    /** Pods of every cached service that are routed on stale state (stream-app's flag or this cache's age). */
+    public int stalePods() {
+        long now = clock.millis();
+        int n = 0;
+        for (Entry e : services.values()) {
+            for (PodInfo p : asOf(e, now)) {
+                n += p.stale() ? 1 : 0;
+            }
+        }
+        return n;
     }
 
     /** How old this service's state is, or null when it is not cached. */

@@ -166,6 +166,11 @@ class RouterIT {
                 assertThat(noIndex.path("indexAvailable").asBoolean()).isFalse();
                 assertThat(noIndex.path("pod").path("name").asText()).isNotEmpty();
                 assertThat(route(router, "alice", prompt).path("pod").path("name").asText()).isEqualTo(newPod);
+                // ... and once the router has missed a few refreshes, it says the state is stale, as stream-app says
+                // of the pods of a silent bridge.
+                await().atMost(Duration.ofSeconds(30)).until(() -> route(router, "dave", prompt).path("stale")
+                        .asBoolean());
+                assertThat(route(router, "dave", prompt).path("reason").asText()).endsWith("-without-index-stale");
 
                 // Bad input: 400 with the field's name.
                 HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"

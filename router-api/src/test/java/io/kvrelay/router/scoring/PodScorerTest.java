@@ -69,6 +69,17 @@ class PodScorerTest {
     }
 
     @Test
+    void shouldKeepAPodsStaleAndSuspectFlagsWhenItFillsItsUnknownLoad() {
+        PodInfo silent = new PodInfo("ns", "svc", "silent", null, null, true, true, false, null, null, null, 16, 0,
+                true, true);
+        List<PodScorer.Score> r = scorer.rank(List.of(silent, pod("busy", 3, 1, 0.6)), 100, matches(Map.of()), 7);
+        PodInfo scored = r.stream().filter(s -> s.pod().pod().equals("silent")).findFirst().orElseThrow().pod();
+        assertThat(scored.running()).isEqualTo(3);
+        assertThat(scored.stale()).isTrue();
+        assertThat(scored.suspect()).as("the answer's candidates show it").isTrue();
+    }
+
+    @Test
     void shouldChooseTheBestPodThatIsNotOverloadedAndTheCheapestWhenAllAre() {
         // "hot" holds the whole prompt but has 64 requests in flight: overloaded, though cheapest by far.
         // (its 24 waiting requests: 4.8 s; computing the 10,000 blocks on cold: 20 s)

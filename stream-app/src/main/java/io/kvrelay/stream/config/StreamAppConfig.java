@@ -1,5 +1,6 @@
 package io.kvrelay.stream.config;
 
+import io.kvrelay.stream.query.PodLiveness;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -16,7 +17,7 @@ import java.util.Set;
  * @param httpPort           its port (0 = any free port)
  * @param advertisedHost     host other instances and routers use to reach this one ({@code application.server});
  *                           defaults to httpHost, or localhost when httpHost is a wildcard
- * @param heartbeatTtlMs     a pod whose last bridge status is older than this is not alive
+ * @param heartbeatTtlMs     a pod whose last bridge status is older than this is not alive, unless it is stale
  * @param streamThreads      Kafka Streams threads
  * @param commitIntervalMs   Kafka Streams commit interval (also how often event-derived pod fields are saved)
  * @param standbyReplicas    warm copies of each store on other instances, for faster fail-over
@@ -24,11 +25,18 @@ import java.util.Set;
  * @param adminToken         bearer token for drain/undrain; empty = those endpoints are refused
  * @param replicationFactor  replication of the topics stream-app creates when they are missing (default 1)
  * @param streams            extra Kafka Streams properties, applied last
+ * @param staleMaxMs         a pod whose whole bridge went silent keeps routing on its last state for at most this long
+ *                           after its last status (default 180000)
+ * @param suspectAfterMs     a pod whose load has been unknown (metrics not answering) longer than this is suspect
+ *                           (default 10000)
+ * @param unroutableAfterMs  ... and longer than this, not routable (default 60000)
+ * @see PodLiveness
  */
 public record StreamAppConfig(String applicationId, String bootstrapServers, String topicPrefix, Path stateDir,
                               String httpHost, int httpPort, String advertisedHost, long heartbeatTtlMs,
                               int streamThreads, long commitIntervalMs, int standbyReplicas, long remoteTimeoutMs,
-                              String adminToken, short replicationFactor, Map<String, String> streams) {
+                              String adminToken, short replicationFactor, Map<String, String> streams,
+                              long staleMaxMs, long suspectAfterMs, long unroutableAfterMs) {
     private static final Set<String> GUARDED = Set.of("application.id", "bootstrap.servers", "application.server",
             "state.dir", "processing.guarantee");
 
@@ -52,10 +60,15 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
         streamThreads = streamThreads == 0 ? 1 : streamThreads;
         commitIntervalMs = commitIntervalMs == 0 ? 100 : commitIntervalMs;
         remoteTimeoutMs = remoteTimeoutMs == 0 ? 500 : remoteTimeoutMs;
+        // A few minutes: a pipeline out for longer is not a hiccup, and the last state is too old to route on.
+        staleMaxMs = staleMaxMs == 0 ? Math.max(180_000, 2 * heartbeatTtlMs) : staleMaxMs;
+        suspectAfterMs = suspectAfterMs == 0 ? 10_000 : suspectAfterMs;
+        unroutableAfterMs = unroutableAfterMs == 0 ? Math.max(60_000, suspectAfterMs) : unroutableAfterMs;
         requirePositive("heartbeatTtlMs", heartbeatTtlMs);
         requirePositive("streamThreads", streamThreads);
         requirePositive("commitIntervalMs", commitIntervalMs);
         requirePositive("remoteTimeoutMs", remoteTimeoutMs);
+        new PodLiveness(heartbeatTtlMs, staleMaxMs, suspectAfterMs, unroutableAfterMs); // validates how they relate
         if (standbyReplicas < 0) {
             throw new IllegalArgumentException("standbyReplicas must be >= 0, got " + standbyReplicas);
         }
@@ -76,37 +89,48 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
     /** Defaults for one local instance against the given cluster. */
     public static StreamAppConfig local(String bootstrapServers, Path stateDir) {
         return new StreamAppConfig(null, bootstrapServers, null, stateDir, null, 0, null, 0, 0, 0, 0, 0, null, (short) 0,
-                null);
+                null, 0, 0, 0);
     }
 
     public StreamAppConfig withHttpPort(int port) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, port,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs);
     }
 
     public StreamAppConfig withApplicationId(String id) {
         return new StreamAppConfig(id, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs);
     }
 
     public StreamAppConfig withTopicPrefix(String prefix) {
         return new StreamAppConfig(applicationId, bootstrapServers, prefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs);
     }
 
     public StreamAppConfig withAdminToken(String token) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                token, replicationFactor, streams);
+                token, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs);
     }
 
+    /** The same settings with another heartbeat TTL; {@code staleMaxMs} goes back to its default for it. */
     public StreamAppConfig withHeartbeatTtlMs(long ttl) {
+        return withLiveness(ttl, 0, suspectAfterMs, unroutableAfterMs);
+    }
+
+    /** The same settings with the pod-liveness ones replaced (0 = default). */
+    public StreamAppConfig withLiveness(long ttl, long staleMax, long suspectAfter, long unroutableAfter) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, ttl, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams);
+                adminToken, replicationFactor, streams, staleMax, suspectAfter, unroutableAfter);
+    }
+
+    /** The rule these settings give. */
+    public PodLiveness liveness() {
+        return new PodLiveness(heartbeatTtlMs, staleMaxMs, suspectAfterMs, unroutableAfterMs);
     }
 
     private static String blankTo(String v, String dflt) {

@@ -71,13 +71,17 @@ public final class ClusterQueries {
         return fanOut(local.pods(namespace, service), i -> remote.pods(i, namespace, service), parts -> {
             List<PodView> all = new ArrayList<>();
             List<Integer> partitions = new ArrayList<>();
-            parts.forEach(p -> {
+            SourceHeartbeats sources = SourceHeartbeats.NONE;
+            for (LocalQueries.PodList p : parts) {
                 all.addAll(p.pods());
                 partitions.addAll(p.partitions());
-            });
+                sources = sources.merge(p.sources());
+            }
             all.sort(Comparator.comparing(PodView::pod));
             partitions.sort(Comparator.naturalOrder());
-            return new LocalQueries.PodList(all, partitions);
+            // Each instance judged its pods on the bridges' reports it holds; judge again on all of them.
+            return new LocalQueries.PodList(parts.size() == 1 ? all : local.judgeAgain(all, sources), partitions,
+                    sources);
         }, LocalQueries.PodList::partitions);
     }
 

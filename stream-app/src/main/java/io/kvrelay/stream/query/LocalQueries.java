@@ -12,8 +12,10 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -31,17 +33,18 @@ public final class LocalQueries {
     private final Supplier<IndexShards> indexes;
     private final Supplier<ReadOnlyKeyValueStore<String, byte[]>> podStates;
     private final Clock clock;
-    private final long heartbeatTtlMs;
+    private final PodLiveness liveness;
     private final ThreadLocal<AvroCodec<PodStateEntry>> codec = ThreadLocal.withInitial(AvroCodec::podStates);
     private final AtomicLong generation = new AtomicLong();
     private volatile CachedShards cachedShards;
+    private volatile ScannedSources scannedSources;
 
     public LocalQueries(Supplier<IndexShards> indexes, Supplier<ReadOnlyKeyValueStore<String, byte[]>> podStates,
-                        Clock clock, long heartbeatTtlMs) {
+                        Clock clock, PodLiveness liveness) {
         this.indexes = indexes;
         this.podStates = podStates;
         this.clock = clock;
-        this.heartbeatTtlMs = heartbeatTtlMs;
+        this.liveness = liveness;
     }
 
     public QueryOutcome<PrefixMatch> prefixMatch(PrefixMatchRequest req) {
@@ -104,17 +107,18 @@ public final class LocalQueries {
             }
             String prefix = namespace + "/" + service + "/";
             List<PodView> out = new ArrayList<>();
+            SourceHeartbeats sources = sources();
             try (KeyValueIterator<String, byte[]> it = podStates.get().prefixScan(prefix, new StringSerializer())) {
                 while (it.hasNext()) {
                     KeyValue<String, byte[]> kv = it.next();
-                    out.add(view(decode(kv.value), shards));
+                    out.add(view(decode(kv.value), shards, sources));
                 }
             }
             out.sort(Comparator.comparing(PodView::pod));
             List<Integer> partitions = new ArrayList<>();
             shards.forEach(s -> partitions.add(s.partition()));
             partitions.sort(Comparator.naturalOrder());
-            return QueryOutcome.found(new PodList(out, partitions));
+            return QueryOutcome.found(new PodList(out, partitions, sources));
         } catch (InvalidStateStoreException | IllegalStateException e) {
             return QueryOutcome.unavailable("stores are migrating or restoring: " + e.getMessage());
         }
@@ -130,14 +134,65 @@ public final class LocalQueries {
             if (raw == null) {
                 return new QueryOutcome.NotFound<>("no pod " + namespace + "/" + service + "/" + pod);
             }
-            return QueryOutcome.found(view(decode(raw), shards));
+            // Judged on this instance's evidence only: the bridge's pods on other instances' partitions are not seen
+            // here (a service listing, ClusterQueries.pods, judges on every instance's).
+            return QueryOutcome.found(view(decode(raw), shards, sources()));
         } catch (InvalidStateStoreException | IllegalStateException e) {
             return QueryOutcome.unavailable("stores are migrating or restoring: " + e.getMessage());
         }
     }
 
-    /** Pods and the partitions they were read from. */
-    public record PodList(List<PodView> pods, List<Integer> partitions) {
+    /**
+     * Pods, the partitions they were read from, and the bridges' freshest reports over every pod of those partitions
+     * (the evidence of their flags).
+     */
+    public record PodList(List<PodView> pods, List<Integer> partitions, SourceHeartbeats sources) {
+        public PodList {
+            sources = sources == null ? SourceHeartbeats.NONE : sources;
+        }
+    }
+
+    /**
+     * Decides the flags of pods gathered from several instances again, on the evidence of all of them: a bridge whose
+     * pods are spread over instances is silent only if none of them has heard it.
+     */
+    public List<PodView> judgeAgain(List<PodView> pods, SourceHeartbeats sources) {
+        long now = clock.millis();
+        List<PodView> out = new ArrayList<>(pods.size());
+        for (PodView p : pods) {
+            out.add(p.judged(liveness.judge(p.evidence(), sources, now)));
+        }
+        return out;
+    }
+
+    /**
+     * Every local pod's bridge and last report, folded per bridge. A full scan of the pod-state store (one entry per
+     * pod), so it is kept for {@link #SOURCES_KEPT_MS}: that is far below any heartbeat TTL, and the routers ask for
+     * every service every half second.
+     */
+    private SourceHeartbeats sources() {
+        long now = clock.millis();
+        ScannedSources c = scannedSources;
+        if (c != null && now - c.atMs() < SOURCES_KEPT_MS && now >= c.atMs()) {
+            return c.sources();
+        }
+        Map<String, Long> freshest = new HashMap<>();
+        try (KeyValueIterator<String, byte[]> it = podStates.get().all()) {
+            while (it.hasNext()) {
+                PodStateEntry e = decode(it.next().value);
+                if (e.getLastHeartbeatMicros() != null) {
+                    freshest.merge(e.getSource(), e.getLastHeartbeatMicros(), Math::max);
+                }
+            }
+        }
+        SourceHeartbeats s = new SourceHeartbeats(freshest);
+        scannedSources = new ScannedSources(now, s);
+        return s;
+    }
+
+    static final long SOURCES_KEPT_MS = 200;
+
+    private record ScannedSources(long atMs, SourceHeartbeats sources) {
     }
 
     /** The local shards, or null when one of them is not rebuilt yet. */
@@ -183,12 +238,13 @@ public final class LocalQueries {
     private record CachedShards(long generation, List<PrefixIndexStore> shards) {
     }
 
-    private PodView view(PodStateEntry e, List<PrefixIndexStore> shards) {
+    private PodView view(PodStateEntry e, List<PrefixIndexStore> shards, SourceHeartbeats sources) {
         String podId = e.getNamespace() + "/" + e.getService() + "/" + e.getPod();
-        long nowMicros = clock.millis() * 1_000;
+        long now = clock.millis();
         Long hb = e.getLastHeartbeatMicros();
-        Long age = hb == null ? null : Math.max(0, (nowMicros - hb) / 1_000);
-        boolean alive = e.getBridgeState() == PodState.CONNECTED && age != null && age <= heartbeatTtlMs;
+        Long age = hb == null ? null : Math.max(0, (now * 1_000 - hb) / 1_000);
+        PodLiveness.Verdict v = liveness.judge(new PodLiveness.Evidence(e.getBridgeState() == PodState.CONNECTED, hb,
+                e.getSource(), e.getDrained(), e.getLoadUnknownSinceMicros()), sources, now);
         List<PodView.Worker> workers = new ArrayList<>();
         long total = 0;
         Long lastSeq = null;
@@ -207,10 +263,10 @@ public final class LocalQueries {
             total += blocksOf(shards, WorkerKeys.of(podId, 0)); // events before the first status
         }
         return new PodView(e.getNamespace(), e.getService(), e.getPod(), e.getPodIndex(), e.getHost(),
-                e.getAddress(), e.getModel(), e.getBlockSize(), alive, alive && !e.getDrained(), e.getDrained(),
-                e.getDrainedBy(), e.getDrainReason(),
-                e.getBridgeState() == null ? null : e.getBridgeState().name(), hb, age,
-                new PodView.Load(e.getRunningRequests(), e.getWaitingRequests(), e.getKvCacheUsage()), total,
+                e.getAddress(), e.getModel(), e.getBlockSize(), v.alive(), v.routable(), e.getDrained(), v.stale(),
+                v.suspect(), e.getDrainedBy(), e.getDrainReason(),
+                e.getBridgeState() == null ? null : e.getBridgeState().name(), e.getSource(), hb, age,
+                e.getLoadUnknownSinceMicros(), v.loadUnknownMs(), new PodView.Load(e.getRunningRequests(), e.getWaitingRequests(), e.getKvCacheUsage()), total,
                 lastSeq, lastEvent, workers);
     }
 

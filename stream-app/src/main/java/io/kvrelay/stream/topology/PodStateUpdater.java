@@ -41,6 +41,8 @@ final class PodStateUpdater {
         e.setRunningRequests(s.getRunningRequests());
         e.setWaitingRequests(s.getWaitingRequests());
         e.setKvCacheUsage(s.getKvCacheUsage());
+        e.setSource(s.getSource());
+        e.setLoadUnknownSinceMicros(s.getLoadUnknownSinceMicros());
         put(id, e);
     }
 

@@ -62,7 +62,7 @@ class StreamAppClusterIT {
         StreamApp a = new StreamApp(base).start();
         StreamApp b = new StreamApp(new StreamAppConfig(base.applicationId(), base.bootstrapServers(),
                 base.topicPrefix(), dir.resolve("b"), null, 0, null, base.heartbeatTtlMs(), 0, 0, 0, 0, null,
-                (short) 0, null)).start();
+                (short) 0, null, base.staleMaxMs(), base.suspectAfterMs(), base.unroutableAfterMs())).start();
         try {
             // pod i holds the shared 2-block system prompt plus i % BLOCKS more blocks of its own tokens
             int[] shared = tokens(1, 2 * BS);

@@ -94,15 +94,23 @@ final class Events {
     }
 
     static byte[] status(String pod, PodState state, long reportedAtMicros, int ranks) {
+        return encode(statusBuilder(pod, state, reportedAtMicros, ranks));
+    }
+
+    /** A status of bridge "test" with every field set, to change before {@link #encode}. */
+    static PodStatus.Builder statusBuilder(String pod, PodState state, long reportedAtMicros, int ranks) {
         List<WorkerStatus> ws = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
             ws.add(new WorkerStatus(r, state == PodState.CONNECTED, 10L + r, reportedAtMicros, 5L, 0L, 0L, 0L));
         }
-        PodStatus s = PodStatus.newBuilder().setNamespace(NS).setService(SVC).setPod(pod).setPodIndex(3)
+        return PodStatus.newBuilder().setNamespace(NS).setService(SVC).setPod(pod).setPodIndex(3)
                 .setHost("10.0.0.7").setModel("llama-8b").setState(state).setWorkers(ws)
                 .setReportedAtMicros(reportedAtMicros).setSource("test").setAddress("10.0.0.7:8000")
-                .setRunningRequests(2).setWaitingRequests(1).setKvCacheUsage(0.25).build();
-        return STATUSES.encode(s);
+                .setRunningRequests(2).setWaitingRequests(1).setKvCacheUsage(0.25);
+    }
+
+    static byte[] encode(PodStatus.Builder status) {
+        return STATUSES.encode(status.build());
     }
 
     static byte[] command(String pod, boolean drained) {

@@ -3,9 +3,11 @@ package io.kvrelay.stream.topology;
 import static io.kvrelay.stream.topology.Events.batch;
 import static io.kvrelay.stream.topology.Events.cleared;
 import static io.kvrelay.stream.topology.Events.command;
+import static io.kvrelay.stream.topology.Events.encode;
 import static io.kvrelay.stream.topology.Events.removed;
 import static io.kvrelay.stream.topology.Events.reset;
 import static io.kvrelay.stream.topology.Events.status;
+import static io.kvrelay.stream.topology.Events.statusBuilder;
 import static io.kvrelay.stream.topology.Events.stored;
 import static io.kvrelay.stream.topology.Events.tokens;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -14,6 +16,7 @@ import io.kvrelay.schemas.BlockKeys;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.schemas.avro.PodState;
 import io.kvrelay.schemas.avro.WorkerResetReason;
+import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.stream.index.PrefixIndex;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.kvrelay.stream.query.LocalQueries;
@@ -23,13 +26,10 @@ import io.kvrelay.stream.query.PrefixMatchRequest;
 import io.kvrelay.stream.query.QueryOutcome;
 import io.kvrelay.stream.store.PrefixIndexStore;
 import io.kvrelay.stream.store.StoreNames;
+import io.kvrelay.testkit.MovableClock;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsConfig;
@@ -44,23 +44,7 @@ import org.junit.jupiter.api.Test;
 class IndexTopologyTest {
     private static final int BS = 4;
     private final Topics topics = Topics.defaults();
-    private final AtomicLong nowMs = new AtomicLong(1_700_000_000_000L);
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(nowMs.get());
-        }
-    };
+    private final MovableClock clock = new MovableClock(1_700_000_000_000L);
     private StreamMetrics metrics;
     private TopologyTestDriver driver;
     private TestInputTopic<byte[], byte[]> events;
@@ -78,7 +62,8 @@ class IndexTopologyTest {
         statuses = driver.createInputTopic(topics.podStatus().name(), new ByteArraySerializer(),
                 new ByteArraySerializer());
         PrefixIndexStore store = (PrefixIndexStore) driver.getStateStore(StoreNames.PREFIX_INDEX);
-        queries = new LocalQueries(() -> store, () -> driver.getKeyValueStore(StoreNames.POD_STATE), clock, 15_000);
+        queries = new LocalQueries(() -> store, () -> driver.getKeyValueStore(StoreNames.POD_STATE), clock,
+                StreamAppConfig.local("unused:9092", null).liveness());
     }
 
     @AfterEach
@@ -257,7 +242,7 @@ class IndexTopologyTest {
     @Test
     void shouldMergeStatusLoadAndBlockSizeIntoPodState() {
         send("p0", batch("p0", 0, 0, stored(new long[] {1, 2}, null, tokens(100, 8))));
-        sendStatus("p0", status("p0", PodState.CONNECTED, nowMs.get() * 1000, 2));
+        sendStatus("p0", status("p0", PodState.CONNECTED, clock.millis() * 1000, 2));
 
         PodView v = pod("p0");
         assertThat(v.alive()).isTrue();
@@ -274,7 +259,7 @@ class IndexTopologyTest {
 
     @Test
     void shouldDrainAndUndrainThroughThePodStatusTopic() {
-        sendStatus("p0", status("p0", PodState.CONNECTED, nowMs.get() * 1000, 1));
+        sendStatus("p0", status("p0", PodState.CONNECTED, clock.millis() * 1000, 1));
         statuses.pipeInput((Events.podId("p0") + "|command").getBytes(StandardCharsets.UTF_8), command("p0", true));
 
         PodView drained = pod("p0");
@@ -284,29 +269,91 @@ class IndexTopologyTest {
         assertThat(drained.drainedBy()).isEqualTo("alice");
 
         // A later heartbeat does not undo the drain; an undrain does.
-        sendStatus("p0", status("p0", PodState.CONNECTED, nowMs.get() * 1000, 1));
+        sendStatus("p0", status("p0", PodState.CONNECTED, clock.millis() * 1000, 1));
         assertThat(pod("p0").routable()).isFalse();
         statuses.pipeInput((Events.podId("p0") + "|command").getBytes(StandardCharsets.UTF_8), command("p0", false));
         assertThat(pod("p0").routable()).isTrue();
     }
 
     @Test
-    void shouldExpireAPodWhoseHeartbeatIsOlderThanTheTtl() {
-        sendStatus("p0", status("p0", PodState.CONNECTED, nowMs.get() * 1000, 1));
-        nowMs.addAndGet(14_000);
+    void shouldExpireAPodWhoseHeartbeatIsOlderThanTheTtlWhileItsBridgeReportsOthers() {
+        sendStatus("p0", status("p0", PodState.CONNECTED, clock.millis() * 1000, 1));
+        clock.advance(14_000);
         assertThat(pod("p0").alive()).isTrue();
 
-        nowMs.addAndGet(2_000);
+        clock.advance(2_000);
+        sendStatus("p1", status("p1", PodState.CONNECTED, clock.millis() * 1000, 1)); // the same bridge, still reporting
         PodView expired = pod("p0");
         assertThat(expired.alive()).isFalse();
         assertThat(expired.routable()).isFalse();
+        assertThat(expired.stale()).isFalse();
         assertThat(expired.heartbeatAgeMs()).isEqualTo(16_000);
     }
 
     @Test
+    void shouldKeepRoutingOnTheLastStateWhileTheWholeBridgeIsSilentForAtMostStaleMax() {
+        sendStatus("p0", status("p0", PodState.CONNECTED, clock.millis() * 1000, 1));
+        sendStatus("p1", status("p1", PodState.CONNECTED, clock.millis() * 1000, 1));
+        sendStatus("p2", status("p2", PodState.DISCONNECTED, clock.millis() * 1000, 1));
+        sendStatus("q0", encode(statusBuilder("q0", PodState.CONNECTED, clock.millis() * 1000, 1).setSource("other")));
+        clock.advance(16_000);
+        sendStatus("q1", encode(statusBuilder("q1", PodState.CONNECTED, clock.millis() * 1000, 1).setSource("other")));
+
+        PodView p0 = pod("p0");
+        assertThat(p0.stale()).as("bridge 'test' reports nothing any more: stale, not dead").isTrue();
+        assertThat(p0.alive()).isTrue();
+        assertThat(p0.routable()).isTrue();
+        assertThat(p0.source()).isEqualTo("test");
+        assertThat(pod("p2").routable()).as("last known DISCONNECTED stays unroutable").isFalse();
+        assertThat(pod("q0").routable()).as("bridge 'other' still reports: q0 is gone").isFalse();
+        assertThat(pod("q0").stale()).isFalse();
+        assertThat(pod("q1").stale()).isFalse();
+        List<PodView> listed = ((QueryOutcome.Found<LocalQueries.PodList>) queries.pods(Events.NS, Events.SVC))
+                .value().pods();
+        assertThat(listed).filteredOn(PodView::stale).extracting(PodView::pod).containsExactly("p0", "p1");
+
+        clock.advance(170_000); // 186 s after the last report: past staleMaxMs (180 s)
+        assertThat(pod("p0").routable()).isFalse();
+        assertThat(pod("p0").stale()).isFalse();
+    }
+
+    /** A status of p0 whose metrics have not answered since {@code sinceMicros}. */
+    private void sendLoadUnknown(long sinceMicros) {
+        sendStatus("p0", encode(statusBuilder("p0", PodState.CONNECTED, clock.millis() * 1000, 1)
+                .setRunningRequests(null).setWaitingRequests(null).setKvCacheUsage(null)
+                .setLoadUnknownSinceMicros(sinceMicros)));
+    }
+
+    @Test
+    void shouldSuspectAPodWhoseLoadIsUnknownThenStopRoutingToIt() {
+        long since = clock.millis() * 1000 - 9_000_000;
+        sendLoadUnknown(since);
+        assertThat(pod("p0").suspect()).isFalse();
+
+        clock.advance(2_000);
+        sendLoadUnknown(since);
+        PodView suspect = pod("p0");
+        assertThat(suspect.suspect()).isTrue();
+        assertThat(suspect.routable()).isTrue();
+        assertThat(suspect.loadUnknownMs()).isEqualTo(11_000);
+
+        clock.advance(50_000);
+        sendLoadUnknown(since);
+        PodView silent = pod("p0");
+        assertThat(silent.alive()).isTrue();
+        assertThat(silent.suspect()).isTrue();
+        assertThat(silent.routable()).as("load unknown for 61 s").isFalse();
+
+        clock.advance(1_000);
+        sendStatus("p0", status("p0", PodState.CONNECTED, clock.millis() * 1000, 1));
+        assertThat(pod("p0").suspect()).isFalse();
+        assertThat(pod("p0").routable()).isTrue();
+    }
+
+    @Test
     void shouldNotCallADisconnectedOrRemovedPodAlive() {
-        sendStatus("p0", status("p0", PodState.DISCONNECTED, nowMs.get() * 1000, 1));
-        sendStatus("p1", status("p1", PodState.REMOVED, nowMs.get() * 1000, 1));
+        sendStatus("p0", status("p0", PodState.DISCONNECTED, clock.millis() * 1000, 1));
+        sendStatus("p1", status("p1", PodState.REMOVED, clock.millis() * 1000, 1));
 
         assertThat(pod("p0").alive()).isFalse();
         assertThat(pod("p1").alive()).isFalse();

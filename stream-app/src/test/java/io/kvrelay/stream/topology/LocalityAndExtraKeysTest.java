@@ -13,6 +13,7 @@ import io.kvrelay.schemas.avro.BlockRemoved;
 import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.ExtraKey;
 import io.kvrelay.schemas.avro.ExtraKeyKind;
+import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.stream.index.PrefixIndex;
 import io.kvrelay.stream.index.Tier;
 import io.kvrelay.stream.metrics.StreamMetrics;
@@ -59,7 +60,7 @@ class LocalityAndExtraKeysTest {
         events = driver.createInputTopic(topics.kvEvents().name(), new ByteArraySerializer(), new ByteArraySerializer());
         PrefixIndexStore store = (PrefixIndexStore) driver.getStateStore(StoreNames.PREFIX_INDEX);
         queries = new LocalQueries(() -> store, () -> driver.getKeyValueStore(StoreNames.POD_STATE),
-                Clock.systemUTC(), 15_000);
+                Clock.systemUTC(), StreamAppConfig.local("unused:9092", null).liveness());
     }
 
     @AfterEach
