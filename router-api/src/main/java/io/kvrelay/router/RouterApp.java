@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.router.admin.PodDrainer;
 import io.kvrelay.router.clients.StreamAppClient;
 import io.kvrelay.router.config.RouterConfig;
+import io.kvrelay.router.decide.IndexWait;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decisions.DecisionPublisher;
 import io.kvrelay.router.http.RouterHttpServer;
@@ -48,7 +49,7 @@ public final class RouterApp implements AutoCloseable {
         LinkService links = new LinkService(store, c.links(), registry);
         InFlightLedger inFlight = new InFlightLedger(c.cost().reportLagMs());
         RouteDecider decider = new RouteDecider(states, streamApp::prefixMatch, links, scorer, inFlight,
-                c.defaultBlockSize());
+                new IndexWait(Duration.ofMillis(c.fanOutTimeoutMs()), c.indexWaitShare()), c.defaultBlockSize());
         Topics topics = Topics.withPrefix(c.topicPrefix(), (short) 1);
         this.feed = c.shareInFlight() ? new DecisionFeed(DecisionFeed.consumer(c.kafkaBootstrap()),
                 topics.routeDecisions().name(), c.routerId(), inFlight, registry) : null;

@@ -83,8 +83,9 @@ public class RouteDecisionBenchmark {
                 ServiceStateCache.Config.defaults(), Clock.systemUTC());
         LinkService links = new LinkService(new MemoryLinkStore(), LinkConfig.of("127.0.0.1", 6379, Set.of("ns")),
                 new SimpleMeterRegistry());
-        decider = new RouteDecider(states, (ns, s, keys) -> answer, links, scorer,
-                new io.kvrelay.router.inflight.InFlightLedger(CostModel.defaults().reportLagMs()), BS);
+        decider = new RouteDecider(states, (ns, s, keys, deadline) -> answer, links, scorer,
+                new io.kvrelay.router.inflight.InFlightLedger(CostModel.defaults().reportLagMs()),
+                new io.kvrelay.router.decide.IndexWait(java.time.Duration.ofMillis(50), 0.1), BS);
         anonymous = new RouteRequest("ns", "svc", null, tokens, null);
         linkedUser = new RouteRequest("ns", "svc", "alice", tokens, null);
         decider.route(linkedUser); // links alice, so the measured path is a sticky hit

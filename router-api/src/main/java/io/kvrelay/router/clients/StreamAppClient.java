@@ -118,9 +118,14 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
     }
 
     public Matches prefixMatch(String namespace, String service, long[] keys) throws Unavailable {
+        return prefixMatch(namespace, service, keys, deadline);
+    }
+
+    /** The same with this call's own deadline (at least the configured one, for long prompts). */
+    public Matches prefixMatch(String namespace, String service, long[] keys, Duration deadline) throws Unavailable {
         List<Instance> known = instances.isEmpty() ? discover() : instances;
         try {
-            return prefixMatch(known, namespace, service, keys);
+            return prefixMatch(known, namespace, service, keys, deadline);
         } catch (Unavailable e) {
             // The instance set may have changed (scale-out, fail-over): the next request looks again. Not this one:
             // a second round would double its latency, and the decision goes on without the index meanwhile.
@@ -129,7 +134,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         }
     }
 
-    private Matches prefixMatch(List<Instance> known, String ns, String service, long[] keys) throws Unavailable {
+    private Matches prefixMatch(List<Instance> known, String ns, String service, long[] keys, Duration deadline)
+            throws Unavailable {
         StringBuilder body = new StringBuilder(64 + keys.length * 19);
         body.append("{\"namespace\":").append(quote(ns)).append(",\"service\":").append(quote(service))
                 .append(",\"keys\":[");

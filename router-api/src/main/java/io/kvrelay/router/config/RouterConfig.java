@@ -13,6 +13,7 @@ import java.util.List;
  * @param httpThreads       request threads
  * @param streamAppUrls     one or more stream-app instances; the rest are discovered from {@code /v1/instances}
  * @param fanOutTimeoutMs   deadline for the prefix-index fan-out; past it the decision goes on without the index
+ *                          (for long prompts the deadline grows, see {@code indexWaitShare})
  * @param stateRefreshMs    pod-state cache refresh interval
  * @param defaultBlockSize  block size when no pod of the service has reported one
  * @param links             Redis and the sticky-link rules
@@ -23,11 +24,15 @@ import java.util.List;
  * @param adminToken        bearer token for admin operations (drain/undrain a pod, delete a user's links); empty = refused
  * @param shareInFlight     count other replicas' decisions (read from the route-decisions topic) as in-flight work on
  *                          their pods; null = yes when decisions are published ({@code kafkaBootstrap} set)
+ * @param indexWaitShare    the fan-out deadline is at least this share of the prompt's whole prefill time (its blocks
+ *                          × {@code cost.prefillMsPerBlock}): the index can save up to that time, so waiting a tenth
+ *                          of it for the answer pays, where a fixed deadline fails long prompts on a busy stream-app
+ *                          (null = 0.1; 0 = the fixed deadline alone)
  */
 public record RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
                            long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
                            CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
-                           String adminToken, Boolean shareInFlight) {
+                           String adminToken, Boolean shareInFlight, Double indexWaitShare) {
     public RouterConfig {
         routerId = blank(routerId) ? "router" : routerId;
         httpHost = blank(httpHost) ? "127.0.0.1" : httpHost;
@@ -64,6 +69,20 @@ public record RouterConfig(String routerId, String httpHost, int httpPort, int h
             throw new IllegalArgumentException("shareInFlight needs kafkaBootstrap: replicas share decisions through Kafka");
         }
         shareInFlight = shareInFlight == null ? publishing : shareInFlight;
+        indexWaitShare = indexWaitShare == null ? 0.1 : indexWaitShare;
+        if (!(indexWaitShare >= 0 && indexWaitShare <= 1)) {
+            throw new IllegalArgumentException("indexWaitShare must be in [0, 1], got " + indexWaitShare);
+        }
+    }
+
+    /** Without {@code indexWaitShare}: its default. */
+    public RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
+                        long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
+                        CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
+                        String adminToken, Boolean shareInFlight) {
+        this(routerId, httpHost, httpPort, httpThreads, streamAppUrls, fanOutTimeoutMs, stateRefreshMs,
+                defaultBlockSize, links, cost, kafkaBootstrap, topicPrefix, decisionBuffer, adminToken, shareInFlight,
+                null);
     }
 
     private static boolean blank(String s) {

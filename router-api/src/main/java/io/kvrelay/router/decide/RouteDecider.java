@@ -29,21 +29,24 @@ public final class RouteDecider {
     private final LinkService links;
     private final PodScorer scorer;
     private final InFlightLedger inFlight;
+    private final IndexWait indexWait;
     private final int defaultBlockSize;
 
     /** The prefix index, as a function so tests and benchmarks can answer from memory. */
     @FunctionalInterface
     public interface IndexLookup {
-        StreamAppClient.Matches prefixMatch(String ns, String service, long[] keys) throws StreamAppClient.Unavailable;
+        StreamAppClient.Matches prefixMatch(String ns, String service, long[] keys, Duration deadline)
+                throws StreamAppClient.Unavailable;
     }
 
     public RouteDecider(ServiceStateCache states, IndexLookup index, LinkService links, PodScorer scorer,
-                        InFlightLedger inFlight, int defaultBlockSize) {
+                        InFlightLedger inFlight, IndexWait indexWait, int defaultBlockSize) {
         this.states = states;
         this.index = index;
         this.links = links;
         this.scorer = scorer;
         this.inFlight = inFlight;
+        this.indexWait = indexWait;
         this.defaultBlockSize = defaultBlockSize;
     }
 
@@ -71,7 +74,8 @@ public final class RouteDecider {
             matches = new StreamAppClient.Matches(Map.of());
         } else {
             try {
-                matches = index.prefixMatch(r.namespace(), r.service(), keys);
+                matches = index.prefixMatch(r.namespace(), r.service(), keys,
+                        indexWait.deadline(keys.length, scorer.model().prefillMsPerBlock()));
             } catch (StreamAppClient.Unavailable e) {
                 matches = new StreamAppClient.Matches(Map.of());
                 indexAvailable = false;

@@ -41,7 +41,8 @@ class RouteDeciderExtrasTest {
         LinkService links = new LinkService(NO_LINKS, LinkConfig.of("127.0.0.1", 6379, Set.of("ns")),
                 new SimpleMeterRegistry());
         decider = new RouteDecider(states, this::lookup, links, scorer,
-                new io.kvrelay.router.inflight.InFlightLedger(2_000), BS);
+                new io.kvrelay.router.inflight.InFlightLedger(2_000), new IndexWait(java.time.Duration.ofMillis(50), 0.1),
+                BS);
         held.put("salted", BlockKeys.keys(PROMPT, BS, BlockKeys.Extras.of(null, "tenant-a", null)));
         held.put("plain", BlockKeys.chain(PROMPT, BS, (String) null));
         // Placeholders at tokens 40..47: block 2.
@@ -54,7 +55,7 @@ class RouteDeciderExtrasTest {
     }
 
     /** Each pod's longest held prefix of the asked keys, all on GPU. */
-    private StreamAppClient.Matches lookup(String ns, String service, long[] keys) {
+    private StreamAppClient.Matches lookup(String ns, String service, long[] keys, java.time.Duration deadline) {
         Map<String, int[]> out = new HashMap<>();
         held.forEach((pod, k) -> {
             int n = 0;

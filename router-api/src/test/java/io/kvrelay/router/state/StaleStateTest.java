@@ -39,13 +39,13 @@ class StaleStateTest {
     }, scorer, ServiceStateCache.Config.defaults(), clock);
     private volatile boolean indexUp = true;
     // Requests without a user never reach the link store: none is needed.
-    private final RouteDecider decider = new RouteDecider(states, (ns, s, k) -> {
+    private final RouteDecider decider = new RouteDecider(states, (ns, s, k, deadline) -> {
         if (!indexUp) {
             throw new StreamAppClient.Unavailable("down");
         }
         return new StreamAppClient.Matches(Map.of());
     }, new LinkService(null, LinkConfig.of("127.0.0.1", 6379, Set.of("ns")), new SimpleMeterRegistry()), scorer,
-            new InFlightLedger(2_000), 16);
+            new InFlightLedger(2_000), new io.kvrelay.router.decide.IndexWait(java.time.Duration.ofMillis(50), 0.1), 16);
 
     private static PodInfo pod(String name, boolean stale) {
         return new PodInfo("ns", "svc", name, null, null, true, true, false, 0, 0, 0.1, 16, 0, stale, false);
