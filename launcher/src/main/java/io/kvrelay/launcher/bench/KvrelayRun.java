@@ -58,7 +58,19 @@ public final class KvrelayRun {
             }
             progress.accept("  pipeline ready; replaying " + stream.size() + " requests in real time ("
                     + stream.get(stream.size() - 1).arrivalMs() / 1000 + " s)");
-            return dispatch(stream, layout, model, pipeline, clients, freshness);
+            Outcome o = dispatch(stream, layout, model, pipeline, clients, freshness);
+            if (clients.size() > 1) {
+                for (RouterApp r : pipeline.routers()) {
+                    io.micrometer.core.instrument.DistributionSummary lag = r.registry()
+                            .find("kvrelay.router.inflight.shared.lag.ms").summary();
+                    if (lag != null) {
+                        progress.accept(String.format(java.util.Locale.ROOT, "  router on port %d counted %d "
+                                + "decisions of the other replicas, %.1f ms after they were taken on average (max "
+                                + "%.0f ms)", r.port(), lag.count(), lag.mean(), lag.max()));
+                    }
+                }
+            }
+            return o;
         }
     }
 

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The whole {@code bench-routing} command with tiny parameters: the real pipeline for kvrelay, the four baselines
- * in-process, and the three outputs written and sane.
+ * The whole {@code bench-routing} command with tiny parameters: the real pipeline for kvrelay, the other policies
+ * in-process, and the three outputs written and sane; on the chat workload, and on a generated trace through two
+ * router replicas.
  */
 class BenchRoutingIT {
     @TempDir
@@ -30,8 +31,8 @@ class BenchRoutingIT {
         assertThat(root.path("parameters").path("workload").path("rate").asDouble()).isEqualTo(20);
         Map<String, JsonNode> byPolicy = new HashMap<>();
         root.path("results").forEach(r -> byPolicy.put(r.path("policy").asText(), r));
-        assertThat(byPolicy).containsOnlyKeys("kvrelay", "sticky-only", "round-robin", "least-loaded", "random",
-                "oracle-hit", "oracle-ttft");
+        assertThat(byPolicy).containsOnlyKeys("kvrelay", "kvrelay-exact", "sticky-only", "round-robin",
+                "least-loaded", "random", "oracle-hit", "oracle-ttft");
         for (JsonNode r : byPolicy.values()) {
             assertThat(r.path("hitRate").asDouble()).as(r.path("policy").asText()).isBetween(0.0, 1.0);
             assertThat(r.path("requests").asInt()).isPositive();
@@ -49,6 +50,31 @@ class BenchRoutingIT {
         assertThat(md).contains("| kvrelay |", "| oracle-hit |", "| oracle-ttft |", "| round-robin |", "| target |");
         String svg = Files.readString(out.resolve("routing-benchmark.svg"));
         assertThat(svg).startsWith("<svg").contains("</svg>", "KV-cache hit rate", "sticky-only");
-        assertThat(svg.split("<rect").length - 1).as("background + 7 + 7 + 14 bars").isEqualTo(29);
+        assertThat(svg.split("<rect").length - 1).as("background + 8 + 8 + 16 bars").isEqualTo(33);
+    }
+
+    /** The README's trace command, small: trace-gen, then bench-routing --trace through two routers and a sweep. */
+    @Test
+    void shouldReplayATraceThroughTwoRouters() throws Exception {
+        Path trace = out.resolve("trace.jsonl");
+        assertThat(new CommandLine(new io.kvrelay.launcher.KvrelayMain()).execute("trace-gen", "--requests", "40",
+                "--prompt-tokens-mean", "3000", "--shared-prefix-tokens", "1024", "--out", trace.toString())).isZero();
+        int code = new CommandLine(new BenchCommand()).execute("--trace", trace.toString(), "--time-scale", "0.5",
+                "--services", "llama-8b", "--pods-per-service", "2", "--capacity-blocks", "4000", "--routers", "2",
+                "--sweep", "stickySlackMs=0,5000", "--out", out.resolve("bench").toString());
+        assertThat(code).isZero();
+
+        JsonNode root = new ObjectMapper().readTree(out.resolve("bench/routing-benchmark.json").toFile());
+        Map<String, JsonNode> byPolicy = new HashMap<>();
+        root.path("results").forEach(r -> byPolicy.put(r.path("policy").asText(), r));
+        assertThat(byPolicy).containsKeys("kvrelay", "kvrelay-exact", "oracle-ttft",
+                "kvrelay-exact[stickySlackMs=0]", "kvrelay-exact[stickySlackMs=5000]");
+        JsonNode kvrelay = byPolicy.get("kvrelay");
+        assertThat(kvrelay.path("requests").asInt()).as("every request routed").isEqualTo(40);
+        assertThat(kvrelay.path("kvrelay").path("failures").asLong()).isZero();
+        assertThat(kvrelay.path("kvrelay").path("decisionsWithoutIndex").asDouble()).isBetween(0.0, 1.0);
+        assertThat(root.path("targets")).extracting(t -> t.path("name").asText()).containsExactly(
+                "mean TTFT vs oracle-ttft", "mean TTFT vs round-robin", "hit rate vs oracle-hit",
+                "decisions without index");
     }
 }
