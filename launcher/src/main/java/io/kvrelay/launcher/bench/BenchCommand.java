@@ -1,5 +1,15 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.policies.KvrelayCostPolicy;
+import io.kvrelay.policies.LeastLoadedPolicy;
+import io.kvrelay.policies.OraclePolicy;
+import io.kvrelay.policies.OracleTtftPolicy;
+import io.kvrelay.policies.RandomPolicy;
+import io.kvrelay.policies.RoundRobinPolicy;
+import io.kvrelay.policies.RoutingPolicy;
+import io.kvrelay.policies.ServiceModel;
+import io.kvrelay.policies.StickyOnlyPolicy;
+
 import io.kvrelay.launcher.bench.trace.TraceFormatException;
 import io.kvrelay.launcher.bench.trace.TraceInput;
 import io.kvrelay.router.scoring.CostModel;

@@ -1,5 +1,7 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.policies.ServiceModel;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.kvrelay.launcher.bench.trace.TraceFacts;

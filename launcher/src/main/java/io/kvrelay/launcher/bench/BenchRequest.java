@@ -1,5 +1,7 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.policies.RoutedRequest;
+
 import io.kvrelay.schemas.BlockKeys;
 import java.util.Objects;
 

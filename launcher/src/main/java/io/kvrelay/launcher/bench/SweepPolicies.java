@@ -1,5 +1,8 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.policies.KvrelayCostPolicy;
+import io.kvrelay.policies.RoutingPolicy;
+
 import io.kvrelay.router.scoring.CostModel;
 import java.util.ArrayList;
 import java.util.List;

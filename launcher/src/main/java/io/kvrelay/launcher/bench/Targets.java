@@ -1,5 +1,7 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.policies.OraclePolicy;
+
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package io.kvrelay.launcher.demo;
 
 import io.kvrelay.launcher.replay.ReplayCommand;
-import io.kvrelay.launcher.replay.whatif.WhatIfSettings;
+import io.kvrelay.policies.whatif.WhatIfSettings;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;

@@ -1,6 +1,6 @@
 package io.kvrelay.launcher.replay;
 
-import io.kvrelay.launcher.replay.whatif.RecordedRequest;
+import io.kvrelay.policies.whatif.RecordedRequest;
 import io.kvrelay.schemas.avro.CandidateScore;
 import io.kvrelay.schemas.avro.RouteDecision;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.kvrelay.launcher.replay;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.kvrelay.launcher.replay.whatif.Counterfactual;
+import io.kvrelay.policies.whatif.Counterfactual;
 import java.util.ArrayList;
 import java.util.List;
 

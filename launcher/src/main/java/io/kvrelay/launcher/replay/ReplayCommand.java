@@ -1,10 +1,10 @@
 package io.kvrelay.launcher.replay;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.kvrelay.launcher.replay.whatif.Counterfactual;
-import io.kvrelay.launcher.replay.whatif.PolicyOutcome;
-import io.kvrelay.launcher.replay.whatif.RecordedRequest;
-import io.kvrelay.launcher.replay.whatif.WhatIfSettings;
+import io.kvrelay.policies.whatif.Counterfactual;
+import io.kvrelay.policies.whatif.PolicyOutcome;
+import io.kvrelay.policies.whatif.RecordedRequest;
+import io.kvrelay.policies.whatif.WhatIfSettings;
 import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.Topics;

@@ -1,5 +1,7 @@
 package io.kvrelay.launcher.replay;
 
+import io.kvrelay.policies.whatif.Counterfactual;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package io.kvrelay.launcher.replay;
 
-import io.kvrelay.launcher.replay.whatif.PolicyOutcome;
-import io.kvrelay.launcher.replay.whatif.RecordedRequest;
+import io.kvrelay.policies.whatif.PolicyOutcome;
+import io.kvrelay.policies.whatif.RecordedRequest;
 import io.kvrelay.schemas.avro.AllBlocksCleared;
 import io.kvrelay.schemas.avro.BlockRemoved;
 import io.kvrelay.schemas.avro.BlockStored;

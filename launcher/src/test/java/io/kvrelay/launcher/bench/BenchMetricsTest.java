@@ -1,5 +1,15 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.policies.LeastLoadedPolicy;
+import io.kvrelay.policies.OraclePolicy;
+import io.kvrelay.policies.OracleTtftPolicy;
+import io.kvrelay.policies.Percentile;
+import io.kvrelay.policies.RandomPolicy;
+import io.kvrelay.policies.RoundRobinPolicy;
+import io.kvrelay.policies.RoutingPolicy;
+import io.kvrelay.policies.ServiceModel;
+import io.kvrelay.policies.StickyOnlyPolicy;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvrelay.launcher.replay.ReplayCommand;
-import io.kvrelay.launcher.replay.whatif.WhatIfSettings;
+import io.kvrelay.policies.whatif.WhatIfSettings;
 import io.kvrelay.schemas.Topics;
 import java.io.OutputStream;
 import java.io.PrintStream;
