@@ -8,8 +8,8 @@ import io.kvrelay.launcher.replay.ReplayCommand;
 import io.kvrelay.router.RouterMain;
 import io.kvrelay.sim.SimMain;
 import io.kvrelay.stream.StreamAppMain;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * {@code java -jar kvrelay.jar <command>}: the whole pipeline on embedded defaults ({@code demo}), the routing

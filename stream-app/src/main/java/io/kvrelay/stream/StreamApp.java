@@ -1,9 +1,9 @@
 package io.kvrelay.stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.Topics;
-import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.stream.http.QueryHttpServer;
 import io.kvrelay.stream.metrics.StreamMetrics;

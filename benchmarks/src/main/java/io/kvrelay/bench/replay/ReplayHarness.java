@@ -27,9 +27,9 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Replay speed: writes a synthetic event log to a real broker (in-process KRaft), then times {@code kvrelay replay}

@@ -13,8 +13,8 @@ import io.kvrelay.schemas.avro.WorkerStatus;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.testkit.KafkaProcess;
-import io.kvrelay.testkit.TestProducers;
 import io.kvrelay.testkit.RedisServer;
+import io.kvrelay.testkit.TestProducers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,9 +24,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * router-api under HTTP load on this machine, with its real dependencies in the path: a broker (child JVM), one

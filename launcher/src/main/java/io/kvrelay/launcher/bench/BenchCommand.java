@@ -1,5 +1,7 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.launcher.bench.trace.TraceFormatException;
+import io.kvrelay.launcher.bench.trace.TraceInput;
 import io.kvrelay.policies.KvrelayCostPolicy;
 import io.kvrelay.policies.LeastLoadedPolicy;
 import io.kvrelay.policies.OraclePolicy;
@@ -9,9 +11,6 @@ import io.kvrelay.policies.RoundRobinPolicy;
 import io.kvrelay.policies.RoutingPolicy;
 import io.kvrelay.policies.ServiceModel;
 import io.kvrelay.policies.StickyOnlyPolicy;
-
-import io.kvrelay.launcher.bench.trace.TraceFormatException;
-import io.kvrelay.launcher.bench.trace.TraceInput;
 import io.kvrelay.router.scoring.CostModel;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -127,6 +126,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + "links (Redis) and each other's in-flight work (route-decisions topic) (default: ${DEFAULT-VALUE})")
     int routers;
 
+    @Option(names = "--cost", paramLabel = "KEY=VALUE",
+            description = "a cost constant of the routers (and of kvrelay-exact) other than its default ("
+                    + CostModel.KEYS + "); prefillMsPerBlock defaults to --prefill-ms-per-block; repeatable")
+    List<String> costs = List.of();
+
     @Option(names = "--sweep", paramLabel = "KEY=V1,V2,...",
             description = "also run kvrelay's cost model in-process (exact, instant load, as kvrelay-exact) once per "
                     + "value of this cost constant (" + CostModel.KEYS + "); repeatable")
@@ -167,9 +171,16 @@ public final class BenchCommand implements Callable<Integer> {
         CostModel cost = CostModel.defaults().with("prefillMsPerBlock", Double.toString(prefillMsPerBlock));
         List<RoutingPolicy> sweep;
         try {
+            for (String c : costs) {
+                String[] kv = c.split("=", 2);
+                if (kv.length != 2) {
+                    throw new IllegalArgumentException("--cost: expected KEY=VALUE, got '" + c + "'");
+                }
+                cost = cost.with(kv[0], kv[1]);
+            }
             sweep = SweepPolicies.of(cost, sweeps);
         } catch (IllegalArgumentException e) {
-            errors.println("bench-routing: --sweep: " + e.getMessage());
+            errors.println("bench-routing: " + e.getMessage());
             return 2;
         }
         if (routers < 1 || routers > 8) {
@@ -213,7 +224,7 @@ public final class BenchCommand implements Callable<Integer> {
                 ? Targets.chat(results.get(0), byName(results, "oracle-hit"), byName(results, "round-robin"))
                 : Targets.trace(results.get(0), byName(results, "oracle-hit"), byName(results, "oracle-ttft"),
                 byName(results, "round-robin"));
-        BenchReport.write(out, spec, traceInput, model, sampleMs, facts, results, targets);
+        BenchReport.write(out, spec, traceInput, model, cost, routers, sampleMs, facts, results, targets);
         console.println();
         console.print(BenchReport.markdown(spec, traceInput, facts, results, targets));
         console.println("wrote " + out.resolve(BenchReport.BASENAME + ".{json,md,svg}"));

@@ -1,11 +1,11 @@
 package io.kvrelay.launcher.bench;
 
-import io.kvrelay.policies.ServiceModel;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.kvrelay.launcher.bench.trace.TraceFacts;
 import io.kvrelay.launcher.bench.trace.TraceInput;
+import io.kvrelay.policies.ServiceModel;
+import io.kvrelay.router.scoring.CostModel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,10 +42,14 @@ public final class BenchReport {
         }
     }
 
-    /** @param trace the trace replayed, or null for the generated workload */
-    public static void write(Path dir, WorkloadSpec spec, TraceInput trace, ServiceModel model, double sampleMs,
-                             StreamFacts facts, List<PolicyResult> results, List<Targets.Target> targets)
-            throws IOException {
+    /**
+     * @param trace   the trace replayed, or null for the generated workload
+     * @param cost    the cost model of the routers and of kvrelay-exact
+     * @param routers router replicas of the kvrelay run
+     */
+    public static void write(Path dir, WorkloadSpec spec, TraceInput trace, ServiceModel model, CostModel cost,
+                             int routers, double sampleMs, StreamFacts facts, List<PolicyResult> results,
+                             List<Targets.Target> targets) throws IOException {
         Files.createDirectories(dir);
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("benchmark", "kvrelay routing policies on one request stream");
@@ -63,6 +67,8 @@ public final class BenchReport {
             params.put("trace", trace.describe());
         }
         params.put("serviceModel", model);
+        params.put("routerCostModel", cost);
+        params.put("routers", routers);
         params.put("imbalanceSampleMs", sampleMs);
         params.put("freshnessPollIntervalMs", FreshnessProbe.POLL_INTERVAL_MS);
         root.put("parameters", params);

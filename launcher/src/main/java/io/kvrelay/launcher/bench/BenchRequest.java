@@ -1,7 +1,6 @@
 package io.kvrelay.launcher.bench;
 
 import io.kvrelay.policies.RoutedRequest;
-
 import io.kvrelay.schemas.BlockKeys;
 import java.util.Objects;
 

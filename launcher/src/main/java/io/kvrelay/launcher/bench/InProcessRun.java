@@ -2,7 +2,6 @@ package io.kvrelay.launcher.bench;
 
 import io.kvrelay.policies.RoutingPolicy;
 import io.kvrelay.policies.ServiceModel;
-
 import java.util.ArrayList;
 import java.util.List;
 

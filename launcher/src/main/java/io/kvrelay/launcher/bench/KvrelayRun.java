@@ -1,11 +1,10 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.launcher.client.RouterClient;
+import io.kvrelay.launcher.demo.DemoPipeline;
 import io.kvrelay.policies.Percentile;
 import io.kvrelay.policies.ServiceModel;
 import io.kvrelay.policies.SimulatedPod;
-
-import io.kvrelay.launcher.client.RouterClient;
-import io.kvrelay.launcher.demo.DemoPipeline;
 import io.kvrelay.router.RouterApp;
 import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.sim.ServedPrompt;

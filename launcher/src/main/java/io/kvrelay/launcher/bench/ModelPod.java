@@ -1,7 +1,6 @@
 package io.kvrelay.launcher.bench;
 
 import io.kvrelay.policies.SimulatedPod;
-
 import io.kvrelay.sim.cache.BlockHasher;
 import io.kvrelay.sim.cache.KvCacheModel;
 import io.kvrelay.sim.cache.ServeResult;

@@ -2,7 +2,6 @@ package io.kvrelay.launcher.bench;
 
 import io.kvrelay.policies.Percentile;
 import io.kvrelay.policies.ServiceModel;
-
 import java.util.List;
 
 /**

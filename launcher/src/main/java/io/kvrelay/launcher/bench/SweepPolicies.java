@@ -2,7 +2,6 @@ package io.kvrelay.launcher.bench;
 
 import io.kvrelay.policies.KvrelayCostPolicy;
 import io.kvrelay.policies.RoutingPolicy;
-
 import io.kvrelay.router.scoring.CostModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +20,7 @@ final class SweepPolicies {
         for (String sweep : sweeps) {
             String[] kv = sweep.split("=", 2);
             if (kv.length != 2 || kv[0].isBlank() || kv[1].isBlank()) {
-                throw new IllegalArgumentException("expected KEY=V1,V2,..., got '" + sweep + "'");
+                throw new IllegalArgumentException("--sweep: expected KEY=V1,V2,..., got '" + sweep + "'");
             }
             for (String v : kv[1].split(",")) {
                 String key = kv[0].strip();

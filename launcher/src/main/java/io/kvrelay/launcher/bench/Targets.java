@@ -1,7 +1,6 @@
 package io.kvrelay.launcher.bench;
 
 import io.kvrelay.policies.OraclePolicy;
-
 import java.util.ArrayList;
 import java.util.List;
 

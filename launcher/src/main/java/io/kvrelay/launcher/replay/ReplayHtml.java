@@ -1,9 +1,8 @@
 package io.kvrelay.launcher.replay;
 
-import io.kvrelay.policies.whatif.Counterfactual;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import io.kvrelay.policies.whatif.Counterfactual;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,12 +1,11 @@
 package io.kvrelay.launcher.replay;
 
-import io.kvrelay.policies.whatif.Counterfactual;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.kvrelay.launcher.replay.ChartFrame.Legend;
 import io.kvrelay.launcher.replay.SvgCharts.Marker;
 import io.kvrelay.launcher.replay.SvgCharts.Series;
+import io.kvrelay.policies.whatif.Counterfactual;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

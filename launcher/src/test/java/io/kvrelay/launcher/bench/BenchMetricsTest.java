@@ -1,5 +1,10 @@
 package io.kvrelay.launcher.bench;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.kvrelay.launcher.bench.trace.TraceRecord;
 import io.kvrelay.policies.LeastLoadedPolicy;
 import io.kvrelay.policies.OraclePolicy;
 import io.kvrelay.policies.OracleTtftPolicy;
@@ -9,12 +14,6 @@ import io.kvrelay.policies.RoundRobinPolicy;
 import io.kvrelay.policies.RoutingPolicy;
 import io.kvrelay.policies.ServiceModel;
 import io.kvrelay.policies.StickyOnlyPolicy;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
-
-import io.kvrelay.launcher.bench.trace.TraceRecord;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

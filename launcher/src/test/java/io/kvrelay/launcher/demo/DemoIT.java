@@ -9,7 +9,6 @@ import io.kvrelay.policies.whatif.WhatIfSettings;
 import io.kvrelay.schemas.Topics;
 import java.io.OutputStream;
 import java.io.PrintStream;
-
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;

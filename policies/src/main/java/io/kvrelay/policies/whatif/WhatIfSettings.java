@@ -1,10 +1,9 @@
 package io.kvrelay.policies.whatif;
 
-import io.kvrelay.policies.ServiceModel;
-
 import io.kvrelay.policies.LeastLoadedPolicy;
 import io.kvrelay.policies.OraclePolicy;
 import io.kvrelay.policies.RoundRobinPolicy;
+import io.kvrelay.policies.ServiceModel;
 import io.kvrelay.policies.StickyOnlyPolicy;
 import io.kvrelay.router.links.LinkConfig;
 import io.kvrelay.router.scoring.CostModel;
