@@ -42,11 +42,17 @@ public final class SvgChart {
             mean[i] = r.ttftMeanMs();
             p99[i] = r.ttftP99Ms();
         }
-        panel(sb, 0, "KV-cache hit rate (%)", names, new double[][] {hit}, 100, Double.NaN, "%.1f");
+        // Scaled to the best hit rate, not to 100%: a 20% trace would otherwise show five flat bars.
+        panel(sb, 0, "KV-cache hit rate (%)", names, new double[][] {hit},
+                Math.min(100, Math.ceil(max(hit) * 1.25 / 10) * 10), Double.NaN, "%.1f");
         panel(sb, PANEL_W, "load imbalance, max/mean in flight", names, new double[][] {imb},
                 Math.max(1.6, max(imb) * 1.1), imbalanceTarget, "%.2f");
-        panel(sb, 2 * PANEL_W, "TTFT ms (light mean, dark p99)", names, new double[][] {mean, p99},
-                Math.max(1, max(p99) * 1.1), Double.NaN, "%.0f");
+        // Seconds once the tail is long: four-digit labels over adjacent bars overlap.
+        boolean seconds = max(p99) >= 2_000;
+        double unit = seconds ? 1_000 : 1;
+        panel(sb, 2 * PANEL_W, seconds ? "TTFT s (light mean, dark p99)" : "TTFT ms (light mean, dark p99)", names,
+                new double[][] {scale(mean, unit), scale(p99, unit)}, Math.max(1, max(p99) / unit * 1.1), Double.NaN,
+                seconds ? "%.1f" : "%.0f");
         sb.append("</svg>\n");
         return sb.toString();
     }
@@ -91,6 +97,14 @@ public final class SvgChart {
             sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"red\">"
                     + "target %s</text>%n", left + plotW, y - 3, String.format(Locale.ROOT, fmt, targetLine)));
         }
+    }
+
+    private static double[] scale(double[] v, double unit) {
+        double[] out = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i] / unit;
+        }
+        return out;
     }
 
     private static double max(double[] v) {
