@@ -57,7 +57,7 @@ class RouterMainTest {
         new CommandLine(main).parseArgs("--config", file.toString());
         CostModel d = CostModel.defaults();
         assertThat(main.config().cost()).isEqualTo(new CostModel(1.5, 0, 0.7, 3, d.waitingMs(), d.kvUsageMs(),
-                d.stickySlackMs(), d.stickySlackShare(), d.reportLagMs(), d.maxInFlight(), d.maxKvUsage()));
+                d.stickySlackMs(), d.reportLagMs(), d.maxInFlight(), d.maxKvUsage()));
     }
 
     /** A configuration of the weighted-sum model fails with what to write instead, not with unknown fields. */

@@ -24,20 +24,17 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param kvUsageMs         TTFT added for a full KV cache, scaled by usage 0..1 (0 by default: a pod short of memory
  *                          queues requests, and that shows as waiting)
  * @param stickySlackMs     a user's link is kept while its pod's predicted TTFT is at most this much above the best
- *                          pod's (or {@code stickySlackShare} of it, whichever is more). Default 0: the cost already
- *                          prices the conversation's cache, so no fixed slack is needed
- * @param stickySlackShare  ... or at most this share above it: a link gives way when another pod is predicted to
- *                          answer more than 20% sooner (default 0.2, from bench-routing's sweeps). Relative, so it means the same for a 50 ms chat
- *                          turn as for a 5 s long-context one: a fixed slack large enough to keep long conversations
- *                          on their pods would pin short ones to busy pods
+ *                          pod's. Default 0: the cost already prices the conversation's cache, so the link only
+ *                          settles ties (and holds while the index catches up with a new turn, since its pod then
+ *                          still looks best); a slack keeps conversations on pods that have become slower
  * @param reportLagMs       how long a request the router sent counts as running on top of the pod's reported figures,
  *                          before the pod's own reports (scrape, bridge, stream-app, state refresh) include it
  * @param maxInFlight       a pod with running + waiting at or above this is overloaded: it keeps no sticky user
  * @param maxKvUsage        a pod at or above this KV usage (0..1) is overloaded
  */
 public record CostModel(double prefillMsPerBlock, double cpuBlockCost, double storageBlockCost, double runningMs,
-                        double waitingMs, double kvUsageMs, double stickySlackMs, double stickySlackShare,
-                        long reportLagMs, int maxInFlight, double maxKvUsage) {
+                        double waitingMs, double kvUsageMs, double stickySlackMs, long reportLagMs, int maxInFlight,
+                        double maxKvUsage) {
     public static final double DEFAULT_PREFILL_MS_PER_BLOCK = 2;
     public static final double DEFAULT_CPU_BLOCK_COST = 0.25;
     public static final double DEFAULT_STORAGE_BLOCK_COST = 0.5;
@@ -45,7 +42,6 @@ public record CostModel(double prefillMsPerBlock, double cpuBlockCost, double st
     public static final double DEFAULT_WAITING_MS = 200;
     public static final double DEFAULT_KV_USAGE_MS = 0;
     public static final double DEFAULT_STICKY_SLACK_MS = 0;
-    public static final double DEFAULT_STICKY_SLACK_SHARE = 0.2;
     public static final long DEFAULT_REPORT_LAG_MS = 2_000;
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
     public static final double DEFAULT_MAX_KV_USAGE = 0.98;
@@ -64,7 +60,6 @@ public record CostModel(double prefillMsPerBlock, double cpuBlockCost, double st
         nonNegative("cost.waitingMs", waitingMs);
         nonNegative("cost.kvUsageMs", kvUsageMs);
         nonNegative("cost.stickySlackMs", stickySlackMs);
-        nonNegative("cost.stickySlackShare", stickySlackShare);
         if (reportLagMs < 0) {
             throw new IllegalArgumentException("cost.reportLagMs must be >= 0, got " + reportLagMs);
         }
@@ -88,7 +83,6 @@ public record CostModel(double prefillMsPerBlock, double cpuBlockCost, double st
                                @JsonProperty("waitingMs") Double waitingMs,
                                @JsonProperty("kvUsageMs") Double kvUsageMs,
                                @JsonProperty("stickySlackMs") Double stickySlackMs,
-                               @JsonProperty("stickySlackShare") Double stickySlackShare,
                                @JsonProperty("reportLagMs") Long reportLagMs,
                                @JsonProperty("maxInFlight") Integer maxInFlight,
                                @JsonProperty("maxKvUsage") Double maxKvUsage,
@@ -104,18 +98,17 @@ public record CostModel(double prefillMsPerBlock, double cpuBlockCost, double st
         return new CostModel(or(prefillMsPerBlock, DEFAULT_PREFILL_MS_PER_BLOCK), or(cpuBlockCost, DEFAULT_CPU_BLOCK_COST),
                 or(storageBlockCost, DEFAULT_STORAGE_BLOCK_COST), or(runningMs, DEFAULT_RUNNING_MS),
                 or(waitingMs, DEFAULT_WAITING_MS), or(kvUsageMs, DEFAULT_KV_USAGE_MS),
-                or(stickySlackMs, DEFAULT_STICKY_SLACK_MS), or(stickySlackShare, DEFAULT_STICKY_SLACK_SHARE),
-                reportLagMs == null ? DEFAULT_REPORT_LAG_MS : reportLagMs,
+                or(stickySlackMs, DEFAULT_STICKY_SLACK_MS), reportLagMs == null ? DEFAULT_REPORT_LAG_MS : reportLagMs,
                 maxInFlight == null ? DEFAULT_MAX_IN_FLIGHT : maxInFlight, or(maxKvUsage, DEFAULT_MAX_KV_USAGE));
     }
 
     public static CostModel defaults() {
-        return of(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return of(null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The names {@link #with} accepts, in the order of the record. */
     public static final String KEYS = "prefillMsPerBlock, cpuBlockCost, storageBlockCost, runningMs, waitingMs, "
-            + "kvUsageMs, stickySlackMs, stickySlackShare, reportLagMs, maxInFlight, maxKvUsage";
+            + "kvUsageMs, stickySlackMs, reportLagMs, maxInFlight, maxKvUsage";
 
     /**
      * This model with one constant changed, by its configuration name (for sweeps and named variants on the command
@@ -130,14 +123,29 @@ public record CostModel(double prefillMsPerBlock, double cpuBlockCost, double st
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("not a number: '" + value + "' for cost." + key);
         }
-        double[] c = {prefillMsPerBlock, cpuBlockCost, storageBlockCost, runningMs, waitingMs, kvUsageMs,
-            stickySlackMs, stickySlackShare, reportLagMs, maxInFlight, maxKvUsage};
-        int at = java.util.Arrays.asList(KEYS.split(", ")).indexOf(key.strip());
-        if (at < 0) {
-            throw new IllegalArgumentException("unknown cost constant '" + key.strip() + "' (" + KEYS + ")");
-        }
-        c[at] = key.strip().equals("reportLagMs") || key.strip().equals("maxInFlight") ? whole(key, v) : v;
-        return new CostModel(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], (long) c[8], (int) c[9], c[10]);
+        return switch (key.strip()) {
+            case "prefillMsPerBlock" -> new CostModel(v, cpuBlockCost, storageBlockCost, runningMs, waitingMs,
+                    kvUsageMs, stickySlackMs, reportLagMs, maxInFlight, maxKvUsage);
+            case "cpuBlockCost" -> new CostModel(prefillMsPerBlock, v, storageBlockCost, runningMs, waitingMs,
+                    kvUsageMs, stickySlackMs, reportLagMs, maxInFlight, maxKvUsage);
+            case "storageBlockCost" -> new CostModel(prefillMsPerBlock, cpuBlockCost, v, runningMs, waitingMs,
+                    kvUsageMs, stickySlackMs, reportLagMs, maxInFlight, maxKvUsage);
+            case "runningMs" -> new CostModel(prefillMsPerBlock, cpuBlockCost, storageBlockCost, v, waitingMs,
+                    kvUsageMs, stickySlackMs, reportLagMs, maxInFlight, maxKvUsage);
+            case "waitingMs" -> new CostModel(prefillMsPerBlock, cpuBlockCost, storageBlockCost, runningMs, v,
+                    kvUsageMs, stickySlackMs, reportLagMs, maxInFlight, maxKvUsage);
+            case "kvUsageMs" -> new CostModel(prefillMsPerBlock, cpuBlockCost, storageBlockCost, runningMs, waitingMs,
+                    v, stickySlackMs, reportLagMs, maxInFlight, maxKvUsage);
+            case "stickySlackMs" -> new CostModel(prefillMsPerBlock, cpuBlockCost, storageBlockCost, runningMs,
+                    waitingMs, kvUsageMs, v, reportLagMs, maxInFlight, maxKvUsage);
+            case "reportLagMs" -> new CostModel(prefillMsPerBlock, cpuBlockCost, storageBlockCost, runningMs,
+                    waitingMs, kvUsageMs, stickySlackMs, whole(key, v), maxInFlight, maxKvUsage);
+            case "maxInFlight" -> new CostModel(prefillMsPerBlock, cpuBlockCost, storageBlockCost, runningMs,
+                    waitingMs, kvUsageMs, stickySlackMs, reportLagMs, (int) whole(key, v), maxKvUsage);
+            case "maxKvUsage" -> new CostModel(prefillMsPerBlock, cpuBlockCost, storageBlockCost, runningMs,
+                    waitingMs, kvUsageMs, stickySlackMs, reportLagMs, maxInFlight, v);
+            default -> throw new IllegalArgumentException("unknown cost constant '" + key.strip() + "' (" + KEYS + ")");
+        };
     }
 
     private static long whole(String key, double v) {

@@ -108,13 +108,12 @@ public final class PodScorer {
 
     /**
      * Whether a user's link to {@code linked} is kept against the best pod {@code best}: while its pod is a candidate,
-     * not overloaded, and predicted to answer at most {@code stickySlackMs} or {@code stickySlackShare} (whichever
-     * is more) later than the best pod. The one sticky
+     * not overloaded, and predicted to answer at most {@code stickySlackMs} later than the best pod. The one sticky
      * rule of the router and of the benchmark's and replay's kvrelay policy.
      */
     public boolean keepsLink(Score linked, Score best) {
-        return linked != null && !linked.overloaded() && (best == null
-                || linked.cost() <= best.cost() + Math.max(m.stickySlackMs(), m.stickySlackShare() * best.cost()));
+        return linked != null && !linked.overloaded()
+                && (best == null || linked.cost() <= best.cost() + m.stickySlackMs());
     }
 
     private record Ranked(Score score, long tie) {
