@@ -63,8 +63,9 @@ public record WhatIfSettings(double prefillMsPerBlock, double overheadMs, double
      * 1,024 blocks for a pod of unknown size, seed 42, and three variants of the router's cost model:
      * <ul>
      *   <li>{@code kvrelay}: {@link CostModel#defaults()}, what the router runs unless configured otherwise;</li>
-     *   <li>{@code kvrelay-sticky}: links kept until their pod is overloaded, however much slower it is;</li>
-     *   <li>{@code kvrelay-light-decode}: 1 ms per running request instead of 20 (decode load nearly free).</li>
+     *   <li>{@code kvrelay-sticky}: links kept until their pod is overloaded, however much slower it is (the rule
+     *       before the cost became a predicted TTFT);</li>
+     *   <li>{@code kvrelay-busy-decode}: 20 ms per running request (decode steps that slow a prefill down a lot).</li>
      * </ul>
      */
     public static WhatIfSettings defaults() {
@@ -72,7 +73,7 @@ public record WhatIfSettings(double prefillMsPerBlock, double overheadMs, double
         Map<String, CostModel> variants = new LinkedHashMap<>();
         variants.put("kvrelay", d);
         variants.put("kvrelay-sticky", d.with("stickySlackMs", "1e12"));
-        variants.put("kvrelay-light-decode", d.with("runningMs", "1"));
+        variants.put("kvrelay-busy-decode", d.with("runningMs", "20"));
         return new WhatIfSettings(2, 10, 500, 1024, Map.of(), variants, 42);
     }
 

@@ -37,7 +37,7 @@ class CounterfactualTest {
     void shouldReportEveryPolicyInOrder() {
         List<PolicyOutcome> out = Counterfactual.run(List.of(at(0, "u", "a-0", 1, 2)), WhatIfSettings.defaults());
         assertThat(out).extracting(PolicyOutcome::policy).containsExactly("as-recorded", "round-robin",
-                "least-loaded", "sticky-only", "kvrelay", "kvrelay-sticky", "kvrelay-light-decode", "oracle-hit");
+                "least-loaded", "sticky-only", "kvrelay", "kvrelay-sticky", "kvrelay-busy-decode", "oracle-hit");
         assertThat(out).allSatisfy(o -> assertThat(o.description()).isNotBlank());
     }
 
@@ -148,6 +148,6 @@ class CounterfactualTest {
         JsonNode empty = json.valueToTree(Counterfactual.run(List.of(), WhatIfSettings.defaults()));
         assertThat(empty.get(0).path("hitRate").isNull()).isTrue();
         assertThat(empty.get(0).path("requests").asInt()).isZero();
-        assertThat(json.writeValueAsString(WhatIfSettings.defaults().describe())).contains("kvrelay-light-decode");
+        assertThat(json.writeValueAsString(WhatIfSettings.defaults().describe())).contains("kvrelay-busy-decode");
     }
 }

@@ -15,10 +15,10 @@ class WhatIfSettingsTest {
         assertThat(s.overheadMs()).isEqualTo(10);
         assertThat(s.decodeMs()).isEqualTo(500);
         assertThat(s.defaultCapacityBlocks()).isEqualTo(1024);
-        assertThat(s.kvrelayVariants()).containsOnlyKeys("kvrelay", "kvrelay-sticky", "kvrelay-light-decode");
+        assertThat(s.kvrelayVariants()).containsOnlyKeys("kvrelay", "kvrelay-sticky", "kvrelay-busy-decode");
         assertThat(s.kvrelayVariants().get("kvrelay")).isEqualTo(CostModel.defaults());
         assertThat(s.kvrelayVariants().get("kvrelay-sticky").stickySlackMs()).isGreaterThan(1e9);
-        assertThat(s.kvrelayVariants().get("kvrelay-light-decode").runningMs()).isEqualTo(1);
+        assertThat(s.kvrelayVariants().get("kvrelay-busy-decode").runningMs()).isEqualTo(20);
     }
 
     @Test
@@ -26,7 +26,7 @@ class WhatIfSettingsTest {
         CostModel busy = CostModel.defaults().with("runningMs", "32");
         WhatIfSettings s = WhatIfSettings.defaults().withExtraWeights(Map.of("busy", busy));
         assertThat(s.kvrelayVariants().keySet()).containsExactly("kvrelay", "kvrelay-sticky",
-                "kvrelay-light-decode", "busy");
+                "kvrelay-busy-decode", "busy");
         assertThatThrownBy(() -> s.withExtraWeights(Map.of("kvrelay", busy)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("already");
         assertThatThrownBy(() -> s.withExtraWeights(Map.of("oracle-hit", busy)))

@@ -15,18 +15,13 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param cpuBlockCost      cost of a prompt block found only in a pod's CPU tier, as a share of computing it (0..1):
  *                          a host-to-GPU copy, cheaper than prefill but not free
  * @param storageBlockCost  the same for a block found only in a pod's STORAGE tier (disk or an offload store), (0..1]
- * @param runningMs         TTFT added per request running on the pod: decode steps share the batch with our prefill,
- *                          and a crowded batch has less memory and slower tokens for everyone. Default 20 ms: more
- *                          than the prefill slowdown alone (a few ms per long-context request on current GPUs), so
- *                          that decode load spreads; measured with bench-routing's sweeps (docs/routing-benchmark.md)
+ * @param runningMs         TTFT added per request running on the pod: decode steps share the batch with our prefill
  * @param waitingMs         prefill time assumed for each request the pod reports as waiting that the router did not
  *                          send itself, until it has seen requests to that pod (then their running mean)
  * @param kvUsageMs         TTFT added for a full KV cache, scaled by usage 0..1 (0 by default: a pod short of memory
  *                          queues requests, and that shows as waiting)
  * @param stickySlackMs     a user's link is kept while its pod's predicted TTFT is at most this much above the best
- *                          pod's. Default 0: the cost already prices the conversation's cache, so the link only
- *                          settles ties (and holds while the index catches up with a new turn, since its pod then
- *                          still looks best); a slack keeps conversations on pods that have become slower
+ *                          pod's: stickiness protects a conversation's cache from a stale index, not from a queue
  * @param reportLagMs       how long a request the router sent counts as running on top of the pod's reported figures,
  *                          before the pod's own reports (scrape, bridge, stream-app, state refresh) include it
  * @param maxInFlight       a pod with running + waiting at or above this is overloaded: it keeps no sticky user
@@ -38,10 +33,10 @@ public record CostModel(double prefillMsPerBlock, double cpuBlockCost, double st
     public static final double DEFAULT_PREFILL_MS_PER_BLOCK = 2;
     public static final double DEFAULT_CPU_BLOCK_COST = 0.25;
     public static final double DEFAULT_STORAGE_BLOCK_COST = 0.5;
-    public static final double DEFAULT_RUNNING_MS = 20;
+    public static final double DEFAULT_RUNNING_MS = 1;
     public static final double DEFAULT_WAITING_MS = 200;
     public static final double DEFAULT_KV_USAGE_MS = 0;
-    public static final double DEFAULT_STICKY_SLACK_MS = 0;
+    public static final double DEFAULT_STICKY_SLACK_MS = 500;
     public static final long DEFAULT_REPORT_LAG_MS = 2_000;
     public static final int DEFAULT_MAX_IN_FLIGHT = 64;
     public static final double DEFAULT_MAX_KV_USAGE = 0.98;

@@ -38,8 +38,8 @@ class PodScorerTest {
                 matches(Map.of("a", new int[] {10, 10}, "b", new int[] {80, 80})), 7);
 
         assertThat(r.get(0).pod().pod()).isEqualTo("b");
-        // 20 uncached blocks x 2 ms + one running request x 20 ms (KV usage costs nothing by default)
-        assertThat(r.get(0).cost()).isEqualTo(20 * 2 + 20.0);
+        // 20 uncached blocks x 2 ms + one running request x 1 ms (KV usage costs nothing by default)
+        assertThat(r.get(0).cost()).isEqualTo(20 * 2 + 1.0);
         assertThat(r.get(0).prefillMs()).isEqualTo(40.0);
     }
 
@@ -198,11 +198,11 @@ class PodScorerTest {
     @Test
     void shouldPredictTtftFromTheQueueAheadAndTheUncachedWork() {
         PodInfo idle = pod("a", 0, 0, null);
-        // 300 ms of prefill queued by the router's count, 50 uncached blocks x 2 ms, 2 unreported running x 20 ms
+        // 300 ms of prefill queued by the router's count, 50 uncached blocks x 2 ms, 2 unreported running x 1 ms
         PodScorer.Score s = scorer.score(idle, 100, 50, 50, 50, inFlight(300, 2, 150));
         assertThat(s.queuedMs()).isEqualTo(300.0);
         assertThat(s.prefillMs()).isEqualTo(100.0);
-        assertThat(s.cost()).isEqualTo(300 + 100 + 40.0);
+        assertThat(s.cost()).isEqualTo(300 + 100 + 2.0);
         // The pod reports 3 waiting: 3 x the mean prefill sent to it (150 ms) = 450 ms > the router's 300 ms.
         assertThat(scorer.score(pod("a", 0, 3, null), 100, 50, 50, 50, inFlight(300, 0, 150)).queuedMs())
                 .isEqualTo(450.0);
@@ -238,16 +238,12 @@ class PodScorerTest {
 
     @Test
     void shouldKeepALinkWhileItsPodIsNotMuchSlowerThanTheBest() {
-        PodScorer slack = new PodScorer(CostModel.defaults().with("stickySlackMs", "500"));
-        PodScorer.Score best = slack.score(pod("b", 0, 0, null), 100, 0, 0, 0, InFlight.NONE);
-        PodScorer.Score near = slack.score(pod("a", 0, 0, null), 100, 0, 0, 0, inFlight(400, 0, Double.NaN));
-        PodScorer.Score far = slack.score(pod("a", 0, 0, null), 100, 0, 0, 0, inFlight(600, 0, Double.NaN));
-        assertThat(slack.keepsLink(near, best)).as("400 ms behind, slack 500").isTrue();
-        assertThat(slack.keepsLink(far, best)).as("600 ms behind").isFalse();
-        assertThat(slack.keepsLink(null, best)).as("pod gone").isFalse();
-        // By default (no slack) a link holds while its pod is as fast as the best: ties, not a slower pod.
-        assertThat(scorer.keepsLink(best, best)).isTrue();
-        assertThat(scorer.keepsLink(near, best)).isFalse();
+        PodScorer.Score best = scorer.score(pod("b", 0, 0, null), 100, 0, 0, 0, InFlight.NONE);
+        PodScorer.Score near = scorer.score(pod("a", 0, 0, null), 100, 0, 0, 0, inFlight(400, 0, Double.NaN));
+        PodScorer.Score far = scorer.score(pod("a", 0, 0, null), 100, 0, 0, 0, inFlight(600, 0, Double.NaN));
+        assertThat(scorer.keepsLink(near, best)).as("400 ms behind, slack 500").isTrue();
+        assertThat(scorer.keepsLink(far, best)).as("600 ms behind").isFalse();
+        assertThat(scorer.keepsLink(null, best)).as("pod gone").isFalse();
         PodScorer.Score hot = scorer.score(pod("a", 70, 0, null), 100, 0, 0, 0, InFlight.NONE);
         assertThat(scorer.keepsLink(hot, hot)).as("overloaded").isFalse();
     }
