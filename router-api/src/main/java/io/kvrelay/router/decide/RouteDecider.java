@@ -146,9 +146,8 @@ public final class RouteDecider {
         boolean stale = chosen != null && chosen.pod().stale();
         if (chosen != null) {
             reason = qualified(reason, indexAvailable, stale);
-        }
-        if (chosen != null) {
-            inFlight.add(chosen.pod().id(), System.currentTimeMillis(), chosen.prefillMs());
+            // Counted at once, before the answer leaves: the next decision on any thread sees this one's work.
+            inFlight.add(chosen.pod().id(), chosen.prefillMs());
         }
         return new RouteResult(chosen == null ? null : chosen.pod(), chosen, chosen == null ? 0 : chosen.matched(),
                 keys.length, sticky, reason, linkOutcome, redisAvailable, indexAvailable, stale,

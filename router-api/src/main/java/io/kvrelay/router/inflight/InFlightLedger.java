@@ -40,6 +40,11 @@ public final class InFlightLedger {
         this(reportLagMs, System::currentTimeMillis);
     }
 
+    /** A request sent to {@code podId} now, on this ledger's clock (this replica's own decision). */
+    public void add(String podId, double prefillMs) {
+        add(podId, clockMs.getAsLong(), prefillMs);
+    }
+
     /** A request sent to {@code podId} at {@code atMs} whose prefill was predicted to take {@code prefillMs}. */
     public void add(String podId, long atMs, double prefillMs) {
         if (!(prefillMs >= 0) || Double.isInfinite(prefillMs)) {
