@@ -58,7 +58,10 @@ class BridgeDeadLetterAndAdminIT {
     @BeforeAll
     static void start() throws Exception {
         zmq = new ZContext();
-        pub = zmq.createSocket(SocketType.PUB);
+        // XPUB, not PUB: it hands us the bridge's subscription, so the test sends once the subscription is there
+        // (a fixed sleep lost every message on a busy machine: a PUB drops what no subscriber has asked for yet).
+        pub = zmq.createSocket(SocketType.XPUB);
+        pub.setReceiveTimeOut(60_000);
         int port = pub.bindToRandomPort("tcp://127.0.0.1");
         pod = new PodConfig("ns", "svc", "pod-0", 0, "127.0.0.1", port, null, 1, "m", "");
         KafkaSinkConfig kafka = new KafkaSinkConfig(broker.bootstrapServers(), PREFIX, true, (short) 1, "lz4", 1, Map.of());
@@ -68,7 +71,10 @@ class BridgeDeadLetterAndAdminIT {
         admin = new AdminServer(bridge, cfg.admin()).start();
         await().atMost(Duration.ofSeconds(10)).until(() -> bridge.registry().pods().iterator().next()
                 .workers().get(0).stats().connected());
-        Thread.sleep(300); // the subscription travels to the PUB socket after the TCP connect
+        byte[] subscription = pub.recv();
+        if (subscription == null || subscription.length == 0 || subscription[0] != 1) {
+            throw new IllegalStateException("the bridge did not subscribe within 60 s");
+        }
     }
 
     @AfterAll
