@@ -8,6 +8,7 @@ import io.kvrelay.ingest.config.AdminConfig;
 import io.kvrelay.ingest.config.ConfigLoader;
 import io.kvrelay.ingest.config.PodConfig;
 import io.kvrelay.ingest.pods.PodRegistry;
+import io.kvrelay.schemas.BearerToken;
 import io.kvrelay.schemas.avro.PodStatus;
 import io.kvrelay.schemas.avro.WorkerStatus;
 import java.io.IOException;
@@ -111,8 +112,7 @@ public final class AdminServer implements AutoCloseable {
             return true;
         }
         String auth = ex.getRequestHeaders().getFirst("Authorization");
-        return auth != null && java.security.MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8),
-                ("Bearer " + token).getBytes(StandardCharsets.UTF_8));
+        return BearerToken.matches(auth, token);
     }
 
     private Response health(HttpExchange ex) throws IOException {

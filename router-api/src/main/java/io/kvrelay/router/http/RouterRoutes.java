@@ -17,6 +17,7 @@ import io.kvrelay.router.scoring.InFlight;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.ServiceStateCache;
+import io.kvrelay.schemas.BearerToken;
 import io.kvrelay.schemas.avro.CandidateScore;
 import io.kvrelay.schemas.avro.RouteDecision;
 import io.micrometer.core.instrument.Counter;
@@ -283,7 +284,7 @@ public final class RouterRoutes {
         if (adminToken.isEmpty()) {
             throw new NotAllowed(403, "admin operations are disabled: set adminToken");
         }
-        if (r.authorization() == null || !r.authorization().equals("Bearer " + adminToken)) {
+        if (!BearerToken.matches(r.authorization(), adminToken)) {
             throw new NotAllowed(401, "Authorization: Bearer <adminToken> required");
         }
     }

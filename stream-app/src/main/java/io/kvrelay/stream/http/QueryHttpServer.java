@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.kvrelay.schemas.avro.PodCommand;
+import io.kvrelay.schemas.BearerToken;
 import io.kvrelay.schemas.PodCommandWriter;
+import io.kvrelay.schemas.avro.PodCommand;
 import io.kvrelay.stream.query.ClusterQueries;
 import io.kvrelay.stream.query.PrefixMatchRequest;
 import io.kvrelay.stream.query.QueryOutcome;
@@ -164,7 +165,7 @@ public final class QueryHttpServer implements AutoCloseable {
             return Reply.of(403, Map.of("error", "drain/undrain are disabled: set adminToken"));
         }
         String auth = ex.getRequestHeaders().getFirst("Authorization");
-        if (auth == null || !auth.equals("Bearer " + adminToken)) {
+        if (!BearerToken.matches(auth, adminToken)) {
             return Reply.of(401, Map.of("error", "Authorization: Bearer <adminToken> required"));
         }
         byte[] raw = readBody(ex);
