@@ -1,0 +1,100 @@
+package io.kvrelay.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/1.1 server of every kvrelay part, on Netty's event loops: a connection costs a socket, not a thread, so
+ * slow clients cannot starve the others; limits and timeouts are {@link HttpLimits}; every error is JSON
+ * ({@link HttpError}); routing (404, 405) is {@link Routes}. One request per connection at a time: the next is read
+ * once the answer is written, so a pipelining client gets its answers in order and cannot queue unbounded work.
+ */
+public final class HttpServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+    private final String name;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup loops;
+    private final ThreadPoolExecutor workers;
+    private final Channel channel;
+    private final AtomicInteger open = new AtomicInteger();
+
+    /**
+     * Binds at once (so {@link #port()} is known) and serves.
+     *
+     * @param name    names the threads and the log line (e.g. "router")
+     * @param ioThreads event loops; 0 = the number of processors
+     */
+    public HttpServer(String name, String host, int port, int ioThreads, HttpLimits limits, Routes routes,
+                      ObjectMapper json, ErrorMapper errors) throws InterruptedException {
+        this.name = name;
+        this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(name + "-http-accept", true),
+                NioIoHandler.newFactory());
+        this.loops = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory(name + "-http", true),
+                NioIoHandler.newFactory());
+        this.workers = new ThreadPoolExecutor(limits.workerThreads(), limits.workerThreads(), 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(limits.workerQueue()), new DefaultThreadFactory(name + "-http-worker", true));
+        workers.allowCoreThreadTimeOut(true);
+        Dispatcher dispatcher = new Dispatcher(routes, json, errors, workers, limits);
+        ConnectionLimit limit = new ConnectionLimit(limits.maxConnections(), open);
+        ServerBootstrap b = new ServerBootstrap().group(boss, loops).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("limit", limit)
+                                .addLast("deadlines", new Deadlines(limits))
+                                .addLast("codec", new HttpServerCodec(limits.maxLineBytes(), limits.maxHeaderBytes(),
+                                        8192))
+                                .addLast("requests", new RequestReader(dispatcher, limits));
+                    }
+                });
+        try {
+            this.channel = b.bind(new InetSocketAddress(host, port)).sync().channel();
+        } catch (RuntimeException | InterruptedException e) {
+            shutdown();
+            throw e;
+        }
+        log.info("{} HTTP on http://{}:{}", name, host, port());
+    }
+
+    public int port() {
+        return ((InetSocketAddress) channel.localAddress()).getPort();
+    }
+
+    /** Connections open now. */
+    public int connections() {
+        return open.get();
+    }
+
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        shutdown();
+    }
+
+    private void shutdown() {
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        workers.shutdownNow();
+        log.debug("{} HTTP stopped", name);
+    }
+}
