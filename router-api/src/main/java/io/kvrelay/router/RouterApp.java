@@ -7,7 +7,7 @@ import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.decide.IndexWait;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decisions.DecisionPublisher;
-import io.kvrelay.router.http.RouterHttpServer;
+import io.kvrelay.http.HttpServer;
 import io.kvrelay.router.http.RouterRoutes;
 import io.kvrelay.router.inflight.DecisionFeed;
 import io.kvrelay.router.inflight.InFlightLedger;
@@ -37,7 +37,9 @@ public final class RouterApp implements AutoCloseable {
     private final DecisionFeed feed;
     private final PodDrainer drainer;
     private final StreamAppClient streamApp;
-    private final RouterHttpServer http;
+    private final RouterRoutes routes;
+    private final RouterConfig config;
+    private HttpServer http;
 
     public RouterApp(RouterConfig c) throws IOException {
         this.streamApp = new StreamAppClient(c.streamAppUrls(), Duration.ofMillis(c.fanOutTimeoutMs()),
@@ -48,7 +50,7 @@ public final class RouterApp implements AutoCloseable {
         this.store = RedisLinkStore.connect(c.links());
         LinkService links = new LinkService(store, c.links(), registry);
         InFlightLedger inFlight = new InFlightLedger(c.cost().reportLagMs());
-        RouteDecider decider = new RouteDecider(states, streamApp::prefixMatch, links, scorer, inFlight,
+        RouteDecider decider = new RouteDecider(states, streamApp, links, scorer, inFlight,
                 new IndexWait(Duration.ofMillis(c.fanOutTimeoutMs()), c.indexWaitShare()), c.defaultBlockSize());
         Topics topics = Topics.withPrefix(c.topicPrefix(), (short) 1);
         this.feed = c.shareInFlight() ? new DecisionFeed(DecisionFeed.consumer(c.kafkaBootstrap()),
@@ -59,18 +61,24 @@ public final class RouterApp implements AutoCloseable {
         this.drainer = c.kafkaBootstrap() == null || c.kafkaBootstrap().isBlank() ? null
                 : new PodDrainer(new PodCommandWriter(c.kafkaBootstrap(), topics.podStatus().name(), Map.of()), states,
                 Duration.ofSeconds(3), Clock.systemUTC());
-        this.http = new RouterHttpServer(c.httpHost(), c.httpPort(), c.httpThreads(), new ObjectMapper(),
-                new RouterRoutes(decider, links, states, decisions, drainer, c.adminToken(), c.routerId(), inFlight,
-                        registry),
-                registry);
+        this.config = c;
+        this.routes = new RouterRoutes(decider, links, states, decisions, drainer, c.adminToken(),
+                c.namespaceTokens(), c.routerId(), inFlight, registry);
     }
 
     public RouterApp start() {
+        streamApp.start();
         states.start();
         if (feed != null) {
             feed.start();
         }
-        http.start();
+        try {
+            http = new HttpServer("router", config.httpHost(), config.httpPort(), 0, config.http(), routes.routes(),
+                    new ObjectMapper(), RouterRoutes::error);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding the router's port", e);
+        }
         log.info("router ready on port {}", http.port());
         return this;
     }
@@ -85,7 +93,9 @@ public final class RouterApp implements AutoCloseable {
 
     @Override
     public void close() {
-        http.close();
+        if (http != null) {
+            http.close();
+        }
         states.close();
         if (feed != null) {
             feed.close();

@@ -5,7 +5,9 @@ import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.stream.config.StreamAppConfig;
+import io.kvrelay.http.HttpLimits;
 import io.kvrelay.stream.http.QueryHttpServer;
+import io.kvrelay.stream.rpc.PrefixIndexGrpcServer;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.kvrelay.stream.query.ClusterQueries;
 import io.kvrelay.stream.query.LocalQueries;
@@ -43,6 +45,7 @@ public final class StreamApp implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final StreamMetrics metrics = new StreamMetrics(registry);
     private final QueryHttpServer http;
+    private final PrefixIndexGrpcServer grpc;
     private final PodCommandWriter commands;
     private final KafkaStreams streams;
     private final ClusterQueries queries;
@@ -58,8 +61,14 @@ public final class StreamApp implements AutoCloseable {
         ObjectMapper json = new ObjectMapper();
         this.commands = new PodCommandWriter(config.bootstrapServers(), topics.podStatus().name(), Map.of());
         final ClusterQueries[] ref = new ClusterQueries[1];
-        this.http = new QueryHttpServer(config.httpHost(), config.httpPort(), json, () -> ref[0], this::unhealthy,
-                registry, commands, config.adminToken());
+        try {
+            this.http = new QueryHttpServer(config.httpHost(), config.httpPort(), HttpLimits.defaults(), json,
+                    () -> ref[0], this::unhealthy, registry, commands, config.adminToken());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while binding the query port");
+        }
+        this.grpc = new PrefixIndexGrpcServer(config.httpHost(), config.grpcPort(), () -> ref[0]);
         HostInfo self = new HostInfo(config.advertisedHost(), http.port());
         this.streams = new KafkaStreams(IndexTopology.build(topics, metrics, persistentStores),
                 streamsProperties(config, self));
@@ -78,7 +87,7 @@ public final class StreamApp implements AutoCloseable {
         streams.setStateListener((now, before) -> local.assignmentChanged());
         this.queries = new ClusterQueries(streams, local,
                 new RemoteQueryClient(json, Duration.ofMillis(config.remoteTimeoutMs())), self,
-                topics.kvEvents().name());
+                topics.kvEvents().name(), grpc.port());
         ref[0] = queries;
     }
 
@@ -103,7 +112,6 @@ public final class StreamApp implements AutoCloseable {
     public StreamApp start() {
         // Kafka Streams stops at once when a source topic is missing: make sure they exist (no-op when they do).
         TopicCreator.ensure(config.bootstrapServers(), config.streams(), topics.all());
-        http.start();
         streams.start();
         log.info("stream-app {} started: topics {} + {}, queries at http://{}:{}", config.applicationId(),
                 topics.kvEvents().name(), topics.podStatus().name(), config.advertisedHost(), http.port());
@@ -163,11 +171,17 @@ public final class StreamApp implements AutoCloseable {
         return http.port();
     }
 
+    /** The binary prefix-match API's port. */
+    public int grpcPort() {
+        return grpc.port();
+    }
+
     @Override
     public void close() {
         log.info("stream-app stopping");
         // Stop answering first: other instances then see this one as gone (503) instead of reading half-closed stores.
         http.close();
+        grpc.close();
         // Leave the group, so the others take these partitions over now rather than after the session timeout.
         streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
                 org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)

@@ -1,6 +1,5 @@
 package io.kvrelay.bench.router;
 
-import io.kvrelay.router.clients.StreamAppClient;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decide.RouteRequest;
 import io.kvrelay.router.decide.RouteResult;
@@ -77,7 +76,8 @@ public class RouteDecisionBenchmark {
             int m = rnd.nextInt(BLOCKS);
             matches.put(name, new int[] {m, m - rnd.nextInt(m + 1) / 4});
         }
-        StreamAppClient.Matches answer = new StreamAppClient.Matches(matches);
+        java.util.concurrent.CompletableFuture<io.kvrelay.router.decide.PrefixMatches> answer =
+                java.util.concurrent.CompletableFuture.completedFuture(new io.kvrelay.router.decide.PrefixMatches(matches));
         // The benchmark sends ~10^5 decisions a second to the same pods, which would overload any real pod and move
         // the sticky user's link on every call (a Redis write each time): the limits are lifted so every iteration
         // measures the same path, the decision with its in-flight accounting, as before the accounting existed.

@@ -1,8 +1,12 @@
 package io.kvrelay.ingest.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.kvrelay.http.HttpError;
+import io.kvrelay.http.HttpLimits;
+import io.kvrelay.http.HttpServer;
+import io.kvrelay.http.Reply;
+import io.kvrelay.http.Request;
+import io.kvrelay.http.Routes;
 import io.kvrelay.ingest.IngestBridge;
 import io.kvrelay.ingest.config.AdminConfig;
 import io.kvrelay.ingest.config.ConfigLoader;
@@ -11,111 +15,108 @@ import io.kvrelay.ingest.pods.PodRegistry;
 import io.kvrelay.schemas.BearerToken;
 import io.kvrelay.schemas.avro.PodStatus;
 import io.kvrelay.schemas.avro.WorkerStatus;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+
+import static io.kvrelay.http.Routes.Mode.WORKER;
 
 /**
- * The bridge's HTTP endpoint (JDK HttpServer):
+ * The bridge's HTTP endpoint, on the shared server layer ({@link HttpServer}: limits, timeouts, JSON errors):
  * <ul>
  *   <li>{@code GET /health}: 200 when running and Kafka accepts records, else 503, with the reason</li>
  *   <li>{@code GET /metrics}: Prometheus text</li>
  *   <li>{@code GET /pods}: every subscribed pod with its workers' liveness, its address and load</li>
  *   <li>{@code POST /pods}: subscribe to a pod (a {@link PodConfig} as JSON); 201, 400 or 409</li>
- *   <li>with {@code admin.token} set, POST and DELETE need {@code Authorization: Bearer <token>} (else 401)</li>
  *   <li>{@code DELETE /pods/{namespace}/{service}/{pod}}: unsubscribe; emits WorkerReset(POD_REMOVED); 200 or 404</li>
+ *   <li>POST and DELETE need {@code Authorization: Bearer <admin.token>} (401); without a token configured they
+ *       are refused (403): reads stay open for probes and scrapers</li>
  * </ul>
  */
 public final class AdminServer implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final int MAX_BODY = 64 * 1024;
 
     private final IngestBridge bridge;
-    private final HttpServer server;
-    private final ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
-        Thread t = new Thread(r, "admin-http");
-        t.setDaemon(true);
-        return t;
-    });
+    private final AdminConfig cfg;
     private final ObjectMapper json = ConfigLoader.json();
     private final String token;
+    private HttpServer server;
 
-    public AdminServer(IngestBridge bridge, AdminConfig cfg) throws IOException {
+    public AdminServer(IngestBridge bridge, AdminConfig cfg) {
         this.bridge = bridge;
+        this.cfg = cfg;
         this.token = cfg.token();
-        this.server = HttpServer.create(new InetSocketAddress(cfg.host(), cfg.port()), 64);
-        server.setExecutor(pool);
-        server.createContext("/health", ex -> handle(ex, this::health));
-        server.createContext("/metrics", ex -> handle(ex, this::metrics));
-        server.createContext("/pods", ex -> handle(ex, this::pods));
     }
 
     public AdminServer start() {
-        server.start();
-        log.info("admin HTTP on {}", server.getAddress());
+        HttpLimits limits = HttpLimits.defaults().withWorkerThreads(2).withMaxConnections(256)
+                .withMaxBodyBytes(MAX_BODY);
+        try {
+            server = new HttpServer("bridge-admin", cfg.host(), cfg.port(), 1, limits, routes(), json,
+                    AdminServer::error);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding the admin port", e);
+        }
         return this;
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return server.port();
     }
 
-    private record Response(int status, String contentType, byte[] body) {
-        static Response json(int status, ObjectMapper m, Object body) throws IOException {
-            return new Response(status, "application/json", m.writeValueAsBytes(body));
+    private Routes routes() {
+        return new Routes()
+                .get("/health", r -> health())
+                .add("GET", "/metrics", WORKER, 0, r -> Reply.metrics(bridge.metrics().scrape()))
+                .add("GET", "/pods", WORKER, 0, r -> Reply.ok(listPods()))
+                .add("POST", "/pods", WORKER, MAX_BODY, this::addPod)
+                .add("GET", "/pods/{ns}/{service}/{pod}", WORKER, 0, r -> {
+                    String id = podId(r);
+                    return bridge.registry().get(id).map(p -> Reply.ok(describe(p)))
+                            .orElseThrow(() -> HttpError.notFound("pod " + id + " is not subscribed"));
+                })
+                .add("DELETE", "/pods/{ns}/{service}/{pod}", WORKER, 0, r -> {
+                    authorize(r);
+                    String id = podId(r);
+                    return bridge.removePod(id).map(p -> Reply.ok(Map.of("removed", id)))
+                            .orElseThrow(() -> HttpError.notFound("pod " + id + " is not subscribed"));
+                });
+    }
+
+    /** The bridge's own failures as statuses, here and nowhere else. */
+    private static HttpError error(Throwable t) {
+        if (t instanceof PodRegistry.PodExistsException) {
+            return new HttpError(409, String.valueOf(t.getMessage()));
+        }
+        if (t instanceof PodRegistry.CapacityExceededException) {
+            return new HttpError(507, String.valueOf(t.getMessage()));
+        }
+        if (t instanceof ConfigLoader.InvalidConfigException) {
+            return HttpError.badRequest(String.valueOf(t.getMessage()));
+        }
+        if (t instanceof IllegalStateException) {
+            return HttpError.unavailable(String.valueOf(t.getMessage()), 1000);
+        }
+        return null;
+    }
+
+    private void authorize(Request r) {
+        if (token == null) {
+            throw HttpError.forbidden("pod changes through the admin API are disabled: set admin.token");
+        }
+        if (!BearerToken.matches(r.header("Authorization"), token)) {
+            throw HttpError.unauthorized("missing or wrong bearer token");
         }
     }
 
-    @FunctionalInterface
-    private interface Handler {
-        Response handle(HttpExchange ex) throws Exception;
+    private static String podId(Request r) {
+        return r.param("ns") + "/" + r.param("service") + "/" + r.param("pod");
     }
 
-    private void handle(HttpExchange ex, Handler h) throws IOException {
-        Response r;
-        try {
-            r = authorized(ex) ? h.handle(ex) : Response.json(401, json, Map.of("error", "missing or wrong bearer token"));
-        } catch (PodRegistry.PodExistsException e) {
-            r = Response.json(409, json, Map.of("error", String.valueOf(e.getMessage())));
-        } catch (PodRegistry.CapacityExceededException e) {
-            r = Response.json(507, json, Map.of("error", String.valueOf(e.getMessage())));
-        } catch (IllegalStateException e) {
-            r = Response.json(503, json, Map.of("error", String.valueOf(e.getMessage())));
-        } catch (ConfigLoader.InvalidConfigException | IllegalArgumentException e) {
-            r = Response.json(400, json, Map.of("error", String.valueOf(e.getMessage())));
-        } catch (Exception e) {
-            log.warn("admin request {} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-            r = Response.json(500, json, Map.of("error", String.valueOf(e)));
-        }
-        ex.getResponseHeaders().set("Content-Type", r.contentType());
-        ex.sendResponseHeaders(r.status(), r.body().length == 0 ? -1 : r.body().length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(r.body());
-        }
-    }
-
-    /** Reads are open (probes, scrapers); changes need the token when one is configured. */
-    private boolean authorized(HttpExchange ex) {
-        String m = ex.getRequestMethod();
-        if (token == null || m.equals("GET") || m.equals("HEAD")) {
-            return true;
-        }
-        String auth = ex.getRequestHeaders().getFirst("Authorization");
-        return BearerToken.matches(auth, token);
-    }
-
-    private Response health(HttpExchange ex) throws IOException {
+    private Reply health() {
         boolean ok = bridge.healthy();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", ok ? "UP" : "DOWN");
@@ -125,50 +126,16 @@ public final class AdminServer implements AutoCloseable {
         if (!ok && bridge.state() == IngestBridge.State.RUNNING) {
             body.put("reason", "Kafka is not accepting records");
         }
-        return Response.json(ok ? 200 : 503, json, body);
+        return Reply.of(ok ? 200 : 503, body);
     }
 
-    private Response metrics(HttpExchange ex) {
-        return new Response(200, "text/plain; version=0.0.4; charset=utf-8",
-                bridge.metrics().scrape().getBytes(StandardCharsets.UTF_8));
-    }
-
-    private Response pods(HttpExchange ex) throws Exception {
-        String method = ex.getRequestMethod();
-        // Raw path, decoded once: getPath() is already decoded, and decoding again would turn '+' into ' '.
-        String rest = ex.getRequestURI().getRawPath().substring("/pods".length());
-        if (rest.isEmpty() || rest.equals("/")) {
-            return switch (method) {
-                case "GET" -> Response.json(200, json, listPods());
-                case "POST" -> addPod(ex);
-                default -> Response.json(405, json, Map.of("error", "use GET or POST on /pods"));
-            };
-        }
-        String podId = URLDecoder.decode(rest.substring(1), StandardCharsets.UTF_8);
-        return switch (method) {
-            case "GET" -> bridge.registry().get(podId)
-                    .map(p -> uncheckedJson(200, describe(p)))
-                    .orElseGet(() -> uncheckedJson(404, Map.of("error", "pod " + podId + " is not subscribed")));
-            case "DELETE" -> bridge.removePod(podId)
-                    .map(p -> uncheckedJson(200, Map.of("removed", podId)))
-                    .orElseGet(() -> uncheckedJson(404, Map.of("error", "pod " + podId + " is not subscribed")));
-            default -> Response.json(405, json, Map.of("error", "use GET or DELETE on /pods/{namespace}/{service}/{pod}"));
-        };
-    }
-
-    private Response addPod(HttpExchange ex) throws IOException {
-        byte[] body;
-        try (InputStream in = ex.getRequestBody()) {
-            body = in.readNBytes(MAX_BODY + 1);
-        }
-        if (body.length > MAX_BODY) {
-            return Response.json(413, json, Map.of("error", "body larger than " + MAX_BODY + " bytes"));
-        }
-        PodConfig pod = ConfigLoader.parse(new String(body, StandardCharsets.UTF_8), PodConfig.class);
+    private Reply addPod(Request r) {
+        authorize(r);
+        PodConfig pod = ConfigLoader.parse(new String(r.body(), StandardCharsets.UTF_8), PodConfig.class);
         if (pod == null) {
-            return Response.json(400, json, Map.of("error", "body must be a pod as a JSON object"));
+            throw HttpError.badRequest("body must be a pod as a JSON object");
         }
-        return Response.json(201, json, describe(bridge.addPod(pod)));
+        return Reply.of(201, describe(bridge.addPod(pod)));
     }
 
     private List<Map<String, Object>> listPods() {
@@ -207,17 +174,10 @@ public final class AdminServer implements AutoCloseable {
         return m;
     }
 
-    private Response uncheckedJson(int status, Object body) {
-        try {
-            return Response.json(status, json, body);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
     @Override
     public void close() {
-        server.stop(0);
-        pool.shutdownNow();
+        if (server != null) {
+            server.close();
+        }
     }
 }

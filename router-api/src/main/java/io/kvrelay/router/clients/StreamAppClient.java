@@ -2,11 +2,18 @@ package io.kvrelay.router.clients;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.kvrelay.router.decide.PrefixIndex;
+import io.kvrelay.router.decide.PrefixMatches;
 import io.kvrelay.router.state.PodInfo;
-import io.kvrelay.schemas.BlockKeyHex;
+import io.kvrelay.schemas.rpc.PrefixMatchRpc;
 import java.io.IOException;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,14 +21,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.hc.client5.http.HttpResponseException;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
-import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
@@ -29,61 +38,37 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
-import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.io.SocketConfig;
-import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 /**
- * stream-app's query API as the router uses it. Prefix matches fan out to every instance ({@code scope=local}), in
- * parallel, under one deadline, and merge: one hop, and no instance merges for others. The instance list comes from
- * {@code /v1/instances} of any configured seed and is re-read whenever an answer does not cover every partition.
- * Blocking Apache HttpClient calls on pooled keep-alive connections: the JDK's async HttpClient handed every call
- * between three threads and cost about a third of the router's CPU per request. Thread-safe.
+ * stream-app as the router uses it. Prefix matches go over the binary gRPC API ({@link PrefixMatchRpc}): to every
+ * instance in parallel, each answering for its own partitions, under one deadline, merged here; one HTTP/2
+ * connection per instance carries every concurrent call, and the answer completes on the connection's event loop
+ * with no thread waiting for it. The instance list (and each one's gRPC port) comes from {@code /v1/instances} and is
+ * read again, in the background, whenever an answer does not cover every partition. Pod state and discovery use the
+ * JSON API with blocking calls on pooled keep-alive connections: they run off the request path. Thread-safe.
  */
-public final class StreamAppClient implements io.kvrelay.router.state.PodSource, AutoCloseable {
-    private static final String PREFIX_MATCH = "/v1/prefix-match?scope=local";
-    /** Per stream-app instance: one per router request thread is plenty. */
-    private static final int MAX_CONNECTIONS = 64;
+public final class StreamAppClient implements io.kvrelay.router.state.PodSource, PrefixIndex, AutoCloseable {
+    /** Per stream-app instance, for pod-state reads and discovery. */
+    private static final int MAX_CONNECTIONS = 16;
+    private static final Logger log = LoggerFactory.getLogger(StreamAppClient.class);
 
     private final List<String> seeds;
     private final Duration deadline;
     /** For pod-state reads and discovery: off the request path, so they may wait longer than a fan-out. */
     private final Duration stateDeadline;
     private final CloseableHttpClient http;
-    private final ExecutorService fanOut;
+    private final ExecutorService discovery;
     private final ObjectMapper json = new ObjectMapper();
     private volatile List<Instance> instances = List.of();
+    private final AtomicBoolean discovering = new AtomicBoolean();
+    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
-    /** One stream-app instance and the event-log partitions it serves. */
-    public record Instance(String baseUrl, List<Integer> partitions, URI prefixMatch) {
-        public Instance(String baseUrl, List<Integer> partitions) {
-            // Parsed once: URI parsing per request showed up in the router's profile.
-            this(baseUrl, List.copyOf(partitions), URI.create(baseUrl + PREFIX_MATCH));
-        }
-    }
-
-    /**
-     * Per pod (all its DP ranks: the best rank counts, per figure) the longest matched prefix in any tier, on GPU, and
-     * in memory (GPU or CPU): {@code {matched, gpuMatched, memoryMatched}}.
-     */
-    public record Matches(Map<String, int[]> byPod) {
-        public int matched(String pod) {
-            int[] m = byPod.get(pod);
-            return m == null ? 0 : m[0];
-        }
-
-        public int gpuMatched(String pod) {
-            int[] m = byPod.get(pod);
-            return m == null ? 0 : m[1];
-        }
-
-        public int memoryMatched(String pod) {
-            int[] m = byPod.get(pod);
-            return m == null ? 0 : m.length > 2 ? m[2] : m[0];
-        }
+    /** One stream-app instance, the event-log partitions it serves, and its gRPC channel (null: none known). */
+    public record Instance(String baseUrl, List<Integer> partitions, ManagedChannel channel) {
     }
 
     /** Raised when stream-app cannot give a complete answer in time; the router then decides without the index. */
@@ -110,72 +95,124 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         this.http = HttpClients.custom().setConnectionManager(pool).disableAutomaticRetries()
                 .disableCookieManagement().disableRedirectHandling().disableContentCompression()
                 .evictIdleConnections(TimeValue.ofSeconds(30)).build();
-        this.fanOut = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "stream-app-fan-out");
+        this.discovery = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "stream-app-discovery");
             t.setDaemon(true);
             return t;
         });
     }
 
-    public Matches prefixMatch(String namespace, String service, long[] keys) throws Unavailable {
-        return prefixMatch(namespace, service, keys, deadline);
-    }
-
-    /** The same with this call's own deadline (at least the configured one, for long prompts). */
-    public Matches prefixMatch(String namespace, String service, long[] keys, Duration deadline) throws Unavailable {
-        List<Instance> known = instances.isEmpty() ? discover() : instances;
+    /** Reads the instance list now, so the first request finds it (a failure is retried in the background). */
+    public StreamAppClient start() {
         try {
-            return prefixMatch(known, namespace, service, keys, deadline);
+            discover();
         } catch (Unavailable e) {
-            // The instance set may have changed (scale-out, fail-over): the next request looks again. Not this one:
-            // a second round would double its latency, and the decision goes on without the index meanwhile.
-            instances = List.of();
-            throw e;
+            log.warn("stream-app not reachable yet ({}); decisions go without the index until it is", e.getMessage());
         }
+        return this;
     }
 
-    private Matches prefixMatch(List<Instance> known, String ns, String service, long[] keys, Duration deadline)
-            throws Unavailable {
-        StringBuilder body = new StringBuilder(64 + keys.length * 19);
-        body.append("{\"namespace\":").append(quote(ns)).append(",\"service\":").append(quote(service))
-                .append(",\"keys\":[");
-        for (int i = 0; i < keys.length; i++) {
-            BlockKeyHex.append(body.append(i == 0 ? "\"" : ",\""), keys[i]).append('"');
+    @Override
+    public CompletableFuture<PrefixMatches> prefixMatch(String namespace, String service, long[] keys,
+                                                        Duration deadline) {
+        List<Instance> known = instances;
+        if (known.isEmpty()) {
+            rediscover();
+            return CompletableFuture.failedFuture(new PrefixIndex.Unavailable("no stream-app instance known yet"));
         }
-        byte[] bytes = body.append("]}").toString().getBytes(StandardCharsets.UTF_8);
-        long until = System.nanoTime() + deadline.toNanos();
-        // Every instance but the last on the fan-out pool, the last on this thread: with one instance (the common
-        // case) no thread hand-off at all.
-        List<Future<byte[]>> others = new ArrayList<>();
-        for (int c = 0; c < known.size() - 1; c++) {
-            URI uri = known.get(c).prefixMatch();
-            others.add(fanOut.submit(() -> post(uri, bytes, until)));
+        PrefixMatchRpc.Request req = new PrefixMatchRpc.Request(namespace, service, keys);
+        long nanos = deadline.toNanos();
+        List<CompletableFuture<PrefixMatchRpc.Response>> calls = new ArrayList<>(known.size());
+        for (Instance i : known) {
+            calls.add(call(i, req, nanos));
         }
-        Instance last = known.get(known.size() - 1);
-        List<JsonNode> answers = new ArrayList<>(known.size());
-        answers.add(parse(post(last.prefixMatch(), bytes, until), last.baseUrl()));
-        for (int c = 0; c < others.size(); c++) {
-            answers.add(parse(await(others.get(c), until, known.get(c).baseUrl()), known.get(c).baseUrl()));
+        CompletableFuture<PrefixMatches> merged = calls.size() == 1
+                ? calls.get(0).thenApply(r -> merge(known, List.of(r)))
+                : CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+                .thenApply(v -> merge(known, calls.stream().map(CompletableFuture::join).toList()));
+        return merged.whenComplete((m, e) -> {
+            if (e != null) {
+                // The instance set may have changed (scale-out, fail-over): look again, off this path.
+                rediscover();
+            }
+        });
+    }
+
+    private static CompletableFuture<PrefixMatchRpc.Response> call(Instance i, PrefixMatchRpc.Request req,
+                                                                  long deadlineNanos) {
+        CompletableFuture<PrefixMatchRpc.Response> out = new CompletableFuture<>();
+        if (i.channel() == null) {
+            out.completeExceptionally(new PrefixIndex.Unavailable(i.baseUrl()
+                    + " has no binary prefix-match API (a stream-app older than the router?)"));
+            return out;
         }
+        ClientCall<PrefixMatchRpc.Request, PrefixMatchRpc.Response> call = i.channel().newCall(PrefixMatchRpc.METHOD,
+                CallOptions.DEFAULT.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS));
+        ClientCalls.asyncUnaryCall(call, req, new StreamObserver<>() {
+            private PrefixMatchRpc.Response answer;
+
+            @Override
+            public void onNext(PrefixMatchRpc.Response value) {
+                answer = value;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                Status s = Status.fromThrowable(t);
+                out.completeExceptionally(new PrefixIndex.Unavailable(i.baseUrl() + ": " + s.getCode()
+                        + (s.getDescription() == null ? "" : " " + s.getDescription())));
+            }
+
+            @Override
+            public void onCompleted() {
+                out.complete(answer);
+            }
+        });
+        return out;
+    }
+
+    private static PrefixMatches merge(List<Instance> known, List<PrefixMatchRpc.Response> answers) {
         Map<String, int[]> byPod = new HashMap<>();
         Set<Integer> answered = new TreeSet<>();
         Set<Integer> expected = new TreeSet<>();
         known.forEach(i -> expected.addAll(i.partitions()));
-        for (JsonNode r : answers) {
-            r.path("partitions").forEach(p -> answered.add(p.asInt()));
-            for (JsonNode w : r.path("workers")) {
-                int[] m = byPod.computeIfAbsent(w.path("pod").asText(), k -> new int[3]);
-                int matched = w.path("matched").asInt();
-                m[0] = Math.max(m[0], matched);
-                m[1] = Math.max(m[1], w.path("gpuMatched").asInt());
-                // An instance older than the STORAGE tier sends no memoryMatched: all its matches were in memory.
-                m[2] = Math.max(m[2], w.path("memoryMatched").asInt(matched));
+        for (PrefixMatchRpc.Response r : answers) {
+            for (int p : r.partitions()) {
+                answered.add(p);
+            }
+            for (PrefixMatchRpc.PodMatch w : r.pods()) {
+                int[] m = byPod.get(w.pod());
+                if (m == null) {
+                    byPod.put(w.pod(), new int[] {w.matched(), w.gpuMatched(), w.memoryMatched()});
+                } else {
+                    m[0] = Math.max(m[0], w.matched());
+                    m[1] = Math.max(m[1], w.gpuMatched());
+                    m[2] = Math.max(m[2], w.memoryMatched());
+                }
             }
         }
         if (expected.isEmpty() || !answered.equals(expected)) {
-            throw new Unavailable("stream-app answered partitions " + answered + " of " + expected);
+            throw new PrefixIndex.Unavailable("stream-app answered partitions " + answered + " of " + expected);
         }
-        return new Matches(byPod);
+        return new PrefixMatches(byPod);
+    }
+
+    private void rediscover() {
+        if (discovering.compareAndSet(false, true)) {
+            try {
+                discovery.execute(() -> {
+                    try {
+                        discover();
+                    } catch (Unavailable e) {
+                        log.debug("stream-app discovery failed: {}", e.getMessage());
+                    } finally {
+                        discovering.set(false);
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                discovering.set(false);
+            }
+        }
     }
 
     /** Every pod of a service with its state, from any instance (it merges). */
@@ -221,7 +258,9 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                             + i.path("port").asInt();
                     List<Integer> parts = new ArrayList<>();
                     i.path("activePartitions").forEach(p -> parts.add(p.asInt()));
-                    found.add(new Instance(url, parts));
+                    // Each instance knows its own gRPC port only: the seed's answer has it for the seed alone.
+                    int grpcPort = i.path("self").asBoolean() ? i.path("grpcPort").asInt(0) : grpcPortOf(url);
+                    found.add(new Instance(url, List.copyOf(parts), grpcPort > 0 ? channel(host, grpcPort) : null));
                 }
                 if (!found.isEmpty()) {
                     instances = List.copyOf(found);
@@ -234,10 +273,25 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         throw last;
     }
 
-    private byte[] post(URI uri, byte[] body, long untilNanos) throws Unavailable {
-        HttpPost post = new HttpPost(uri);
-        post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
-        return execute(post, untilNanos);
+    private int grpcPortOf(String url) {
+        try {
+            JsonNode r = parse(get(url + "/v1/instances", System.nanoTime() + stateDeadline.toNanos()), url);
+            for (JsonNode i : r.path("instances")) {
+                if (i.path("self").asBoolean()) {
+                    return i.path("grpcPort").asInt(0);
+                }
+            }
+        } catch (Unavailable e) {
+            log.debug("{} did not say its gRPC port: {}", url, e.getMessage());
+        }
+        return 0;
+    }
+
+    /** One channel per address, kept across rediscoveries: it reconnects by itself. */
+    private ManagedChannel channel(String host, int port) {
+        return channels.computeIfAbsent(host + ":" + port, k -> NettyChannelBuilder.forAddress(host, port)
+                .usePlaintext().directExecutor().maxInboundMessageSize(8 * 1024 * 1024)
+                .keepAliveTime(30, TimeUnit.SECONDS).build());
     }
 
     private byte[] get(String url, long untilNanos) throws Unavailable {
@@ -265,20 +319,6 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         }
     }
 
-    private static byte[] await(Future<byte[]> call, long untilNanos, String who) throws Unavailable {
-        try {
-            return call.get(Math.max(0, untilNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Unavailable u ? u : new Unavailable(who + ": " + e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Unavailable("interrupted");
-        } catch (java.util.concurrent.TimeoutException e) {
-            call.cancel(true);
-            throw new Unavailable(who + ": no answer within the deadline");
-        }
-    }
-
     private JsonNode parse(byte[] body, String who) throws Unavailable {
         try {
             return json.readTree(body);
@@ -289,7 +329,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
 
     @Override
     public void close() {
-        fanOut.shutdownNow();
+        discovery.shutdownNow();
+        channels.values().forEach(ManagedChannel::shutdownNow);
         try {
             http.close();
         } catch (IOException e) {
@@ -308,13 +349,5 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                 load.hasNonNull("kvCacheUsage") ? load.path("kvCacheUsage").asDouble() : null,
                 p.hasNonNull("blockSize") ? p.path("blockSize").asInt() : null, p.path("blocksHeld").asLong(),
                 p.path("stale").asBoolean(), p.path("suspect").asBoolean());
-    }
-
-    private String quote(String s) {
-        try {
-            return json.writeValueAsString(s);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(e);
-        }
     }
 }

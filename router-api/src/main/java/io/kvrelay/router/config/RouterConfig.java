@@ -1,8 +1,10 @@
 package io.kvrelay.router.config;
 
+import io.kvrelay.http.HttpLimits;
 import io.kvrelay.router.links.LinkConfig;
 import io.kvrelay.router.scoring.CostModel;
 import java.util.List;
+import java.util.Map;
 
 /**
  * router-api's settings, validated at construction; a number left at 0 (or absent) takes its default.
@@ -10,7 +12,7 @@ import java.util.List;
  * @param routerId          names this replica in decisions and logs
  * @param httpHost          interface the API binds
  * @param httpPort          its port (0 = any free port)
- * @param httpThreads       request threads
+ * @param httpThreads       threads for requests that wait on Redis or Kafka (the rest run on the event loops)
  * @param streamAppUrls     one or more stream-app instances; the rest are discovered from {@code /v1/instances}
  * @param fanOutTimeoutMs   deadline for the prefix-index fan-out; past it the decision goes on without the index
  *                          (for long prompts the deadline grows, see {@code indexWaitShare})
@@ -21,18 +23,24 @@ import java.util.List;
  * @param kafkaBootstrap    where decisions are published; null or empty = not published
  * @param topicPrefix       topic prefix ({@code <prefix>.route-decisions})
  * @param decisionBuffer    bound of the decision queue; when full, decisions are dropped and counted
- * @param adminToken        bearer token for admin operations (drain/undrain a pod, delete a user's links); empty = refused
+ * @param adminToken        bearer token for admin operations (drain/undrain a pod) and for any namespace's links;
+ *                          empty = admin operations refused
  * @param shareInFlight     count other replicas' decisions (read from the route-decisions topic) as in-flight work on
  *                          their pods; null = yes when decisions are published ({@code kafkaBootstrap} set)
  * @param indexWaitShare    the fan-out deadline is at least this share of the prompt's whole prefill time (its blocks
  *                          × {@code cost.prefillMsPerBlock}): the index can save up to that time, so waiting a tenth
  *                          of it for the answer pays, where a fixed deadline fails long prompts on a busy stream-app
  *                          (null = 0.1; 0 = the fixed deadline alone)
+ * @param namespaceTokens   namespace → bearer token. A namespace with a token: every call naming it (route, links)
+ *                          needs it (or {@code adminToken}). Without one: routing and link reads are open, link writes
+ *                          need {@code adminToken}. So a client of namespace A cannot write namespace B's links
+ * @param http              limits and timeouts of the HTTP server ({@link HttpLimits}; null = defaults)
  */
 public record RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
                            long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
                            CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
-                           String adminToken, Boolean shareInFlight, Double indexWaitShare) {
+                           String adminToken, Boolean shareInFlight, Double indexWaitShare,
+                           Map<String, String> namespaceTokens, HttpLimits http) {
     public RouterConfig {
         routerId = blank(routerId) ? "router" : routerId;
         httpHost = blank(httpHost) ? "127.0.0.1" : httpHost;
@@ -64,6 +72,13 @@ public record RouterConfig(String routerId, String httpHost, int httpPort, int h
         decisionBuffer = decisionBuffer == 0 ? 10_000 : decisionBuffer;
         positive("decisionBuffer", decisionBuffer);
         adminToken = adminToken == null ? "" : adminToken;
+        namespaceTokens = namespaceTokens == null ? Map.of() : Map.copyOf(namespaceTokens);
+        namespaceTokens.forEach((ns, token) -> {
+            if (token == null || token.isBlank()) {
+                throw new IllegalArgumentException("namespaceTokens." + ns + " is empty");
+            }
+        });
+        http = (http == null ? HttpLimits.defaults() : http).withWorkerThreads(httpThreads);
         boolean publishing = !blank(kafkaBootstrap);
         if (Boolean.TRUE.equals(shareInFlight) && !publishing) {
             throw new IllegalArgumentException("shareInFlight needs kafkaBootstrap: replicas share decisions through Kafka");
@@ -73,6 +88,16 @@ public record RouterConfig(String routerId, String httpHost, int httpPort, int h
         if (!(indexWaitShare >= 0 && indexWaitShare <= 1)) {
             throw new IllegalArgumentException("indexWaitShare must be in [0, 1], got " + indexWaitShare);
         }
+    }
+
+    /** Without tokens per namespace and HTTP limits: their defaults. */
+    public RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
+                        long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
+                        CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
+                        String adminToken, Boolean shareInFlight, Double indexWaitShare) {
+        this(routerId, httpHost, httpPort, httpThreads, streamAppUrls, fanOutTimeoutMs, stateRefreshMs,
+                defaultBlockSize, links, cost, kafkaBootstrap, topicPrefix, decisionBuffer, adminToken, shareInFlight,
+                indexWaitShare, null, null);
     }
 
     /** Without {@code indexWaitShare}: its default. */

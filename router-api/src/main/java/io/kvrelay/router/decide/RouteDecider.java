@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 
 /**
@@ -25,21 +26,14 @@ import java.util.function.Predicate;
  */
 public final class RouteDecider {
     private final ServiceStateCache states;
-    private final IndexLookup index;
+    private final PrefixIndex index;
     private final LinkService links;
     private final PodScorer scorer;
     private final InFlightLedger inFlight;
     private final IndexWait indexWait;
     private final int defaultBlockSize;
 
-    /** The prefix index, as a function so tests and benchmarks can answer from memory. */
-    @FunctionalInterface
-    public interface IndexLookup {
-        StreamAppClient.Matches prefixMatch(String ns, String service, long[] keys, Duration deadline)
-                throws StreamAppClient.Unavailable;
-    }
-
-    public RouteDecider(ServiceStateCache states, IndexLookup index, LinkService links, PodScorer scorer,
+    public RouteDecider(ServiceStateCache states, PrefixIndex index, LinkService links, PodScorer scorer,
                         InFlightLedger inFlight, IndexWait indexWait, int defaultBlockSize) {
         this.states = states;
         this.index = index;
@@ -50,8 +44,27 @@ public final class RouteDecider {
         this.defaultBlockSize = defaultBlockSize;
     }
 
-    /** @throws StreamAppClient.Unavailable when the service's pods were never read and stream-app is unreachable */
+    /**
+     * The decision, waiting for it: for tests, benchmarks and callers that hold a thread anyway.
+     *
+     * @throws StreamAppClient.Unavailable when the service's pods were never read and stream-app is unreachable
+     */
     public RouteResult route(RouteRequest r) throws StreamAppClient.Unavailable {
+        try {
+            return routeAsync(r).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+    }
+
+    /**
+     * The decision, without holding the calling thread while the index answers: the rest of the decision runs where
+     * the index's answer arrives (an event loop). Pods and load come from in-memory state, so the only wait is the
+     * index's, bounded by {@link IndexWait}; a user's link waits at most the link service's Redis deadline.
+     *
+     * @throws StreamAppClient.Unavailable when the service's pods were never read and stream-app is unreachable
+     */
+    public CompletableFuture<RouteResult> routeAsync(RouteRequest r) throws StreamAppClient.Unavailable {
         long t0 = System.nanoTime();
         List<PodInfo> pods = states.pods(r.namespace(), r.service());
         Duration age = states.staleness(r.namespace(), r.service());
@@ -68,20 +81,22 @@ public final class RouteDecider {
         }
         blockSize = blockSize == 0 ? defaultBlockSize : blockSize;
         long[] keys = BlockKeys.keys(r.tokens(), blockSize, r.extras());
-        StreamAppClient.Matches matches;
-        boolean indexAvailable = true;
         if (routable.isEmpty() || keys.length == 0) {
-            matches = new StreamAppClient.Matches(Map.of());
-        } else {
-            try {
-                matches = index.prefixMatch(r.namespace(), r.service(), keys,
-                        indexWait.deadline(keys.length, scorer.model().prefillMsPerBlock()));
-            } catch (StreamAppClient.Unavailable e) {
-                matches = new StreamAppClient.Matches(Map.of());
-                indexAvailable = false;
-            }
+            return CompletableFuture.completedFuture(decide(r, t0, age, routable, keys, PrefixMatches.NONE, true));
         }
-        StreamAppClient.Matches m = matches;
+        CompletableFuture<PrefixMatches> answer;
+        try {
+            answer = index.prefixMatch(r.namespace(), r.service(), keys,
+                    indexWait.deadline(keys.length, scorer.model().prefillMsPerBlock()));
+        } catch (PrefixIndex.Unavailable e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return answer.handle((m, e) -> e == null ? decide(r, t0, age, routable, keys, m, true)
+                : decide(r, t0, age, routable, keys, PrefixMatches.NONE, false));
+    }
+
+    private RouteResult decide(RouteRequest r, long t0, Duration age, List<PodInfo> routable, long[] keys,
+                               PrefixMatches m, boolean indexAvailable) {
         long tieKey = keys.length > 0 ? keys[0] : (r.userId() == null ? 0 : r.userId().hashCode());
         List<PodScorer.Score> ranked = scorer.rank(routable, keys.length, new PodScorer.Matches() {
             // The scorer asks the three figures of one pod in a row: one map lookup per pod, not three.

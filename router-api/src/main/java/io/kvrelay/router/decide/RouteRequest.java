@@ -15,12 +15,19 @@ import io.kvrelay.schemas.BlockKeys;
  */
 public record RouteRequest(String namespace, String service, String userId, int[] tokens, BlockKeys.Extras extras) {
     public static final int MAX_TOKENS = 1 << 20;
+    /** Kubernetes' bound on a name. */
+    public static final int MAX_NAME = 253;
+    public static final int MAX_USER_ID = 512;
 
     public RouteRequest {
         segment("namespace", namespace);
         segment("service", service);
         if (userId != null && userId.isBlank()) {
             userId = null;
+        }
+        if (userId != null && userId.length() > MAX_USER_ID) {
+            throw new IllegalArgumentException("userId must be at most " + MAX_USER_ID + " characters, got "
+                    + userId.length());
         }
         if (tokens == null) {
             throw new IllegalArgumentException("tokens is required (the prompt's token ids)");
@@ -45,6 +52,10 @@ public record RouteRequest(String namespace, String service, String userId, int[
     private static void segment(String name, String v) {
         if (v == null || v.isBlank() || v.indexOf('/') >= 0) {
             throw new IllegalArgumentException(name + " is required and contains no '/'");
+        }
+        if (v.length() > MAX_NAME) {
+            throw new IllegalArgumentException(name + " must be at most " + MAX_NAME + " characters, got "
+                    + v.length());
         }
     }
 }

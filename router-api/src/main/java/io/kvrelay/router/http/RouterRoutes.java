@@ -7,8 +7,10 @@ import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decide.RouteRequest;
 import io.kvrelay.router.decide.RouteResult;
 import io.kvrelay.router.decisions.DecisionPublisher;
-import io.kvrelay.router.http.RouterHttpServer.Reply;
-import io.kvrelay.router.http.RouterHttpServer.Request;
+import io.kvrelay.http.HttpError;
+import io.kvrelay.http.Reply;
+import io.kvrelay.http.Request;
+import io.kvrelay.http.Routes;
 import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.links.LinkDecision;
 import io.kvrelay.router.links.LinkService;
@@ -17,24 +19,35 @@ import io.kvrelay.router.scoring.InFlight;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.ServiceStateCache;
-import io.kvrelay.schemas.BearerToken;
+import io.kvrelay.router.links.LinksUnavailableException;
+import io.kvrelay.router.links.NamespaceNotOwnedException;
 import io.kvrelay.schemas.avro.CandidateScore;
 import io.kvrelay.schemas.avro.RouteDecision;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+
+import static io.kvrelay.http.Routes.Mode.EVENT_LOOP;
+import static io.kvrelay.http.Routes.Mode.WORKER;
 
 /**
  * Every router endpoint, mapped onto the decider, the link service (seed 004's operations) and the service-state
- * cache (seed 003's). Paths and bodies are described in {@code router-api/openapi.yaml}.
+ * cache (seed 003's). Paths and bodies are described in {@code router-api/openapi.yaml}; who may call what is
+ * {@link Credentials}; every string a client can store is bounded ({@link Names}).
  */
 public final class RouterRoutes {
     private final RouteDecider decider;
@@ -42,26 +55,36 @@ public final class RouterRoutes {
     private final ServiceStateCache states;
     private final DecisionPublisher decisions;
     private final PodDrainer drainer;
-    private final String adminToken;
+    private final Credentials credentials;
+    private final PrometheusMeterRegistry metrics;
     private final String routerId;
     private final Timer routeTimer;
     private final Counter staleDecisions;
     private final InFlightLedger inFlight;
+    /** First reads of a service's pods (blocking): a few threads that exist only while such reads happen. */
+    private final ExecutorService coldReads = new ThreadPoolExecutor(0, 8, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "router-first-read");
+                t.setDaemon(true);
+                return t;
+            }, new ThreadPoolExecutor.CallerRunsPolicy());
 
     /**
      * @param decisions null = decisions are not published
      * @param drainer   null = drain/undrain through the router are refused (no Kafka configured)
      */
     public RouterRoutes(RouteDecider decider, LinkService links, ServiceStateCache states,
-                        DecisionPublisher decisions, PodDrainer drainer, String adminToken, String routerId,
-                        InFlightLedger inFlight, MeterRegistry registry) {
+                        DecisionPublisher decisions, PodDrainer drainer, String adminToken,
+                        Map<String, String> namespaceTokens, String routerId, InFlightLedger inFlight,
+                        PrometheusMeterRegistry registry) {
         this.decider = decider;
         this.inFlight = inFlight;
         this.links = links;
         this.states = states;
         this.decisions = decisions;
         this.drainer = drainer;
-        this.adminToken = adminToken == null ? "" : adminToken;
+        this.credentials = new Credentials(adminToken, namespaceTokens);
+        this.metrics = registry;
         this.routerId = routerId;
         this.routeTimer = Timer.builder("kvrelay.router.route").publishPercentiles(0.5, 0.99)
                 .distributionStatisticExpiry(Duration.ofMinutes(1)).register(registry);
@@ -72,35 +95,175 @@ public final class RouterRoutes {
                 .description("pods of the cached services that are routed on their last known state").register(registry);
     }
 
-    Reply handle(Request r) throws Exception {
-        String[] p = r.path();
-        String m = r.method();
-        if (p.length == 1 && p[0].equals("health")) {
-            return Reply.ok(Map.of("status", "UP", "stateCache", states.stats()));
-        }
-        if (p.length < 2 || !p[0].equals("v1")) {
-            return Reply.error(404, "no such endpoint: " + m + " /" + String.join("/", p));
-        }
-        switch (p[1]) {
-            case "route":
-                return method(m, "POST", () -> route(RouteRequestJson.read(r.json().getFactory(), r.raw())));
-            case "links":
-                return links(r);
-            case "links-batch":
-                return method(m, "POST", () -> Reply.ok(links.batchGetLinkedPod(text(r.body(), "namespace"),
-                        text(r.body(), "service"), strings(r.body(), "users"))));
-            case "services":
-                return services(r);
-            case "state-cache":
-                return method(m, "GET", () -> Reply.ok(states.stats()));
-            default:
-                return Reply.error(404, "no such endpoint: " + m + " /" + String.join("/", p));
-        }
+    /** Every endpoint, with where it runs and the body it accepts. */
+    public Routes routes() {
+        int small = 16 * 1024;
+        return new Routes()
+                .get("/health", r -> Reply.ok(Map.of("status", "UP", "stateCache", states.stats())))
+                .add("GET", "/metrics", WORKER, 0, r -> Reply.metrics(metrics.scrape()))
+                // On the event loop, no hand-off: parsing and scoring are CPU only, the index answers
+                // asynchronously, and the decision completes where that answer arrives.
+                .addAsync("POST", "/v1/route", EVENT_LOOP, MAX_ROUTE_BODY, r -> {
+                    RouteRequest req = RouteRequestJson.read(r.json().getFactory(), r.body());
+                    credentials.requireRead(req.namespace(), r.header("Authorization"));
+                    if (states.isCached(req.namespace(), req.service())) {
+                        return route(req);
+                    }
+                    // A service's first request reads its pods from stream-app, a blocking call: not on the loop.
+                    return CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return route(req);
+                        } catch (StreamAppClient.Unavailable e) {
+                            throw new CompletionException(e);
+                        }
+                    }, coldReads).thenCompose(f -> f);
+                })
+                .add("POST", "/v1/links/compute", WORKER, small, this::computeLink)
+                .add("GET", "/v1/links/{ns}/{user}", WORKER, 0, r -> {
+                    readable(r);
+                    return Reply.ok(links.getLinkService(r.param("ns"), r.param("user")));
+                })
+                .add("DELETE", "/v1/links/{ns}/{user}", WORKER, 0, r -> {
+                    writable(r);
+                    return Reply.ok(Map.of("deleted", links.deleteLinks(r.param("ns"), r.param("user"))));
+                })
+                .add("GET", "/v1/links/{ns}/{user}/{service}", WORKER, 0, this::getLink)
+                .add("POST", "/v1/links/{ns}/{user}/{service}", WORKER, small, r -> {
+                    writable(r);
+                    LinkWrite w = links.setLinkedPodIfAbsent(r.param("ns"), r.param("user"), r.param("service"),
+                            Names.name("pod", text(r.jsonBody(), "pod")));
+                    return Reply.of(w.written() ? 201 : 200, w);
+                })
+                .add("DELETE", "/v1/links/{ns}/{user}/{service}/cache", WORKER, 0, r -> {
+                    writable(r);
+                    links.cacheExpired(r.param("ns"), r.param("user"), r.param("service"));
+                    return Reply.ok(Map.of("expired", true));
+                })
+                .add("PUT", "/v1/links/{ns}/{user}/{service}/cache", WORKER, small, r -> {
+                    writable(r);
+                    String pod = Names.name("pod", text(r.jsonBody(), "pod"));
+                    links.setCache(r.param("ns"), r.param("user"), r.param("service"), pod);
+                    return Reply.ok(Map.of("cached", pod));
+                })
+                .add("POST", "/v1/links-batch", WORKER, 1024 * 1024, r -> {
+                    String ns = Names.name("namespace", text(r.jsonBody(), "namespace"));
+                    credentials.requireRead(ns, r.header("Authorization"));
+                    return Reply.ok(links.batchGetLinkedPod(ns, Names.name("service", text(r.jsonBody(), "service")),
+                            strings(r.jsonBody(), "users")));
+                })
+                .add("POST", "/v1/services/{ns}/{service}/pods/{pod}/drain", WORKER, small, r -> drain(r, true))
+                .add("POST", "/v1/services/{ns}/{service}/pods/{pod}/undrain", WORKER, small, r -> drain(r, false))
+                .add("GET", "/v1/services/{ns}/{service}/best-pod", WORKER, 0, r -> {
+                    String ns = r.param("ns");
+                    String service = r.param("service");
+                    Optional<PodInfo> best = states.bestPod(ns, service, 0, inFlight.view(ns, service));
+                    return best.<Reply>map(Reply::ok).orElseThrow(() ->
+                            HttpError.notFound("no routable pod in " + ns + "/" + service));
+                })
+                .add("GET", "/v1/services/{ns}/{service}/in-flight", WORKER, 0, this::inFlight)
+                .add("GET", "/v1/services/{ns}/{service}/pods", WORKER, 0, this::pods)
+                .add("GET", "/v1/services/{ns}/{service}/pods/{pod}/available", WORKER, 0, r -> Reply.ok(Map.of(
+                        "available", states.isPodAvailable(r.param("ns"), r.param("service"), r.param("pod")))))
+                .add("GET", "/v1/services/{ns}/{service}/pods/{pod}/routable", WORKER, 0, r -> Reply.ok(Map.of(
+                        "routable", states.isPodRoutable(r.param("ns"), r.param("service"), r.param("pod")))))
+                .get("/v1/state-cache", r -> Reply.ok(states.stats()));
     }
 
-    private Reply route(RouteRequest req) throws StreamAppClient.Unavailable {
+    /**
+     * The router's own failures as statuses: Redis or stream-app down for an operation that needs them is 503 (a
+     * routing decision itself degrades instead, see {@code RouteDecider}); a namespace this router does not own, 403.
+     */
+    public static HttpError error(Throwable t) {
+        if (t instanceof NamespaceNotOwnedException e) {
+            return HttpError.forbidden(e.getMessage());
+        }
+        if (t instanceof LinksUnavailableException e) {
+            return HttpError.unavailable("Redis unavailable: " + e.getMessage(), 1000);
+        }
+        if (t instanceof StreamAppClient.Unavailable e) {
+            return HttpError.unavailable("stream-app unavailable: " + e.getMessage(), 1000);
+        }
+        return null;
+    }
+
+    private void readable(Request r) {
+        credentials.requireRead(Names.name("namespace", r.param("ns")), r.header("Authorization"));
+        Names.user(r.param("user"));
+    }
+
+    private void writable(Request r) {
+        credentials.requireWrite(Names.name("namespace", r.param("ns")), r.header("Authorization"));
+        Names.user(r.param("user"));
+    }
+
+    private Reply computeLink(Request r) throws StreamAppClient.Unavailable {
+        JsonNode b = r.jsonBody();
+        String ns = Names.name("namespace", text(b, "namespace"));
+        String service = Names.name("service", text(b, "service"));
+        String user = Names.user(text(b, "userId"));
+        credentials.requireRead(ns, r.header("Authorization"));
+        Optional<PodInfo> best = states.bestPod(ns, service, user.hashCode(), inFlight.view(ns, service));
+        List<PodInfo> routable = states.routablePods(ns, service);
+        LinkDecision d = links.computeLinkedPod(ns, user, service,
+                pod -> routable.stream().anyMatch(x -> x.pod().equals(pod)),
+                () -> best.map(PodInfo::pod).orElse(null));
+        return Reply.of(d.pod() == null ? 503 : 200, d);
+    }
+
+    private Reply getLink(Request r) {
+        readable(r);
+        String ns = r.param("ns");
+        String user = r.param("user");
+        String service = r.param("service");
+        String from = Optional.ofNullable(r.query("from")).orElse("cache-then-store");
+        Optional<String> pod = switch (from) {
+            case "cache-then-store" -> links.getLinkedPod(ns, user, service);
+            case "cache-or-persist" -> links.getLinkedPodInCacheOrIfPersist(ns, user, service);
+            case "store" -> links.getLinkedPodNotCache(ns, user, service);
+            case "cache" -> links.getLinkedInCache(ns, user, service);
+            default -> throw new IllegalArgumentException(
+                    "from must be cache-then-store, cache-or-persist, store or cache; got " + from);
+        };
+        return pod.<Reply>map(x -> Reply.ok(Map.of("pod", x, "from", from)))
+                .orElseThrow(() -> HttpError.notFound("no link"));
+    }
+
+    private Reply inFlight(Request r) throws StreamAppClient.Unavailable {
+        // The work routers just sent to each pod, as this replica counts it.
+        String ns = r.param("ns");
+        String service = r.param("service");
+        InFlight f = inFlight.view(ns, service);
+        List<Map<String, Object>> pods = new ArrayList<>();
+        for (PodInfo pod : states.pods(ns, service)) {
+            pods.add(Map.of("pod", pod.pod(), "queuedMs", f.queuedMs(pod.pod()), "unreported",
+                    f.unreported(pod.pod())));
+        }
+        return Reply.ok(Map.of("routerId", routerId, "pods", pods));
+    }
+
+    private Reply pods(Request r) throws StreamAppClient.Unavailable {
+        String ns = r.param("ns");
+        String service = r.param("service");
+        String filter = Optional.ofNullable(r.query("filter")).orElse("all");
+        List<PodInfo> pods = switch (filter) {
+            case "all" -> states.pods(ns, service);
+            case "alive" -> states.alivePods(ns, service);
+            case "routable" -> states.routablePods(ns, service);
+            default -> throw new IllegalArgumentException("filter must be all, alive or routable; got " + filter);
+        };
+        Duration age = states.staleness(ns, service);
+        return Reply.ok(Map.of("pods", pods, "stateAgeMs", age == null ? 0 : age.toMillis()));
+    }
+
+    /** A prompt of 1M tokens (the decider's bound) as JSON fits in this. */
+    static final int MAX_ROUTE_BODY = 8 * 1024 * 1024;
+
+    private CompletableFuture<Reply> route(RouteRequest req) throws StreamAppClient.Unavailable {
         long t0 = System.nanoTime();
-        RouteResult res = decider.route(req);
+        return decider.routeAsync(req).thenApply(res -> reply(req, res, t0));
+    }
+
+    private Reply reply(RouteRequest req, RouteResult res, long t0) {
         routeTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         if (res.stale()) {
             staleDecisions.increment();
@@ -131,7 +294,7 @@ public final class RouterRoutes {
         }
         out.put("candidates", cands);
         out.put("latencyMicros", res.latencyMicros());
-        return new Reply(res.pod() == null ? 503 : 200, out);
+        return Reply.of(res.pod() == null ? 503 : 200, out);
     }
 
     private RouteDecision decision(RouteRequest req, RouteResult res) {
@@ -154,161 +317,16 @@ public final class RouterRoutes {
                 .setPrefillMs(res.score() == null ? null : res.score().prefillMs()).build();
     }
 
-    private Reply links(Request r) throws Exception {
-        String[] p = r.path();
-        String m = r.method();
-        JsonNode b = r.body();
-        // POST /v1/links/compute {namespace, service, userId}: seed ComputeLinkedPod without a prompt
-        if (p.length == 3 && p[2].equals("compute")) {
-            return method(m, "POST", () -> {
-                String ns = text(b, "namespace");
-                String service = text(b, "service");
-                long tie = text(b, "userId").hashCode();
-                Optional<PodInfo> best = states.bestPod(ns, service, tie, inFlight.view(ns, service));
-                List<PodInfo> routable = states.routablePods(ns, service);
-                LinkDecision d = links.computeLinkedPod(ns, text(b, "userId"), service,
-                        pod -> routable.stream().anyMatch(x -> x.pod().equals(pod)),
-                        () -> best.map(PodInfo::pod).orElse(null));
-                return new Reply(d.pod() == null ? 503 : 200, d);
-            });
-        }
-        // /v1/links/{ns}/{user}
-        if (p.length == 4) {
-            if (m.equals("GET")) {
-                return Reply.ok(links.getLinkService(p[2], p[3]));
-            }
-            if (m.equals("DELETE")) {
-                requireAdmin(r);
-                return Reply.ok(Map.of("deleted", links.deleteLinks(p[2], p[3])));
-            }
-            return Reply.error(405, "use GET or DELETE");
-        }
-        // /v1/links/{ns}/{user}/{service}
-        if (p.length == 5) {
-            if (m.equals("GET")) {
-                String from = Optional.ofNullable(r.queryParam("from")).orElse("cache-then-store");
-                Optional<String> pod = switch (from) {
-                    case "cache-then-store" -> links.getLinkedPod(p[2], p[3], p[4]);
-                    case "cache-or-persist" -> links.getLinkedPodInCacheOrIfPersist(p[2], p[3], p[4]);
-                    case "store" -> links.getLinkedPodNotCache(p[2], p[3], p[4]);
-                    case "cache" -> links.getLinkedInCache(p[2], p[3], p[4]);
-                    default -> throw new IllegalArgumentException(
-                            "from must be cache-then-store, cache-or-persist, store or cache; got " + from);
-                };
-                return pod.<Reply>map(x -> Reply.ok(Map.of("pod", x, "from", from)))
-                        .orElse(Reply.error(404, "no link"));
-            }
-            if (m.equals("POST")) {
-                LinkWrite w = links.setLinkedPodIfAbsent(p[2], p[3], p[4], text(b, "pod"));
-                return new Reply(w.written() ? 201 : 200, w);
-            }
-            return Reply.error(405, "use GET or POST");
-        }
-        // /v1/links/{ns}/{user}/{service}/cache
-        if (p.length == 6 && p[5].equals("cache")) {
-            if (m.equals("DELETE")) {
-                links.cacheExpired(p[2], p[3], p[4]);
-                return Reply.ok(Map.of("expired", true));
-            }
-            if (m.equals("PUT")) {
-                links.setCache(p[2], p[3], p[4], text(b, "pod"));
-                return Reply.ok(Map.of("cached", text(b, "pod")));
-            }
-            return Reply.error(405, "use DELETE or PUT");
-        }
-        return Reply.error(404, "no such links endpoint");
-    }
-
-    private Reply services(Request r) throws Exception {
-        String[] p = r.path();
-        // POST /v1/services/{ns}/{service}/pods/{pod}/drain|undrain (admin)
-        if (p.length == 7 && p[4].equals("pods") && (p[6].equals("drain") || p[6].equals("undrain"))) {
-            return method(r.method(), "POST", () -> drain(r, p[2], p[3], p[5], p[6].equals("drain")));
-        }
-        if (p.length < 5 || !r.method().equals("GET")) {
-            return Reply.error(404, "no such endpoint");
-        }
-        String ns = p[2];
-        String service = p[3];
-        // /v1/services/{ns}/{service}/best-pod
-        if (p.length == 5 && p[4].equals("best-pod")) {
-            Optional<PodInfo> best = states.bestPod(ns, service, 0, inFlight.view(ns, service));
-            return best.<Reply>map(Reply::ok).orElse(Reply.error(404, "no routable pod in " + ns + "/" + service));
-        }
-        // /v1/services/{ns}/{service}/in-flight: the work routers just sent to each pod, as this replica counts it
-        if (p.length == 5 && p[4].equals("in-flight")) {
-            InFlight f = inFlight.view(ns, service);
-            List<Map<String, Object>> pods = new ArrayList<>();
-            for (PodInfo pod : states.pods(ns, service)) {
-                pods.add(Map.of("pod", pod.pod(), "queuedMs", f.queuedMs(pod.pod()),
-                        "unreported", f.unreported(pod.pod())));
-            }
-            return Reply.ok(Map.of("routerId", routerId, "pods", pods));
-        }
-        // /v1/services/{ns}/{service}/pods?filter=alive|routable|all
-        if (p.length == 5 && p[4].equals("pods")) {
-            String filter = Optional.ofNullable(r.queryParam("filter")).orElse("all");
-            List<PodInfo> pods = switch (filter) {
-                case "all" -> states.pods(ns, service);
-                case "alive" -> states.alivePods(ns, service);
-                case "routable" -> states.routablePods(ns, service);
-                default -> throw new IllegalArgumentException("filter must be all, alive or routable; got " + filter);
-            };
-            Duration age = states.staleness(ns, service);
-            return Reply.ok(Map.of("pods", pods, "stateAgeMs", age == null ? 0 : age.toMillis()));
-        }
-        // /v1/services/{ns}/{service}/pods/{pod}/available|routable
-        if (p.length == 7 && p[4].equals("pods")) {
-            return switch (p[6]) {
-                case "available" -> Reply.ok(Map.of("available", states.isPodAvailable(ns, service, p[5])));
-                case "routable" -> Reply.ok(Map.of("routable", states.isPodRoutable(ns, service, p[5])));
-                default -> Reply.error(404, "use .../available or .../routable");
-            };
-        }
-        return Reply.error(404, "no such endpoint");
-    }
-
-    private Reply drain(Request r, String ns, String service, String pod, boolean drain) throws Exception {
-        requireAdmin(r);
+    private Reply drain(Request r, boolean drain) throws Exception {
+        credentials.requireAdmin(r.header("Authorization"));
         if (drainer == null) {
-            throw new NotAllowed(403, "drain/undrain are disabled on this router: set kafkaBootstrap");
+            throw HttpError.forbidden("drain/undrain are disabled on this router: set kafkaBootstrap");
         }
-        JsonNode b = r.body();
-        PodDrainer.Outcome o = drainer.set(ns, service, pod, drain, b == null ? null : optText(b, "operator"),
-                b == null ? null : optText(b, "reason"));
+        JsonNode b = r.jsonBody();
+        PodDrainer.Outcome o = drainer.set(r.param("ns"), r.param("service"), r.param("pod"), drain,
+                optText(b, "operator"), optText(b, "reason"));
         // 200 once stream-app shows it; 202 when written but not visible yet (stream-app away, or unknown pod).
-        return new Reply(o.applied() ? 200 : 202, o);
-    }
-
-    private void requireAdmin(Request r) {
-        if (adminToken.isEmpty()) {
-            throw new NotAllowed(403, "admin operations are disabled: set adminToken");
-        }
-        if (!BearerToken.matches(r.authorization(), adminToken)) {
-            throw new NotAllowed(401, "Authorization: Bearer <adminToken> required");
-        }
-    }
-
-    /** An admin call without the right token. */
-    static final class NotAllowed extends RuntimeException {
-        final int status;
-
-        NotAllowed(int status, String message) {
-            super(message);
-            this.status = status;
-        }
-    }
-
-    @FunctionalInterface
-    private interface Body {
-        Reply get() throws Exception;
-    }
-
-    private static Reply method(String actual, String expected, Body body) throws Exception {
-        if (!actual.equals(expected)) {
-            return Reply.error(405, "use " + expected);
-        }
-        return body.get();
+        return Reply.of(o.applied() ? 200 : 202, o);
     }
 
     static String text(JsonNode b, String field) {

@@ -100,6 +100,11 @@ public final class ServiceStateCache implements AutoCloseable {
         return this;
     }
 
+    /** Whether the service's pods were read already: then {@link #pods} answers from memory, without blocking. */
+    public boolean isCached(String namespace, String service) {
+        return services.containsKey(namespace + "/" + service);
+    }
+
     /**
      * Every pod of the service as last read.
      *

@@ -2,7 +2,6 @@ package io.kvrelay.router.decide;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kvrelay.router.clients.StreamAppClient;
 import io.kvrelay.router.links.LinkConfig;
 import io.kvrelay.router.links.LinkKey;
 import io.kvrelay.router.links.LinkService;
@@ -55,7 +54,8 @@ class RouteDeciderExtrasTest {
     }
 
     /** Each pod's longest held prefix of the asked keys, all on GPU. */
-    private StreamAppClient.Matches lookup(String ns, String service, long[] keys, java.time.Duration deadline) {
+    private java.util.concurrent.CompletableFuture<PrefixMatches> lookup(String ns, String service, long[] keys,
+                                                                        java.time.Duration deadline) {
         Map<String, int[]> out = new HashMap<>();
         held.forEach((pod, k) -> {
             int n = 0;
@@ -66,7 +66,7 @@ class RouteDeciderExtrasTest {
                 out.put(pod, new int[] {n, n, n});
             }
         });
-        return new StreamAppClient.Matches(out);
+        return java.util.concurrent.CompletableFuture.completedFuture(new PrefixMatches(out));
     }
 
     private RouteResult route(String salt, BlockKeys.MmItem... mm) throws Exception {

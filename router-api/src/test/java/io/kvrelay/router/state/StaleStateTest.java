@@ -41,9 +41,9 @@ class StaleStateTest {
     // Requests without a user never reach the link store: none is needed.
     private final RouteDecider decider = new RouteDecider(states, (ns, s, k, deadline) -> {
         if (!indexUp) {
-            throw new StreamAppClient.Unavailable("down");
+            throw new io.kvrelay.router.decide.PrefixIndex.Unavailable("down");
         }
-        return new StreamAppClient.Matches(Map.of());
+        return java.util.concurrent.CompletableFuture.completedFuture(io.kvrelay.router.decide.PrefixMatches.NONE);
     }, new LinkService(null, LinkConfig.of("127.0.0.1", 6379, Set.of("ns")), new SimpleMeterRegistry()), scorer,
             new InFlightLedger(2_000), new io.kvrelay.router.decide.IndexWait(java.time.Duration.ofMillis(50), 0.1), 16);
 

@@ -30,13 +30,15 @@ import java.util.Set;
  * @param suspectAfterMs     a pod whose load has been unknown (metrics not answering) longer than this is suspect
  *                           (default 10000)
  * @param unroutableAfterMs  ... and longer than this, not routable (default 60000)
+ * @param grpcPort           port of the binary prefix-match API routers use (gRPC, on {@code httpHost}; 0 = any free
+ *                           port: routers learn it from {@code /v1/instances})
  * @see PodLiveness
  */
 public record StreamAppConfig(String applicationId, String bootstrapServers, String topicPrefix, Path stateDir,
                               String httpHost, int httpPort, String advertisedHost, long heartbeatTtlMs,
                               int streamThreads, long commitIntervalMs, int standbyReplicas, long remoteTimeoutMs,
                               String adminToken, short replicationFactor, Map<String, String> streams,
-                              long staleMaxMs, long suspectAfterMs, long unroutableAfterMs) {
+                              long staleMaxMs, long suspectAfterMs, long unroutableAfterMs, int grpcPort) {
     private static final Set<String> GUARDED = Set.of("application.id", "bootstrap.servers", "application.server",
             "state.dir", "processing.guarantee");
 
@@ -52,6 +54,9 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
         httpHost = blankTo(httpHost, "127.0.0.1");
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("httpPort must be 0..65535, got " + httpPort);
+        }
+        if (grpcPort < 0 || grpcPort > 65535) {
+            throw new IllegalArgumentException("grpcPort must be 0..65535, got " + grpcPort);
         }
         if (advertisedHost == null || advertisedHost.isBlank()) {
             advertisedHost = httpHost.equals("0.0.0.0") || httpHost.equals("::") ? "localhost" : httpHost;
@@ -89,31 +94,42 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
     /** Defaults for one local instance against the given cluster. */
     public static StreamAppConfig local(String bootstrapServers, Path stateDir) {
         return new StreamAppConfig(null, bootstrapServers, null, stateDir, null, 0, null, 0, 0, 0, 0, 0, null, (short) 0,
-                null, 0, 0, 0);
+                null, 0, 0, 0, 0);
+    }
+
+    /** Without {@code grpcPort}: any free port. */
+    public StreamAppConfig(String applicationId, String bootstrapServers, String topicPrefix, Path stateDir,
+                           String httpHost, int httpPort, String advertisedHost, long heartbeatTtlMs,
+                           int streamThreads, long commitIntervalMs, int standbyReplicas, long remoteTimeoutMs,
+                           String adminToken, short replicationFactor, Map<String, String> streams,
+                           long staleMaxMs, long suspectAfterMs, long unroutableAfterMs) {
+        this(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort, advertisedHost,
+                heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs, adminToken,
+                replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, 0);
     }
 
     public StreamAppConfig withHttpPort(int port) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, port,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, grpcPort);
     }
 
     public StreamAppConfig withApplicationId(String id) {
         return new StreamAppConfig(id, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, grpcPort);
     }
 
     public StreamAppConfig withTopicPrefix(String prefix) {
         return new StreamAppConfig(applicationId, bootstrapServers, prefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, grpcPort);
     }
 
     public StreamAppConfig withAdminToken(String token) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                token, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs);
+                token, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, grpcPort);
     }
 
     /** The same settings with another heartbeat TTL; {@code staleMaxMs} goes back to its default for it. */
@@ -125,7 +141,7 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
     public StreamAppConfig withLiveness(long ttl, long staleMax, long suspectAfter, long unroutableAfter) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, ttl, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMax, suspectAfter, unroutableAfter);
+                adminToken, replicationFactor, streams, staleMax, suspectAfter, unroutableAfter, grpcPort);
     }
 
     /** The rule these settings give. */

@@ -2,8 +2,12 @@ package io.kvrelay.stream.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import io.kvrelay.http.HttpError;
+import io.kvrelay.http.HttpLimits;
+import io.kvrelay.http.HttpServer;
+import io.kvrelay.http.Reply;
+import io.kvrelay.http.Request;
+import io.kvrelay.http.Routes;
 import io.kvrelay.schemas.BearerToken;
 import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.schemas.avro.PodCommand;
@@ -11,32 +15,23 @@ import io.kvrelay.stream.query.ClusterQueries;
 import io.kvrelay.stream.query.PrefixMatchRequest;
 import io.kvrelay.stream.query.QueryOutcome;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+
+import static io.kvrelay.http.Routes.Mode.WORKER;
 
 /**
- * The HTTP adapter of the query API (JDK HttpServer); all logic lives in {@link ClusterQueries}. Outcomes map to
- * statuses here and nowhere else: Found 200, NotFound 404, Unavailable 503 with {@code Retry-After}, bad input 400.
- * {@code ?scope=local} answers from this instance's partitions only (what other instances and routers fanning out use).
+ * The HTTP adapter of the query API, on the shared server layer ({@link HttpServer}); all logic lives in
+ * {@link ClusterQueries}. Outcomes map to statuses here and nowhere else: Found 200, NotFound 404, Unavailable 503
+ * with {@code Retry-After}, bad input 400. {@code ?scope=local} answers from this instance's partitions only (what
+ * other instances use when they fan out).
  */
 public final class QueryHttpServer implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(QueryHttpServer.class);
-    private static final int MAX_BODY = 4 * 1024 * 1024;
+    /** 65,536 keys (the request's bound) as JSON strings fit in this. */
+    private static final int MAX_PREFIX_MATCH_BODY = 4 * 1024 * 1024;
 
     private final HttpServer server;
-    private final ExecutorService pool;
-    private final ObjectMapper json;
     private final Supplier<ClusterQueries> queries;
     private final Supplier<String> health;
     private final PrometheusMeterRegistry metrics;
@@ -44,134 +39,85 @@ public final class QueryHttpServer implements AutoCloseable {
     private final String adminToken;
 
     /**
-     * @param queries  null until Kafka Streams is built (the server starts first, to learn its port)
+     * Binds at once: the port is known before Kafka Streams is built.
+     *
+     * @param queries  null until Kafka Streams is built
      * @param health   null when healthy, else the reason
      * @param commands null disables drain/undrain
      */
-    public QueryHttpServer(String host, int port, ObjectMapper json, Supplier<ClusterQueries> queries,
-                           Supplier<String> health, PrometheusMeterRegistry metrics, PodCommandWriter commands,
-                           String adminToken) throws IOException {
-        this.json = json;
+    public QueryHttpServer(String host, int port, HttpLimits limits, ObjectMapper json,
+                           Supplier<ClusterQueries> queries, Supplier<String> health, PrometheusMeterRegistry metrics,
+                           PodCommandWriter commands, String adminToken) throws InterruptedException {
         this.queries = queries;
         this.health = health;
         this.metrics = metrics;
         this.commands = commands;
         this.adminToken = adminToken;
-        this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
-        this.pool = Executors.newFixedThreadPool(8, r -> {
-            Thread t = new Thread(r, "query-http");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(pool);
-        server.createContext("/", this::handle);
-    }
-
-    public QueryHttpServer start() {
-        server.start();
-        log.info("query API on http://{}:{}", server.getAddress().getHostString(), port());
-        return this;
+        this.server = new HttpServer("stream-app", host, port, 0, limits, routes(), json, e -> null);
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return server.port();
     }
 
-    private record Reply(int status, Object body, Long retryAfterMs) {
-        static Reply of(int status, Object body) {
-            return new Reply(status, body, null);
-        }
+    private Routes routes() {
+        return new Routes()
+                .get("/health", r -> {
+                    String down = health.get();
+                    if (down != null) {
+                        throw new HttpError(503, down, Map.of("status", "DOWN", "reason", down,
+                                "retryAfterMs", 1000));
+                    }
+                    return Reply.ok(Map.of("status", "UP"));
+                })
+                .add("GET", "/metrics", WORKER, 0, r -> Reply.metrics(metrics.scrape()))
+                .get("/v1/instances", r -> Reply.ok(Map.of("instances", queries().instances())))
+                // Local answers read in-memory stores: on the event loop. Cluster answers wait on other instances.
+                .add("POST", "/v1/prefix-match", WORKER, MAX_PREFIX_MATCH_BODY, r -> {
+                    PrefixMatchRequest req = PrefixMatchJson.parse(r.jsonBody());
+                    ClusterQueries q = queries();
+                    return outcome(local(r) ? q.local().prefixMatch(req)
+                            : q.prefixMatch(req, r.json().writeValueAsBytes(PrefixMatchJson.forward(req))));
+                })
+                .add("GET", "/v1/services/{ns}/{service}/pods", WORKER, 0, r -> {
+                    ClusterQueries q = queries();
+                    return outcome(local(r) ? q.local().pods(r.param("ns"), r.param("service"))
+                            : q.pods(r.param("ns"), r.param("service")));
+                })
+                .add("GET", "/v1/pods/{ns}/{service}/{pod}", WORKER, 0, r -> {
+                    ClusterQueries q = queries();
+                    return outcome(local(r) ? q.local().pod(r.param("ns"), r.param("service"), r.param("pod"))
+                            : q.pod(r.param("ns"), r.param("service"), r.param("pod")));
+                })
+                .add("POST", "/v1/pods/{ns}/{service}/{pod}/drain", WORKER, 16 * 1024, r -> podCommand(r, true))
+                .add("POST", "/v1/pods/{ns}/{service}/{pod}/undrain", WORKER, 16 * 1024, r -> podCommand(r, false));
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        Reply reply;
-        try {
-            reply = route(ex);
-        } catch (IllegalArgumentException e) {
-            reply = Reply.of(400, Map.of("error", e.getMessage()));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            reply = Reply.of(400, Map.of("error", "invalid JSON: " + e.getOriginalMessage()));
-        } catch (Exception e) {
-            log.warn("{} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-            reply = Reply.of(500, Map.of("error", "internal error: " + e));
-        }
-        try (ex) {
-            byte[] body;
-            String type = "application/json";
-            if (reply.body() instanceof String text) {
-                body = text.getBytes(StandardCharsets.UTF_8);
-                type = "text/plain; version=0.0.4; charset=utf-8";
-            } else {
-                body = json.writeValueAsBytes(reply.body());
-            }
-            ex.getResponseHeaders().set("Content-Type", type);
-            if (reply.retryAfterMs() != null) {
-                ex.getResponseHeaders().set("Retry-After", String.valueOf(Math.max(1, reply.retryAfterMs() / 1000)));
-            }
-            ex.sendResponseHeaders(reply.status(), body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        }
-    }
-
-    private Reply route(HttpExchange ex) throws Exception {
-        String method = ex.getRequestMethod();
-        String path = ex.getRequestURI().getPath();
-        boolean local = "scope=local".equals(ex.getRequestURI().getQuery());
-        String[] seg = segments(path);
-        if (path.equals("/health")) {
-            String down = health.get();
-            return down == null ? Reply.of(200, Map.of("status", "UP"))
-                    : new Reply(503, Map.of("status", "DOWN", "reason", down), 1_000L);
-        }
-        if (path.equals("/metrics")) {
-            return Reply.of(200, metrics.scrape());
-        }
+    private ClusterQueries queries() {
         ClusterQueries q = queries.get();
         if (q == null) {
-            return new Reply(503, Map.of("error", "starting"), 1_000L);
+            throw HttpError.unavailable("starting", 1000);
         }
-        if (path.equals("/v1/instances") && method.equals("GET")) {
-            return Reply.of(200, Map.of("instances", q.instances()));
-        }
-        if (path.equals("/v1/prefix-match")) {
-            requireMethod(method, "POST");
-            JsonNode body = json.readTree(readBody(ex));
-            PrefixMatchRequest req = PrefixMatchJson.parse(body);
-            return outcome(local ? q.local().prefixMatch(req)
-                    : q.prefixMatch(req, json.writeValueAsBytes(PrefixMatchJson.forward(req))));
-        }
-        // /v1/services/{ns}/{service}/pods
-        if (seg.length == 5 && seg[1].equals("services") && seg[4].equals("pods")) {
-            requireMethod(method, "GET");
-            return outcome(local ? q.local().pods(seg[2], seg[3]) : q.pods(seg[2], seg[3]));
-        }
-        // /v1/pods/{ns}/{service}/{pod}
-        if (seg.length == 5 && seg[1].equals("pods")) {
-            requireMethod(method, "GET");
-            return outcome(local ? q.local().pod(seg[2], seg[3], seg[4]) : q.pod(seg[2], seg[3], seg[4]));
-        }
-        // /v1/pods/{ns}/{service}/{pod}/drain|undrain
-        if (seg.length == 6 && seg[1].equals("pods") && (seg[5].equals("drain") || seg[5].equals("undrain"))) {
-            requireMethod(method, "POST");
-            return podCommand(ex, seg[2], seg[3], seg[4], seg[5].equals("drain"));
-        }
-        return Reply.of(404, Map.of("error", "no such endpoint: " + method + " " + path));
+        return q;
     }
 
-    private Reply podCommand(HttpExchange ex, String ns, String service, String pod, boolean drain) throws Exception {
+    private static boolean local(Request r) {
+        return "local".equals(r.query("scope"));
+    }
+
+    private Reply podCommand(Request r, boolean drain) throws Exception {
         if (commands == null || adminToken.isEmpty()) {
-            return Reply.of(403, Map.of("error", "drain/undrain are disabled: set adminToken"));
+            throw HttpError.forbidden("drain/undrain are disabled: set adminToken");
         }
-        String auth = ex.getRequestHeaders().getFirst("Authorization");
-        if (!BearerToken.matches(auth, adminToken)) {
-            return Reply.of(401, Map.of("error", "Authorization: Bearer <adminToken> required"));
+        if (!BearerToken.matches(r.header("Authorization"), adminToken)) {
+            throw HttpError.unauthorized("Authorization: Bearer <adminToken> required");
         }
-        byte[] raw = readBody(ex);
-        JsonNode body = raw.length == 0 ? json.createObjectNode() : json.readTree(raw);
+        JsonNode body = r.jsonBody();
         String operator = body.path("operator").asText("");
         String reason = body.path("reason").asText("");
+        String ns = r.param("ns");
+        String service = r.param("service");
+        String pod = r.param("pod");
         commands.send(new PodCommand(ns, service, pod, drain, operator, reason, System.currentTimeMillis() * 1_000));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("pod", ns + "/" + service + "/" + pod);
@@ -182,43 +128,17 @@ public final class QueryHttpServer implements AutoCloseable {
 
     private static Reply outcome(QueryOutcome<?> o) {
         if (o instanceof QueryOutcome.Found<?> f) {
-            return Reply.of(200, f.value());
+            return Reply.ok(f.value());
         }
         if (o instanceof QueryOutcome.NotFound<?> n) {
-            return Reply.of(404, Map.of("error", n.message()));
+            throw HttpError.notFound(n.message());
         }
         QueryOutcome.Unavailable<?> u = (QueryOutcome.Unavailable<?>) o;
-        return new Reply(503, Map.of("error", u.reason(), "retryAfterMs", u.retryAfterMs()), u.retryAfterMs());
-    }
-
-    private static void requireMethod(String actual, String expected) {
-        if (!actual.equals(expected)) {
-            throw new IllegalArgumentException("use " + expected + ", not " + actual);
-        }
-    }
-
-    private static byte[] readBody(HttpExchange ex) throws IOException {
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] b = in.readNBytes(MAX_BODY + 1);
-            if (b.length > MAX_BODY) {
-                throw new IllegalArgumentException("body larger than " + MAX_BODY + " bytes");
-            }
-            return b;
-        }
-    }
-
-    private static String[] segments(String path) {
-        String p = path.startsWith("/") ? path.substring(1) : path;
-        String[] s = p.split("/");
-        for (int i = 0; i < s.length; i++) {
-            s[i] = URLDecoder.decode(s[i], StandardCharsets.UTF_8);
-        }
-        return s;
+        throw HttpError.unavailable(u.reason(), u.retryAfterMs());
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        pool.shutdownNow();
+        server.close();
     }
 }

@@ -29,9 +29,12 @@ public final class ClusterQueries {
     private final RemoteQueryClient remote;
     private final HostInfo self;
     private final String eventsTopic;
+    private final Integer grpcPort;
 
+    /** @param grpcPort this instance's binary prefix-match port, told to routers; null = none */
     public ClusterQueries(KafkaStreams streams, LocalQueries local, RemoteQueryClient remote, HostInfo self,
-                          String eventsTopic) {
+                          String eventsTopic, Integer grpcPort) {
+        this.grpcPort = grpcPort;
         this.streams = streams;
         this.local = local;
         this.remote = remote;
@@ -46,8 +49,10 @@ public final class ClusterQueries {
     public List<InstanceInfo> instances() {
         List<InstanceInfo> out = new ArrayList<>();
         for (StreamsMetadata m : streams.metadataForAllStreamsClients()) {
-            out.add(new InstanceInfo(m.hostInfo().host(), m.hostInfo().port(), m.hostInfo().equals(self),
-                    partitionsOf(m.topicPartitions()), partitionsOf(m.standbyTopicPartitions())));
+            boolean isSelf = m.hostInfo().equals(self);
+            out.add(new InstanceInfo(m.hostInfo().host(), m.hostInfo().port(), isSelf,
+                    partitionsOf(m.topicPartitions()), partitionsOf(m.standbyTopicPartitions()),
+                    isSelf ? grpcPort : null));
         }
         out.sort(Comparator.comparing(InstanceInfo::host).thenComparingInt(InstanceInfo::port));
         return out;
@@ -99,7 +104,7 @@ public final class ClusterQueries {
         }
         // The pod is on another instance: ask it.
         InstanceInfo owner = new InstanceInfo(meta.activeHost().host(), meta.activeHost().port(), false,
-                List.of(meta.partition()), List.of());
+                List.of(meta.partition()), List.of(), null);
         return remote.pod(owner, namespace, service, pod).join();
     }
 

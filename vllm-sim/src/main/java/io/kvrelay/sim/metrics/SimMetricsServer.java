@@ -1,15 +1,13 @@
 package io.kvrelay.sim.metrics;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.http.ErrorMapper;
+import io.kvrelay.http.HttpError;
+import io.kvrelay.http.HttpLimits;
+import io.kvrelay.http.HttpServer;
+import io.kvrelay.http.Reply;
+import io.kvrelay.http.Routes;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
@@ -17,18 +15,12 @@ import java.util.function.ToDoubleFunction;
  * A pod's serving port (where vLLM answers its OpenAI API and {@code GET /metrics}); the simulator serves only the
  * Prometheus text, under vLLM's metric names, so routers and the bridge that scrape load and cache usage can be
  * pointed at simulated pods. Values come from the cache models and the request gauges at each request.
- *
- * <p>The JDK server needs {@code -Dsun.net.httpserver.nodelay=true} (set before it loads) to answer keep-alive
- * requests without a 40 ms Nagle delay; {@code SimMain} sets it, tests pass it on the command line.
  */
 public final class SimMetricsServer implements AutoCloseable {
-    private static final byte[] NOT_SERVED = "metrics are not served by this pod\n".getBytes(StandardCharsets.UTF_8);
-
     private final String model;
     private final KvUsageMetric kvUsageMetric;
     private final Supplier<List<WorkerMetrics>> workers;
     private final HttpServer server;
-    private final ExecutorService executor;
     private volatile boolean serveMetrics;
 
     /** Binds {@code host:port} (0 = any free port; {@code *} = every interface) and starts serving. */
@@ -38,47 +30,29 @@ public final class SimMetricsServer implements AutoCloseable {
         this.kvUsageMetric = kvUsageMetric;
         this.workers = workers;
         this.serveMetrics = serveMetrics;
-        try {
-            InetSocketAddress addr = host.equals("*") ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
-            this.server = HttpServer.create(addr, 16);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot bind the serving port on " + host + ":" + port, e);
-        }
-        this.executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "kvsim-serving-" + port);
-            t.setDaemon(true);
-            return t;
+        Routes routes = new Routes().get("/metrics", r -> {
+            if (!this.serveMetrics) {
+                throw HttpError.notFound("metrics are not served by this pod");
+            }
+            return Reply.metrics(render(model, kvUsageMetric, workers.get()));
         });
-        server.setExecutor(executor);
-        server.createContext("/metrics", this::handle);
-        server.start();
+        try {
+            this.server = new HttpServer("kvsim-serving", host.equals("*") ? "0.0.0.0" : host, port, 1,
+                    HttpLimits.defaults().withWorkerThreads(1).withMaxConnections(256), routes, new ObjectMapper(),
+                    ErrorMapper.NONE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding the serving port " + host + ":" + port, e);
+        }
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return server.port();
     }
 
     /** Turns {@code /metrics} off (404, as a pod whose metrics are unreachable) or on again. */
     public void serveMetrics(boolean on) {
         serveMetrics = on;
-    }
-
-    private void handle(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            if (!exchange.getRequestMethod().equals("GET")) {
-                exchange.getResponseHeaders().add("Allow", "GET");
-                exchange.sendResponseHeaders(405, -1);
-                return;
-            }
-            boolean on = serveMetrics;
-            byte[] body = on ? render(model, kvUsageMetric, workers.get()).getBytes(StandardCharsets.UTF_8)
-                    : NOT_SERVED;
-            exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            exchange.sendResponseHeaders(on ? 200 : 404, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        }
     }
 
     /**
@@ -129,7 +103,6 @@ public final class SimMetricsServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+        server.close();
     }
 }
