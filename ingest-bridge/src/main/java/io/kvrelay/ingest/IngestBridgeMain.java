@@ -28,6 +28,11 @@ public final class IngestBridgeMain implements Callable<Integer> {
             description = "HTTP port for /health, /metrics and /pods; overrides admin.port (env KVRELAY_ADMIN_PORT)")
     Integer adminPort;
 
+    @Option(names = "--admin-token", defaultValue = "${env:KVRELAY_ADMIN_TOKEN}",
+            description = "bearer token for admin calls, overrides the file: prefer the environment variable, a flag "
+                    + "shows in the process list (env KVRELAY_ADMIN_TOKEN)")
+    String adminToken;
+
     public static void main(String[] args) {
         // Must be set before the JDK HTTP server classes load: without it every keep-alive response waits 40 ms.
         System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -72,7 +77,8 @@ public final class IngestBridgeMain implements Callable<Integer> {
         if (bootstrapServers != null) {
             k = k.withBootstrapServers(bootstrapServers);
         }
-        AdminConfig a = adminPort == null ? c.admin() : new AdminConfig(c.admin().host(), adminPort, c.admin().token());
+        AdminConfig a = new AdminConfig(c.admin().host(), adminPort == null ? c.admin().port() : adminPort,
+                adminToken == null || adminToken.isBlank() ? c.admin().token() : adminToken);
         return new BridgeConfig(c.instanceId(), k, c.zmq(), a, c.handoffCapacity(), c.statusIntervalMs(), c.pods(),
                 c.podMetrics());
     }

@@ -42,6 +42,11 @@ public final class RouterMain implements Callable<Integer> {
             description = "Redis port; overrides links.redisPort (env KVRELAY_REDIS_PORT)")
     Integer redisPort;
 
+    @Option(names = "--admin-token", defaultValue = "${env:KVRELAY_ADMIN_TOKEN}",
+            description = "bearer token for admin calls, overrides the file: prefer the environment variable, a flag "
+                    + "shows in the process list (env KVRELAY_ADMIN_TOKEN)")
+    String adminToken;
+
     public static void main(String[] args) {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         System.exit(new CommandLine(new RouterMain()).execute(args));
@@ -87,6 +92,9 @@ public final class RouterMain implements Callable<Integer> {
         }
         if (redisPort != null) {
             node.withObjectProperty("links").put("redisPort", redisPort);
+        }
+        if (adminToken != null && !adminToken.isBlank()) {
+            node.put("adminToken", adminToken);
         }
         return json.treeToValue(node, RouterConfig.class);
     }

@@ -37,6 +37,11 @@ public final class StreamAppMain implements Callable<Integer> {
             description = "Kafka Streams application id (overrides the file) (env KVRELAY_APPLICATION_ID)")
     String applicationId;
 
+    @Option(names = "--admin-token", defaultValue = "${env:KVRELAY_ADMIN_TOKEN}",
+            description = "bearer token for admin calls, overrides the file: prefer the environment variable, a flag "
+                    + "shows in the process list (env KVRELAY_ADMIN_TOKEN)")
+    String adminToken;
+
     public static void main(String[] args) {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         System.exit(new CommandLine(new StreamAppMain()).execute(args));
@@ -75,6 +80,9 @@ public final class StreamAppMain implements Callable<Integer> {
         }
         if (applicationId != null) {
             node.put("applicationId", applicationId);
+        }
+        if (adminToken != null && !adminToken.isBlank()) {
+            node.put("adminToken", adminToken);
         }
         if (!node.has("bootstrapServers")) {
             node.put("bootstrapServers", "localhost:9092");

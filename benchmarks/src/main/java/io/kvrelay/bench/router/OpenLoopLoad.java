@@ -24,11 +24,13 @@ import java.util.Random;
  * pre-encoded: on a 2-core machine the generator shares the CPU with what it measures, so it must cost little (the
  * JDK HttpClient it replaces used about 0.6 ms of CPU per request, more than the router).
  *
- * <p>Args: {@code <url> <seconds per rate> <rate> [<rate> ...]}. Bodies: /v1/route for one of 200 users, prompts of
- * 1,024 tokens sharing a 512-token system prompt (one of 4), so the index and the links are both in the path.
+ * <p>Args: {@code <url> <seconds per rate> <rate> [<rate> ...]}; the system property {@code tokens} sets the prompt
+ * length (default 1,024 tokens = 64 blocks of 16). Bodies: /v1/route for one of 200 users, prompts sharing a
+ * 512-token system prompt (one of 4), so the index and the links are both in the path.
  */
 public final class OpenLoopLoad {
     private static final int MAX_CONNECTIONS = 512;
+    private static final int PROMPT_TOKENS = Integer.getInteger("tokens", 1024);
     private static final long TIMEOUT_NANOS = 10_000_000_000L;
 
     private final InetSocketAddress target;
@@ -261,12 +263,12 @@ public final class OpenLoopLoad {
                 s[i] = rnd.nextInt(32_000);
             }
         }
-        byte[][] out = new byte[1_000][];
+        byte[][] out = new byte[PROMPT_TOKENS > 4096 ? 200 : 1_000][];
         for (int b = 0; b < out.length; b++) {
             StringBuilder sb = new StringBuilder("{\"namespace\":\"bench\",\"service\":\"svc\",\"userId\":\"user-")
                     .append(b % 200).append("\",\"tokens\":[");
             int[] sp = system[b % 4];
-            for (int i = 0; i < 1024; i++) {
+            for (int i = 0; i < PROMPT_TOKENS; i++) {
                 sb.append(i == 0 ? "" : ",").append(i < 512 ? sp[i] : rnd.nextInt(32_000));
             }
             byte[] body = sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);

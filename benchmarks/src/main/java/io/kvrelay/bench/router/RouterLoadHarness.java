@@ -43,6 +43,10 @@ public final class RouterLoadHarness implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "seconds per rate")
     int seconds;
 
+    @Option(names = "--prompt-tokens", defaultValue = "1024",
+            description = "tokens per prompt (1024 = 64 block keys; 4096 = 256; 12800 = 800)")
+    int promptTokens;
+
     @Option(names = "--warmup-seconds", defaultValue = "40",
             description = "seconds at 100 req/s first, unreported: C2 needs tens of seconds on this 2-core VM")
     int warmupSeconds;
@@ -78,7 +82,23 @@ public final class RouterLoadHarness implements Callable<Integer> {
                 Process warm = new ProcessBuilder(load(url, warmupSeconds, List.of(100)))
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
                 warm.waitFor();
-                return new ProcessBuilder(load(url, seconds, rates)).inheritIO().start().waitFor();
+                // One load process per rate, so this process's CPU (router + stream-app; the broker and Redis run
+                // elsewhere) can be read around each: CPU per request survives a noisy machine, latency does not.
+                java.lang.management.OperatingSystemMXBean os =
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+                com.sun.management.OperatingSystemMXBean cpu = (com.sun.management.OperatingSystemMXBean) os;
+                for (int rate : rates) {
+                    long c0 = cpu.getProcessCpuTime();
+                    int rc = new ProcessBuilder(load(url, seconds, List.of(rate))).inheritIO().start().waitFor();
+                    long c1 = cpu.getProcessCpuTime();
+                    System.out.printf(java.util.Locale.ROOT, "rate=%d cpu_ms_per_request=%.3f (router + stream-app "
+                            + "process, %d tokens per prompt) loadavg=%s%n", rate, (c1 - c0) / 1e6 / (rate * seconds),
+                            promptTokens, Files.readString(Path.of("/proc/loadavg")).trim());
+                    if (rc != 0) {
+                        return rc;
+                    }
+                }
+                return 0;
             }
         } finally {
             try (var walk = Files.walk(dir)) {
@@ -87,9 +107,9 @@ public final class RouterLoadHarness implements Callable<Integer> {
         }
     }
 
-    private static List<String> load(String url, int seconds, List<Integer> rates) {
+    private List<String> load(String url, int seconds, List<Integer> rates) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), OpenLoopLoad.class.getName(), url,
+                "-Xmx512m", "-Dtokens=" + promptTokens, "-cp", System.getProperty("java.class.path"), OpenLoopLoad.class.getName(), url,
                 String.valueOf(seconds)));
         rates.forEach(r -> cmd.add(String.valueOf(r)));
         return cmd;

@@ -58,7 +58,9 @@ public final class DemoCommand implements Callable<Integer> {
             description = "KV-cache capacity of each simulated pod, in 16-token blocks (default: ${DEFAULT-VALUE})")
     int capacityBlocks;
 
-    @Option(names = "--admin-token", defaultValue = "demo-token", description = "bearer token for admin calls (default: ${DEFAULT-VALUE})")
+    @Option(names = "--admin-token", defaultValue = "${env:KVRELAY_ADMIN_TOKEN}",
+            description = "bearer token for admin calls (env KVRELAY_ADMIN_TOKEN; default: a random one, printed "
+                    + "with --keep-running)")
     String adminToken;
 
     @Option(names = "--seed", defaultValue = "42", description = "workload seed (default: ${DEFAULT-VALUE})")
@@ -76,6 +78,12 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (adminToken == null || adminToken.isBlank()) {
+            // A token nobody else knows: the demo's ports are local, but a fixed default would be everyone's.
+            byte[] random = new byte[18];
+            new java.security.SecureRandom().nextBytes(random);
+            adminToken = java.util.HexFormat.of().formatHex(random);
+        }
         Path work = Files.createTempDirectory("kvrelay-demo-");
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch cleanedUp = new CountDownLatch(1);

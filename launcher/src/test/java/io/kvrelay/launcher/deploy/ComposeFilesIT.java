@@ -34,11 +34,32 @@ class ComposeFilesIT {
     @Test
     void shouldValidateWithDockerCompose() throws Exception {
         assumeTrue(onPath("docker-compose"), "docker-compose not installed (.ci/run installs it)");
-        Process p = new ProcessBuilder("docker-compose", "-f", COMPOSE.toString(), "config", "-q")
-                .redirectErrorStream(true).start();
+        assertThat(composeConfig("a-token-of-the-operator-s-own")).isZero();
+        // No default secret: without a token the file does not even validate.
+        assertThat(composeConfig(null)).isNotZero();
+    }
+
+    private static int composeConfig(String token) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("docker-compose", "-f", COMPOSE.toString(), "config", "-q")
+                .redirectErrorStream(true);
+        pb.environment().remove("KVRELAY_ADMIN_TOKEN");
+        if (token != null) {
+            pb.environment().put("KVRELAY_ADMIN_TOKEN", token);
+        }
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
+        return p.exitValue();
+    }
+
+    @Test
+    void shouldHoldNoSecret() throws Exception {
+        for (String f : new String[] {"docker-compose.yml", "deploy/compose/bridge.json", "deploy/compose/stream.json",
+                "deploy/compose/router.json", "router-api/examples/router.json", "stream-app/examples/stream.json",
+                "ingest-bridge/examples/bridge.json"}) {
+            assertThat(java.nio.file.Files.readString(ROOT.resolve(f))).as(f).doesNotContain("change-me")
+                    .doesNotContainPattern("\"(adminToken|token)\"\\s*:\\s*\"[^\"]");
+        }
     }
 
     @Test
