@@ -13,9 +13,11 @@ import io.swagger.v3.parser.OpenAPIV3Parser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +31,7 @@ import java.util.concurrent.ConcurrentSkipListSet;
 /**
  * A module's OpenAPI spec as the oracle of its integration tests: every exchange a test makes through it is checked
  * against the operation it hit (status declared, content type, body against the schema; for a 2xx, the request too),
+ * where an object property the schema does not declare fails unless the schema allows {@code additionalProperties};
  * and {@link #assertEveryOperationCalled()} fails when an operation of the spec was never called. A failed check
  * throws an {@link AssertionError} that lists what the spec does not allow. Thread-safe.
  */
@@ -166,7 +169,9 @@ public final class OpenApiContract {
             if (uri.getRawQuery() != null) {
                 for (String kv : uri.getRawQuery().split("&")) {
                     int eq = kv.indexOf('=');
-                    qb.withQueryParam(eq < 0 ? kv : kv.substring(0, eq), eq < 0 ? List.of("") : List.of(kv.substring(eq + 1)));
+                    String name = URLDecoder.decode(eq < 0 ? kv : kv.substring(0, eq), StandardCharsets.UTF_8);
+                    String value = eq < 0 ? "" : URLDecoder.decode(kv.substring(eq + 1), StandardCharsets.UTF_8);
+                    qb.withQueryParam(name, List.of(value));
                 }
             }
             if (json != null) {

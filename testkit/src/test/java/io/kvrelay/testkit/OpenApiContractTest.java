@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The oracle is not vacuous: what the spec does not allow fails, on a loopback server with canned answers. */
+/**
+ * The oracle is not vacuous: what the spec does not allow fails, on a loopback server with canned answers. A property a
+ * schema does not declare fails too, unless the schema says {@code additionalProperties} (as Error does).
+ */
 class OpenApiContractTest {
     private static final String SPEC = """
             openapi: 3.0.3
@@ -69,6 +72,7 @@ class OpenApiContractTest {
             "/things/string-count", new String[] {"200", "application/json", "{\"id\":\"x\",\"count\":\"3\"}"},
             "/things/bad-error", new String[] {"404", "application/json", "{\"message\":\"no thing\"}"},
             "/things/html-404", new String[] {"404", "text/html", "<h1>404 Not Found</h1>"},
+            "/things/extra", new String[] {"200", "application/json", "{\"id\":\"x\",\"count\":3,\"surprise\":1}"},
             "/things/teapot", new String[] {"418", "application/json", "{\"error\":\"teapot\"}"});
 
     @TempDir
@@ -125,6 +129,8 @@ class OpenApiContractTest {
                 .hasMessageContaining("text/html");
         assertThatThrownBy(() -> client.get("/things/teapot")).isInstanceOf(AssertionError.class)
                 .hasMessageContaining("418");
+        assertThatThrownBy(() -> client.get("/things/extra")).as("undeclared, and no additionalProperties")
+                .isInstanceOf(AssertionError.class).hasMessageContaining("surprise");
         assertThatThrownBy(() -> client.get("/elsewhere")).isInstanceOf(AssertionError.class)
                 .hasMessageContaining("has no operation");
     }
