@@ -56,8 +56,8 @@ class AdminApiContractIT {
             assertThat(operator.post("/pods", pod1).statusCode()).isEqualTo(201);
             assertThat(operator.post("/pods", pod1).statusCode()).as("already there").isEqualTo(409);
             assertThat(operator.post("/pods", "{not json").statusCode()).isEqualTo(400);
-            assertThat(operator.post("/pods", "{\"namespace\":\"ns\",\"service\":\"svc\",\"pod\":\"p\",\"pubPort\":5557}")
-                    .body()).contains("host is required");
+            String noHost = "{\"namespace\":\"ns\",\"service\":\"svc\",\"pod\":\"p\",\"pubPort\":5557}";
+            assertThat(operator.post("/pods", noHost).body()).contains("host is required");
             assertThat(operator.post("/pods", "{\"pad\":\"" + "x".repeat(70 * 1024) + "\"}").statusCode())
                     .isEqualTo(413);
             assertThat(operator.sendAs("POST", "PUT", "/pods", pod1).statusCode()).isEqualTo(405);
