@@ -44,6 +44,11 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
     private int limit;
     /** After an error mid-request: the rest of it is dropped and the connection closes once the answer is out. */
     private boolean discarding;
+    /** After an early answer: reading on, dropping the body, until it ends or the bounds below. */
+    private boolean draining;
+    private long drained;
+    private static final long DRAIN_BYTES = 64L * 1024 * 1024;
+    private static final long DRAIN_MILLIS = 5_000;
     /** A request is being handled: what the codec decodes meanwhile waits in {@link #pending}. */
     private boolean busy;
     private final java.util.ArrayDeque<Object> pending = new java.util.ArrayDeque<>();
@@ -71,6 +76,8 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
             }
             if (msg instanceof HttpContent c && !discarding && head != null) {
                 content(ctx, c);
+            } else if (msg instanceof HttpContent c && draining) {
+                drain(ctx, c);
             }
         } finally {
             ReferenceCountUtil.release(msg);
@@ -178,13 +185,42 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** An error before the request was whole: answer, drop what follows, close. */
+    /**
+     * An error before the request was whole: answer, drop what follows, close. A well-formed request (404, 405, 413)
+     * is drained first, up to a bound and for a few seconds: a client still sending its body would otherwise meet a
+     * reset before it reads the answer. A malformed one is closed at once.
+     */
     private void fail(ChannelHandlerContext ctx, HttpError e) {
+        boolean wellFormed = head != null && head.decoderResult().isSuccess() && e.status() != 400;
         discarding = true;
         releaseBody();
         deadlines(ctx).requestComplete();
-        ctx.channel().config().setAutoRead(false);
-        write(ctx, Dispatcher.error(e), false);
+        if (!wellFormed) {
+            ctx.channel().config().setAutoRead(false);
+            write(ctx, Dispatcher.error(e), false);
+            return;
+        }
+        FullHttpResponse res;
+        try {
+            res = response(Dispatcher.error(e));
+        } catch (IOException ex) {
+            ctx.close();
+            return;
+        }
+        res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(res);
+        draining = true;
+        drained = 0;
+        ctx.executor().schedule(() -> ctx.close(), DRAIN_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    private void drain(ChannelHandlerContext ctx, HttpContent c) {
+        drained += c.content().readableBytes();
+        if (c instanceof LastHttpContent || drained > DRAIN_BYTES) {
+            draining = false;
+            ctx.close();
+        }
     }
 
     private FullHttpResponse response(Reply reply) throws IOException {

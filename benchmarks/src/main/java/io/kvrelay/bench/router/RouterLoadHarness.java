@@ -89,13 +89,13 @@ public final class RouterLoadHarness implements Callable<Integer> {
                 com.sun.management.OperatingSystemMXBean cpu = (com.sun.management.OperatingSystemMXBean) os;
                 for (int rate : rates) {
                     long c0 = cpu.getProcessCpuTime();
-                    int rc = new ProcessBuilder(load(url, seconds, List.of(rate))).inheritIO().start().waitFor();
+                    int exit = new ProcessBuilder(load(url, seconds, List.of(rate))).inheritIO().start().waitFor();
                     long c1 = cpu.getProcessCpuTime();
                     System.out.printf(java.util.Locale.ROOT, "rate=%d cpu_ms_per_request=%.3f (router + stream-app "
                             + "process, %d tokens per prompt) loadavg=%s%n", rate, (c1 - c0) / 1e6 / (rate * seconds),
                             promptTokens, Files.readString(Path.of("/proc/loadavg")).trim());
-                    if (rc != 0) {
-                        return rc;
+                    if (exit != 0) {
+                        return exit;
                     }
                 }
                 return 0;

@@ -53,6 +53,7 @@ class BridgeDeadLetterAndAdminIT {
     private static ZMQ.Socket pub;
     private static IngestBridge bridge;
     private static AdminServer admin;
+    private static final String TOKEN = "bridge-admin-token-of-this-test";
     private static PodConfig pod;
 
     @BeforeAll
@@ -65,7 +66,7 @@ class BridgeDeadLetterAndAdminIT {
         int port = pub.bindToRandomPort("tcp://127.0.0.1");
         pod = new PodConfig("ns", "svc", "pod-0", 0, "127.0.0.1", port, null, 1, "m", "");
         KafkaSinkConfig kafka = new KafkaSinkConfig(broker.bootstrapServers(), PREFIX, true, (short) 1, "lz4", 1, Map.of());
-        BridgeConfig cfg = new BridgeConfig("it", kafka, ZmqConfig.defaults(), new AdminConfig("127.0.0.1", 0), 64,
+        BridgeConfig cfg = new BridgeConfig("it", kafka, ZmqConfig.defaults(), new AdminConfig("127.0.0.1", 0, TOKEN), 64,
                 200, List.of(pod));
         bridge = new IngestBridge(cfg).start();
         admin = new AdminServer(bridge, cfg.admin()).start();
@@ -103,6 +104,7 @@ class BridgeDeadLetterAndAdminIT {
     private static HttpResponse<String> call(String method, String path, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port() + path));
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        b.header("Authorization", "Bearer " + TOKEN);
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 

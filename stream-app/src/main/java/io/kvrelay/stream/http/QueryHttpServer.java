@@ -72,10 +72,10 @@ public final class QueryHttpServer implements AutoCloseable {
                 })
                 .add("GET", "/metrics", WORKER, 0, r -> Reply.metrics(metrics.scrape()))
                 .get("/v1/instances", r -> Reply.ok(Map.of("instances", queries().instances())))
-                // Local answers read in-memory stores: on the event loop. Cluster answers wait on other instances.
+                // Cluster answers wait on other instances: on a worker.
                 .add("POST", "/v1/prefix-match", WORKER, MAX_PREFIX_MATCH_BODY, r -> {
-                    PrefixMatchRequest req = PrefixMatchJson.parse(r.jsonBody());
                     ClusterQueries q = queries();
+                    PrefixMatchRequest req = PrefixMatchJson.parse(r.jsonBody());
                     return outcome(local(r) ? q.local().prefixMatch(req)
                             : q.prefixMatch(req, r.json().writeValueAsBytes(PrefixMatchJson.forward(req))));
                 })

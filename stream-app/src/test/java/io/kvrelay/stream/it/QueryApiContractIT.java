@@ -104,8 +104,8 @@ class QueryApiContractIT {
     @Test
     void shouldAnswer503AsTheSpecSaysUntilKafkaStreamsIsBuilt() throws Exception {
         // The server starts before Kafka Streams (it must learn its port first): queries answer 503 until then.
-        try (QueryHttpServer starting = new QueryHttpServer("127.0.0.1", 0, json, () -> null, () -> "starting",
-                new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), null, "").start()) {
+        try (QueryHttpServer starting = new QueryHttpServer("127.0.0.1", 0, io.kvrelay.http.HttpLimits.defaults(),
+                json, () -> null, () -> "starting", new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), null, "")) {
             OpenApiContract.Client anyone = contract.client("http://127.0.0.1:" + starting.port());
             assertThat(anyone.get("/health").body()).contains("DOWN");
             assertThat(anyone.get("/v1/instances").statusCode()).isEqualTo(503);
