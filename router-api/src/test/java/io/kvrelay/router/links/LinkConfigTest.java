@@ -21,6 +21,17 @@ class LinkConfigTest {
         assertThat(c.ownedNamespaces()).containsExactly("default");
         assertThat(c.connectTimeoutMs()).isEqualTo(200);
         assertThat(c.socketTimeoutMs()).isEqualTo(200);
+        assertThat(c.redisDeadlineMs()).isEqualTo(5);
+        assertThat(c.redisQueueSize()).isEqualTo(256);
+    }
+
+    @Test
+    void shouldRejectADeadlineLongerThanTheSocketTimeout() {
+        assertThatThrownBy(() -> LinkConfig.defaults().withRedisDeadlineMs(300))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("links.redisDeadlineMs (300) must be at most links.socketTimeoutMs (200)");
+        assertThatThrownBy(() -> LinkConfig.defaults().withRedisDeadlineMs(-1))
+                .hasMessageContaining("links.redisDeadlineMs must be > 0");
     }
 
     @Test
