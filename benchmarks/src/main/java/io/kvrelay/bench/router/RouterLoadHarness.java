@@ -12,12 +12,14 @@ import io.kvrelay.schemas.avro.PodStatus;
 import io.kvrelay.schemas.avro.WorkerStatus;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
+import io.kvrelay.testkit.DelayingTcpProxy;
 import io.kvrelay.testkit.KafkaProcess;
 import io.kvrelay.testkit.RedisServer;
 import io.kvrelay.testkit.TestProducers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -32,6 +34,10 @@ import picocli.CommandLine;
  * router-api under HTTP load on this machine, with its real dependencies in the path: a broker (child JVM), one
  * stream-app, a real Redis, one router (this JVM), and {@link OpenLoopLoad} in a separate JVM sending
  * {@code /v1/route} at increasing fixed rates. 16 pods; each holds some system-prompt blocks, so prefix lookups match.
+ *
+ * <p>{@code --redis-delay-ms D} puts a {@link DelayingTcpProxy} between the router and Redis that delays every command
+ * by D ms (0: the proxy without delay, the baseline to compare with). Per rate it prints the load generator's line,
+ * then the CPU this JVM (router + stream-app) used while it ran, in cores, and {@code /proc/loadavg} at its end.
  */
 @Command(name = "router-load", mixinStandardHelpOptions = true,
         description = "router-api p50/p99 at increasing request rates (open loop, separate load process)")
@@ -47,6 +53,14 @@ public final class RouterLoadHarness implements Callable<Integer> {
             description = "seconds at 100 req/s first, unreported: C2 needs tens of seconds on this 2-core VM")
     int warmupSeconds;
 
+    @Option(names = "--redis-delay-ms", defaultValue = "-1",
+            description = "route Redis through a proxy delaying each command this long (-1: no proxy)")
+    int redisDelayMs;
+
+    @Option(names = "--touch-interval-ms", defaultValue = "0",
+            description = "links.touchIntervalMs (0: its default, 60 s): shorter, and the run refreshes links too")
+    long touchIntervalMs;
+
     public static void main(String[] args) {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         System.exit(new CommandLine(new RouterLoadHarness()).execute(args));
@@ -58,6 +72,8 @@ public final class RouterLoadHarness implements Callable<Integer> {
         String prefix = "load-" + System.currentTimeMillis();
         try (KafkaProcess kafka = KafkaProcess.start(dir.resolve("kafka"), 0);
              RedisServer redis = RedisServer.start();
+             DelayingTcpProxy proxy = DelayingTcpProxy.to(redis.host(), redis.port())
+                     .delay(Duration.ofMillis(Math.max(0, redisDelayMs)));
              StreamApp stream = new StreamApp(StreamAppConfig.local(kafka.bootstrapServers(), dir.resolve("s"))
                      .withApplicationId(prefix).withTopicPrefix(prefix).withHeartbeatTtlMs(3_600_000)).start()) {
             seed(kafka.bootstrapServers(), prefix);
@@ -69,22 +85,43 @@ public final class RouterLoadHarness implements Callable<Integer> {
                 Thread.sleep(50);
             }
             RouterConfig rc = new RouterConfig("load", null, 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
-                    50, 500, 16, LinkConfig.of(redis.host(), redis.port(), Set.of("bench")), null,
+                    50, 500, 16, LinkConfig.of(redisDelayMs < 0 ? redis.host() : proxy.host(),
+                    redisDelayMs < 0 ? redis.port() : proxy.port(), Set.of("bench")).withTtls(0, 0, touchIntervalMs),
+                    null,
                     kafka.bootstrapServers(), prefix, 0, null, null);
             try (RouterApp router = new RouterApp(rc).start()) {
                 String url = "http://127.0.0.1:" + router.port() + "/v1/route";
-                System.out.printf("router on port %d, Redis %s; warm-up %d s at 100 req/s, then %s req/s for %d s "
-                        + "each%n", router.port(), redis.kind(), warmupSeconds, rates, seconds);
+                System.out.printf("router on port %d, Redis %s%s; warm-up %d s at 100 req/s, then %s req/s for %d s "
+                        + "each%n", router.port(), redis.kind(), redisDelayMs < 0 ? ""
+                        : " behind a proxy delaying each command " + redisDelayMs + " ms", warmupSeconds, rates,
+                        seconds);
                 Process warm = new ProcessBuilder(load(url, warmupSeconds, List.of(100)))
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
                 warm.waitFor();
-                return new ProcessBuilder(load(url, seconds, rates)).inheritIO().start().waitFor();
+                int exit = 0;
+                for (int rate : rates) {
+                    long cpu0 = cpuNanos();
+                    long t0 = System.nanoTime();
+                    exit |= new ProcessBuilder(load(url, seconds, List.of(rate))).inheritIO().start().waitFor();
+                    double cores = (cpuNanos() - cpu0) / (double) (System.nanoTime() - t0);
+                    System.out.printf(java.util.Locale.ROOT, "  rate=%d router+stream-app JVM cpu=%.2f cores "
+                            + "(load generator JVM start included in the wall time); loadavg %s%n", rate, cores,
+                            Files.readString(Path.of("/proc/loadavg")).trim());
+                }
+                System.out.println(router.registry().scrape().lines()
+                        .filter(l -> l.startsWith("kvrelay_links_redis_") || l.startsWith("kvrelay_links_decisions"))
+                        .filter(l -> !l.startsWith("#")).reduce("link meters:", (a, b) -> a + "\n  " + b));
+                return exit;
             }
         } finally {
             try (var walk = Files.walk(dir)) {
                 walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
+    }
+
+    private static long cpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     private static List<String> load(String url, int seconds, List<Integer> rates) {

@@ -82,17 +82,32 @@ public final class RouteDecisionEncoder {
         if (n > 0) {
             varlong(n);
             ensure(10 * n);
+            // buffer and position in locals: the JIT keeps them in registers across the loop
+            byte[] b = buf;
+            int p = pos;
             if (values instanceof PrimitivesArrays.LongArray a) {
                 for (int i = 0; i < n; i++) {
-                    varlong(a.getLong(i));
+                    p = putVarlong(b, p, a.getLong(i));
                 }
             } else {
                 for (int i = 0; i < n; i++) {
-                    varlong(values.get(i));
+                    p = putVarlong(b, p, values.get(i));
                 }
             }
+            pos = p;
         }
         varlong(0);
+    }
+
+    /** Avro long at {@code p} (room checked by the caller); returns the position after it. */
+    private static int putVarlong(byte[] b, int p, long v) {
+        long z = (v << 1) ^ (v >> 63);
+        while ((z & ~0x7FL) != 0) {
+            b[p++] = (byte) ((z & 0x7F) | 0x80);
+            z >>>= 7;
+        }
+        b[p++] = (byte) z;
+        return p;
     }
 
     private void bool(boolean v) {

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -113,7 +114,9 @@ public final class LinkService implements AutoCloseable {
      * atomically: created if absent, moved by compare-and-set from an unroutable pod. When another router wins the
      * race, its link is used if its pod is routable; after {@value #MAX_ATTEMPTS} lost races the best pod is answered
      * unlinked. When Redis does not answer within {@code links.redisDeadlineMs}, the best pod is answered unlinked
-     * ({@link Outcome#REDIS_UNAVAILABLE}, counted in {@code kvrelay.links.redis.late}).
+     * ({@link Outcome#REDIS_UNAVAILABLE}, counted in {@code kvrelay.links.redis.late}); when Redis' late answer shows
+     * the user had no link, they are linked to that pod behind the cache, so a Redis that stays slow still lets new
+     * users stick from their next request on.
      *
      * @param routable whether a pod may take this user now (false for a drained or gone pod); called on this thread
      * @param bestPod  the pod the scorer would pick for this request, or null if no pod is routable; called on this
@@ -135,12 +138,22 @@ public final class LinkService implements AutoCloseable {
             drop(key, cached);
         }
         long deadline = System.nanoTime() + deadlineNanos;
+        AtomicReference<String> answeredUnlinked = new AtomicReference<>();
         try {
-            Optional<String> current = await(deadline, owned ? () -> store.touch(key) : () -> store.get(key),
-                    pod -> pod.ifPresent(p -> fillLate(key, p)));
+            Optional<String> current = await(deadline, owned ? () -> store.touch(key) : () -> store.get(key), pod -> {
+                if (pod.isPresent()) {
+                    fillLate(key, pod.get());
+                } else if (owned && answeredUnlinked.get() != null) {
+                    linkBehind(key, answeredUnlinked.get());
+                }
+            });
             return metrics.decided(resolve(key, current.orElse(null), owned, routable, best, deadline));
         } catch (RedisLate e) {
-            return metrics.decided(unlinked(best, Outcome.REDIS_UNAVAILABLE, false));
+            LinkDecision d = unlinked(best, Outcome.REDIS_UNAVAILABLE, false);
+            // The user has no link Redis could show in time; if the late answer says there is none, the user is
+            // linked behind the cache to the pod answered now, so their next request sticks even while Redis is slow.
+            answeredUnlinked.set(d.pod());
+            return metrics.decided(d);
         } catch (LinksUnavailableException e) {
             metrics.redisError();
             return metrics.decided(unlinked(best, Outcome.REDIS_UNAVAILABLE, false));
@@ -254,7 +267,8 @@ public final class LinkService implements AutoCloseable {
             return answer.get(left, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             metrics.redisLate();
-            answer.thenAccept(late); // exceptions are counted by the store's own failure path; nothing to fill
+            // On the pool (bounded; may refuse), never on this thread: the late answer may lead to another call.
+            answer.thenAcceptAsync(late, calls);
             throw RedisLate.INSTANCE;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
@@ -264,6 +278,18 @@ public final class LinkService implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LinksUnavailableException("interrupted while waiting for Redis", e);
+        }
+    }
+
+    /** Links a user answered without a link (Redis late) to the pod they were sent to, on the link-call pool. */
+    private void linkBehind(LinkKey key, String pod) {
+        try {
+            LinkWrite w = store.setIfAbsent(key, pod);
+            if (w.pod() != null) {
+                fillLate(key, w.pod());
+            }
+        } catch (LinksUnavailableException e) {
+            metrics.redisError(); // the next request tries again
         }
     }
 

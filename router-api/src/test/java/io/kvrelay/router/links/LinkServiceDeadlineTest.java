@@ -73,6 +73,18 @@ class LinkServiceDeadlineTest {
     }
 
     @Test
+    void shouldLinkANewUserBehindTheCacheToThePodAnsweredWhileRedisWasLate() throws Exception {
+        store.stall();
+
+        assertThat(timedCompute("pod-b")).isEqualTo(new LinkDecision("pod-b", Outcome.REDIS_UNAVAILABLE, false, false));
+
+        store.release();
+        awaitCached("pod-b");
+        assertThat(fake.links).containsEntry(KEY, "pod-b");
+        assertThat(timedCompute("pod-c")).isEqualTo(new LinkDecision("pod-b", Outcome.KEPT, true, true));
+    }
+
+    @Test
     void shouldRefreshADueLinkBehindTheCacheNeverOnTheRequestThread() throws Exception {
         assertThat(timedCompute("pod-a").outcome()).isEqualTo(Outcome.CREATED);
         now.addAndGet(TimeUnit.SECONDS.toNanos(10)); // the touch is due
