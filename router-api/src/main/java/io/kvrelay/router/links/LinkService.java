@@ -144,7 +144,7 @@ public final class LinkService implements AutoCloseable {
                 if (pod.isPresent()) {
                     fillLate(key, pod.get());
                 } else if (owned && answeredUnlinked.get() != null) {
-                    linkBehind(key, answeredUnlinked.get());
+                    behind(() -> linkBehind(key, answeredUnlinked.get()));
                 }
             });
             return metrics.decided(resolve(key, current.orElse(null), owned, routable, best, deadline));
@@ -201,10 +201,15 @@ public final class LinkService implements AutoCloseable {
         if (now - due < 0 || !cached.touchDueAt.compareAndSet(due, now + touchNanos)) {
             return;
         }
+        behind(() -> refresh(key, cached)); // if refused, the link lives redisTtlMs - touchIntervalMs more
+    }
+
+    /** Runs a Redis call nobody waits for on the link-call pool, unless its queue is full (then counted). */
+    private void behind(Runnable call) {
         try {
-            calls.execute(() -> refresh(key, cached));
+            calls.execute(call);
         } catch (RejectedExecutionException e) {
-            metrics.redisDropped(); // the link lives redisTtlMs - touchIntervalMs more: the next interval retries
+            metrics.redisDropped();
         }
     }
 
@@ -246,8 +251,13 @@ public final class LinkService implements AutoCloseable {
      * Runs one store call of a route decision on the link-call pool and waits for it until {@code deadline}
      * ({@link System#nanoTime()}). A call that misses it still completes, and hands its answer to {@code late}.
      *
-     * @throws RedisLate                 the deadline passed first (counted)
-     * @throws LinksUnavailableException the store failed, or the pool's queue was full (counted as dropped)
+     * <p>When calls are already queued behind every thread, Redis is backed up: the call is queued all the same (its
+     * answer fills the cache) but not waited for, since it could not start before others finish.
+     *
+     * @param late cheap (a cache write, or handing a call to {@link #behind}): it may run on this thread
+     * @throws RedisLate                 the deadline passed first, Redis is backed up (counted as late), or the
+     *                                   pool's queue is full (counted as dropped)
+     * @throws LinksUnavailableException the store failed
      */
     private <T> T await(long deadline, Supplier<T> call, Consumer<T> late) {
         long left = deadline - System.nanoTime();
@@ -255,20 +265,22 @@ public final class LinkService implements AutoCloseable {
             metrics.redisLate();
             throw RedisLate.INSTANCE;
         }
+        boolean backedUp = pool != null && pool.getQueue().size() >= pool.getMaximumPoolSize();
         CompletableFuture<T> answer;
         try {
             answer = CompletableFuture.supplyAsync(call, calls);
         } catch (RejectedExecutionException e) {
             metrics.redisDropped();
-            throw new LinksUnavailableException("too many link calls waiting for Redis (links.redisQueueSize "
-                    + config.redisQueueSize() + ")", e);
+            throw RedisLate.INSTANCE;
         }
         try {
+            if (backedUp) {
+                throw new TimeoutException();
+            }
             return answer.get(left, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             metrics.redisLate();
-            // On the pool (bounded; may refuse), never on this thread: the late answer may lead to another call.
-            answer.thenAcceptAsync(late, calls);
+            answer.thenAccept(late);
             throw RedisLate.INSTANCE;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
@@ -435,7 +447,10 @@ public final class LinkService implements AutoCloseable {
         }
     }
 
-    /** Redis did not answer a route decision's call in time; stackless, as it is routine while Redis is slow. */
+    /**
+     * Redis did not answer a route decision's call in time, or the call was refused (queue full); stackless, as it is
+     * routine while Redis is slow.
+     */
     private static final class RedisLate extends RuntimeException {
         static final RedisLate INSTANCE = new RedisLate();
 

@@ -26,6 +26,18 @@ class LinkConfigTest {
     }
 
     @Test
+    void shouldReadTheDeadlineSettingsFromAConfigurationFile() throws Exception {
+        LinkConfig c = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                "{\"redisPort\": 6380, \"redisDeadlineMs\": 7, \"redisQueueSize\": 64}", LinkConfig.class);
+
+        assertThat(c.redisPort()).isEqualTo(6380);
+        assertThat(c.redisDeadlineMs()).isEqualTo(7);
+        assertThat(c.redisQueueSize()).isEqualTo(64);
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readValue("{}", LinkConfig.class))
+                .isEqualTo(LinkConfig.defaults());
+    }
+
+    @Test
     void shouldRejectADeadlineLongerThanTheSocketTimeout() {
         assertThatThrownBy(() -> LinkConfig.defaults().withRedisDeadlineMs(300))
                 .isInstanceOf(IllegalArgumentException.class)
