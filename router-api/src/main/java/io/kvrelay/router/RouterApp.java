@@ -32,6 +32,7 @@ public final class RouterApp implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final RedisLinkStore store;
+    private final LinkService links;
     private final ServiceStateCache states;
     private final DecisionPublisher decisions;
     private final DecisionFeed feed;
@@ -48,7 +49,7 @@ public final class RouterApp implements AutoCloseable {
         this.states = new ServiceStateCache(streamApp, scorer, new ServiceStateCache.Config(
                 Duration.ofMillis(c.stateRefreshMs()), Duration.ofMinutes(10), 10_000), Clock.systemUTC());
         this.store = RedisLinkStore.connect(c.links());
-        LinkService links = new LinkService(store, c.links(), registry);
+        this.links = new LinkService(store, c.links(), registry);
         InFlightLedger inFlight = new InFlightLedger(c.cost().reportLagMs());
         RouteDecider decider = new RouteDecider(states, streamApp, links, scorer, inFlight,
                 new IndexWait(Duration.ofMillis(c.fanOutTimeoutMs()), c.indexWaitShare()), c.defaultBlockSize());
@@ -106,6 +107,7 @@ public final class RouterApp implements AutoCloseable {
         if (drainer != null) {
             drainer.close();
         }
+        links.close();
         store.close();
         streamApp.close();
     }

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * the choice of {@link #start()}, so CI can exercise the fallback on a machine that has the package.
  *
  * <p>{@link #stop()} kills the server (SIGKILL: what a crash looks like to clients) and {@link #restart()} brings a
- * fresh, empty one back on the same port. Not thread-safe: one test drives it.
+ * fresh, empty one back on the same port. {@link #freeze()} stops the system server's process with SIGSTOP (connections
+ * stay open, nothing is answered: a starved or swapping server) until {@link #thaw()}. Not thread-safe: one test
+ * drives it.
  */
 public final class RedisServer implements AutoCloseable {
     /** Overrides how {@link #start()} picks the server: {@code auto} (default), {@code system} or {@code embedded}. */
@@ -92,6 +94,42 @@ public final class RedisServer implements AutoCloseable {
 
     public boolean isRunning() {
         return running;
+    }
+
+    /** The server process' id, when it runs as a child process of ours (the system server; not the embedded one). */
+    public java.util.OptionalLong pid() {
+        return running ? backend.pid() : java.util.OptionalLong.empty();
+    }
+
+    /**
+     * Suspends the server (SIGSTOP): it keeps its connections and answers nothing until {@link #thaw()}.
+     *
+     * @throws UnsupportedOperationException for the embedded server, whose process id is not ours to signal
+     */
+    public void freeze() {
+        signal("STOP");
+    }
+
+    /** Resumes a server {@link #freeze()} suspended (SIGCONT); it answers what it was sent meanwhile. */
+    public void thaw() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        long pid = pid().orElseThrow(() -> new UnsupportedOperationException(
+                "cannot signal the " + kind() + " Redis: no process id (use the system redis-server)"));
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).redirectErrorStream(true).start();
+            String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + pid + " failed: " + out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run kill -" + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while signalling Redis", e);
+        }
     }
 
     /** Kills the server: clients see their connections drop and new ones refused, until {@link #restart()}. */
@@ -214,6 +252,10 @@ public final class RedisServer implements AutoCloseable {
 
         String kind();
 
+        default java.util.OptionalLong pid() {
+            return java.util.OptionalLong.empty();
+        }
+
         default void cleanUp() {
         }
     }
@@ -286,6 +328,12 @@ public final class RedisServer implements AutoCloseable {
         @Override
         public String kind() {
             return kind;
+        }
+
+        @Override
+        public java.util.OptionalLong pid() {
+            return process != null && process.isAlive() ? java.util.OptionalLong.of(process.pid())
+                    : java.util.OptionalLong.empty();
         }
 
         @Override

@@ -12,12 +12,14 @@ import io.kvrelay.schemas.avro.PodStatus;
 import io.kvrelay.schemas.avro.WorkerStatus;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
+import io.kvrelay.testkit.DelayingTcpProxy;
 import io.kvrelay.testkit.KafkaProcess;
 import io.kvrelay.testkit.RedisServer;
 import io.kvrelay.testkit.TestProducers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -32,6 +34,10 @@ import picocli.CommandLine;
  * router-api under HTTP load on this machine, with its real dependencies in the path: a broker (child JVM), one
  * stream-app, a real Redis, one router (this JVM), and {@link OpenLoopLoad} in a separate JVM sending
  * {@code /v1/route} at increasing fixed rates. 16 pods; each holds some system-prompt blocks, so prefix lookups match.
+ *
+ * <p>{@code --redis-delay-ms D} puts a {@link DelayingTcpProxy} between the router and Redis that delays every command
+ * by D ms (0: the proxy without delay, the baseline to compare with). Per rate it prints the load generator's line,
+ * then the CPU this JVM (router + stream-app) used while it ran, in cores, and {@code /proc/loadavg} at its end.
  */
 @Command(name = "router-load", mixinStandardHelpOptions = true,
         description = "router-api p50/p99 at increasing request rates (open loop, separate load process)")
@@ -51,6 +57,14 @@ public final class RouterLoadHarness implements Callable<Integer> {
             description = "seconds at 100 req/s first, unreported: C2 needs tens of seconds on this 2-core VM")
     int warmupSeconds;
 
+    @Option(names = "--redis-delay-ms", defaultValue = "-1",
+            description = "route Redis through a proxy delaying each command this long (-1: no proxy)")
+    int redisDelayMs;
+
+    @Option(names = "--touch-interval-ms", defaultValue = "0",
+            description = "links.touchIntervalMs (0: its default, 60 s): shorter, and the run refreshes links too")
+    long touchIntervalMs;
+
     public static void main(String[] args) {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         System.exit(new CommandLine(new RouterLoadHarness()).execute(args));
@@ -62,6 +76,8 @@ public final class RouterLoadHarness implements Callable<Integer> {
         String prefix = "load-" + System.currentTimeMillis();
         try (KafkaProcess kafka = KafkaProcess.start(dir.resolve("kafka"), 0);
              RedisServer redis = RedisServer.start();
+             DelayingTcpProxy proxy = DelayingTcpProxy.to(redis.host(), redis.port())
+                     .delay(Duration.ofMillis(Math.max(0, redisDelayMs)));
              StreamApp stream = new StreamApp(StreamAppConfig.local(kafka.bootstrapServers(), dir.resolve("s"))
                      .withApplicationId(prefix).withTopicPrefix(prefix).withHeartbeatTtlMs(3_600_000)).start()) {
             seed(kafka.bootstrapServers(), prefix);
@@ -73,32 +89,36 @@ public final class RouterLoadHarness implements Callable<Integer> {
                 Thread.sleep(50);
             }
             RouterConfig rc = new RouterConfig("load", null, 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
-                    50, 500, 16, LinkConfig.of(redis.host(), redis.port(), Set.of("bench")), null,
+                    50, 500, 16, LinkConfig.of(redisDelayMs < 0 ? redis.host() : proxy.host(),
+                    redisDelayMs < 0 ? redis.port() : proxy.port(), Set.of("bench")).withTtls(0, 0, touchIntervalMs),
+                    null,
                     kafka.bootstrapServers(), prefix, 0, null, null);
             try (RouterApp router = new RouterApp(rc).start()) {
                 String url = "http://127.0.0.1:" + router.port() + "/v1/route";
-                System.out.printf("router on port %d, Redis %s; warm-up %d s at 100 req/s, then %s req/s for %d s "
-                        + "each%n", router.port(), redis.kind(), warmupSeconds, rates, seconds);
+                System.out.printf("router on port %d, Redis %s%s; warm-up %d s at 100 req/s, then %s req/s for %d s "
+                        + "each%n", router.port(), redis.kind(), redisDelayMs < 0 ? ""
+                        : " behind a proxy delaying each command " + redisDelayMs + " ms", warmupSeconds, rates,
+                        seconds);
                 Process warm = new ProcessBuilder(load(url, warmupSeconds, List.of(100)))
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
                 warm.waitFor();
                 // One load process per rate, so this process's CPU (router + stream-app; the broker and Redis run
                 // elsewhere) can be read around each: CPU per request survives a noisy machine, latency does not.
-                java.lang.management.OperatingSystemMXBean os =
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-                com.sun.management.OperatingSystemMXBean cpu = (com.sun.management.OperatingSystemMXBean) os;
+                int exit = 0;
                 for (int rate : rates) {
-                    long c0 = cpu.getProcessCpuTime();
-                    int exit = new ProcessBuilder(load(url, seconds, List.of(rate))).inheritIO().start().waitFor();
-                    long c1 = cpu.getProcessCpuTime();
-                    System.out.printf(java.util.Locale.ROOT, "rate=%d cpu_ms_per_request=%.3f (router + stream-app "
-                            + "process, %d tokens per prompt) loadavg=%s%n", rate, (c1 - c0) / 1e6 / (rate * seconds),
-                            promptTokens, Files.readString(Path.of("/proc/loadavg")).trim());
-                    if (exit != 0) {
-                        return exit;
-                    }
+                    long cpu0 = cpuNanos();
+                    long t0 = System.nanoTime();
+                    exit |= new ProcessBuilder(load(url, seconds, List.of(rate))).inheritIO().start().waitFor();
+                    long cpu = cpuNanos() - cpu0;
+                    System.out.printf(java.util.Locale.ROOT, "  rate=%d router+stream-app JVM: %.3f ms CPU per request, "
+                            + "%.2f cores (%d tokens per prompt); loadavg %s%n", rate, cpu / 1e6 / (rate * seconds),
+                            cpu / (double) (System.nanoTime() - t0), promptTokens,
+                            Files.readString(Path.of("/proc/loadavg")).trim());
                 }
-                return 0;
+                System.out.println(router.registry().scrape().lines()
+                        .filter(l -> l.startsWith("kvrelay_links_redis_") || l.startsWith("kvrelay_links_decisions"))
+                        .filter(l -> !l.startsWith("#")).reduce("link meters:", (a, b) -> a + "\n  " + b));
+                return exit;
             }
         } finally {
             try (var walk = Files.walk(dir)) {
@@ -107,9 +127,14 @@ public final class RouterLoadHarness implements Callable<Integer> {
         }
     }
 
+    private static long cpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    }
+
     private List<String> load(String url, int seconds, List<Integer> rates) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-Dtokens=" + promptTokens, "-cp", System.getProperty("java.class.path"), OpenLoopLoad.class.getName(), url,
+                "-Xmx512m", "-Dtokens=" + promptTokens, "-cp", System.getProperty("java.class.path"),
+                OpenLoopLoad.class.getName(), url,
                 String.valueOf(seconds)));
         rates.forEach(r -> cmd.add(String.valueOf(r)));
         return cmd;

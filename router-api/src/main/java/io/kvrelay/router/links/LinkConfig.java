@@ -23,11 +23,19 @@ import java.util.Set;
  * @param socketTimeoutMs   Redis read timeout, same reason (default 200)
  * @param retryIntervalMs   after Redis fails to answer, calls fail at once for this long, then one call tries again
  *                          (default 500)
- * @param poolMaxTotal      Redis connections this router may open (default 16)
+ * @param poolMaxTotal      Redis connections this router may open, and threads that make link calls for route
+ *                          decisions (default 16)
+ * @param redisDeadlineMs   longest a route decision waits for Redis; past it the decision is answered from the local
+ *                          cache or without stickiness, and Redis' late answer still fills the cache (default 5;
+ *                          at most socketTimeoutMs)
+ * @param redisQueueSize    link calls waiting for one of the poolMaxTotal threads; past this bound (Redis slow or
+ *                          stalled) new ones are dropped and counted, the decision answered as if Redis were down
+ *                          (default 256)
  */
 public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long redisTtlMs, long cacheTtlMs,
                          long touchIntervalMs, long cacheMaxEntries, Set<String> ownedNamespaces,
-                         int connectTimeoutMs, int socketTimeoutMs, long retryIntervalMs, int poolMaxTotal) {
+                         int connectTimeoutMs, int socketTimeoutMs, long retryIntervalMs, int poolMaxTotal,
+                         long redisDeadlineMs, int redisQueueSize) {
     /** A link unused this long disappears, unless configured otherwise (the seed driver's 30 minutes). */
     public static final long DEFAULT_REDIS_TTL_MS = 30 * 60_000L;
 
@@ -76,6 +84,22 @@ public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long
         requirePositive("links.retryIntervalMs", retryIntervalMs);
         poolMaxTotal = poolMaxTotal == 0 ? 16 : poolMaxTotal;
         requirePositive("links.poolMaxTotal", poolMaxTotal);
+        redisDeadlineMs = redisDeadlineMs == 0 ? Math.min(5, socketTimeoutMs) : redisDeadlineMs;
+        requirePositive("links.redisDeadlineMs", redisDeadlineMs);
+        if (redisDeadlineMs > socketTimeoutMs) {
+            throw new IllegalArgumentException("links.redisDeadlineMs (" + redisDeadlineMs + ") must be at most"
+                    + " links.socketTimeoutMs (" + socketTimeoutMs + "): a route would wait for a call Jedis gave up on");
+        }
+        redisQueueSize = redisQueueSize == 0 ? 256 : redisQueueSize;
+        requirePositive("links.redisQueueSize", redisQueueSize);
+    }
+
+    /** Without the deadline settings: their defaults. */
+    public LinkConfig(String redisHost, int redisPort, String keyPrefix, long redisTtlMs, long cacheTtlMs,
+                      long touchIntervalMs, long cacheMaxEntries, Set<String> ownedNamespaces, int connectTimeoutMs,
+                      int socketTimeoutMs, long retryIntervalMs, int poolMaxTotal) {
+        this(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs, cacheMaxEntries,
+                ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal, 0, 0);
     }
 
     /** Every setting at its default: Redis on 127.0.0.1:6379, owning namespace {@code default}. */
@@ -91,19 +115,29 @@ public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long
     /** This config with other lifetimes (0 = default, derived from the others as documented above). */
     public LinkConfig withTtls(long redisTtlMs, long cacheTtlMs, long touchIntervalMs) {
         return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
-                cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal);
+                cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
+                redisDeadlineMs, redisQueueSize);
     }
 
     /** This config with another key prefix, e.g. one per test so runs never see each other's links. */
     public LinkConfig withKeyPrefix(String keyPrefix) {
         return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
-                cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal);
+                cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
+                redisDeadlineMs, redisQueueSize);
     }
 
     /** This config with another fail-fast window after a Redis failure. */
     public LinkConfig withRetryIntervalMs(long retryIntervalMs) {
         return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
-                cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal);
+                cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
+                redisDeadlineMs, redisQueueSize);
+    }
+
+    /** This config with another deadline for Redis calls on the route path. */
+    public LinkConfig withRedisDeadlineMs(long redisDeadlineMs) {
+        return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
+                cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
+                redisDeadlineMs, redisQueueSize);
     }
 
     public boolean owns(String namespace) {

@@ -16,6 +16,11 @@ import java.util.Map;
  *   <li>{@code kvrelay.links.cache.dropped}: cached links dropped because their pod stopped being routable or the
  *       link moved elsewhere</li>
  *   <li>{@code kvrelay.links.redis.errors}: link operations that failed because Redis was unavailable</li>
+ *   <li>{@code kvrelay.links.redis.late}: route decisions' Redis calls that missed {@code links.redisDeadlineMs}
+ *       (the decision went on without them; their answers still fill the cache)</li>
+ *   <li>{@code kvrelay.links.redis.dropped}: Redis calls of route decisions and touches behind the cache refused
+ *       because {@code links.redisQueueSize} calls were already waiting</li>
+ *   <li>{@code kvrelay.links.redis.queue}: Redis calls waiting for a link-call thread</li>
  *   <li>{@code kvrelay.links.decisions{outcome=kept|created|moved|adopted|...}}: one per computeLinkedPod</li>
  *   <li>{@code kvrelay.links.races.lost}: conditional writes another router won</li>
  *   <li>{@code kvrelay.links.unsticky}: decisions that answered a pod without linking the user to it</li>
@@ -26,12 +31,15 @@ final class LinkMetrics {
     private final Counter misses;
     private final Counter dropped;
     private final Counter redisErrors;
+    private final Counter redisLate;
+    private final Counter redisDropped;
     private final Counter racesLost;
     private final Counter unsticky;
     private final Counter restored;
     private final Map<LinkDecision.Outcome, Counter> decisions = new EnumMap<>(LinkDecision.Outcome.class);
 
-    LinkMetrics(MeterRegistry registry, Cache<?, ?> cache) {
+    /** @param queue the link-call pool's queue, or null when there is none */
+    LinkMetrics(MeterRegistry registry, Cache<?, ?> cache, java.util.Collection<?> queue) {
         hits = Counter.builder("kvrelay.links.cache").tag("result", "hit")
                 .description("Local link cache lookups").register(registry);
         misses = Counter.builder("kvrelay.links.cache").tag("result", "miss")
@@ -42,6 +50,14 @@ final class LinkMetrics {
                 .description("Cached links dropped: pod not routable, or link moved").register(registry);
         redisErrors = Counter.builder("kvrelay.links.redis.errors")
                 .description("Link operations that failed because Redis was unavailable").register(registry);
+        redisLate = Counter.builder("kvrelay.links.redis.late")
+                .description("Redis calls of route decisions that missed links.redisDeadlineMs").register(registry);
+        redisDropped = Counter.builder("kvrelay.links.redis.dropped")
+                .description("Redis calls refused because links.redisQueueSize calls were waiting").register(registry);
+        if (queue != null) {
+            Gauge.builder("kvrelay.links.redis.queue", queue, java.util.Collection::size)
+                    .description("Redis calls waiting for a link-call thread").register(registry);
+        }
         racesLost = Counter.builder("kvrelay.links.races.lost")
                 .description("Conditional link writes another router won").register(registry);
         unsticky = Counter.builder("kvrelay.links.unsticky")
@@ -69,6 +85,14 @@ final class LinkMetrics {
 
     void redisError() {
         redisErrors.increment();
+    }
+
+    void redisLate() {
+        redisLate.increment();
+    }
+
+    void redisDropped() {
+        redisDropped.increment();
     }
 
     void restored() {

@@ -88,7 +88,8 @@ class RouterIT {
             }
             await().atMost(Duration.ofSeconds(60)).until(() -> stream.healthy() && stream.indexEntries() == 4 + 5);
             RouterConfig rc = new RouterConfig("r1", null, 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
-                    500, 200, 0, LinkConfig.of(redis.host(), redis.port(), Set.of("ns")).withRetryIntervalMs(200),
+                    500, 200, 0, LinkConfig.of(redis.host(), redis.port(), Set.of("ns")).withRetryIntervalMs(200)
+                            .withRedisDeadlineMs(200), // what is decided, not how fast: SlowRedisIT's
                     null, kafka.bootstrapServers(), prefix, 0, "admin", null);
             try (RouterApp router = new RouterApp(rc).start()) {
                 // 1. The longest cached prefix wins.

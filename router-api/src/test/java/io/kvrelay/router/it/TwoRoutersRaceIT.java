@@ -72,7 +72,9 @@ class TwoRoutersRaceIT {
             for (String id : List.of("r1", "r2")) {
                 routers.add(new RouterApp(new RouterConfig(id, null, 0, 0,
                         List.of("http://127.0.0.1:" + stream.httpPort()), 500, 200, 0,
-                        LinkConfig.of(redis.host(), redis.port(), Set.of("ns")),
+                        // 1,000 requests at once queue for Redis: the deadline at the socket timeout (as before
+                        // it existed), since this test is about who wins the race, not about a slow Redis
+                        LinkConfig.of(redis.host(), redis.port(), Set.of("ns")).withRedisDeadlineMs(200),
                         // One user's 1,000 requests queue up on its pod: the link would move once the pod is
                         // overloaded or slower than another by the sticky slack (as it should); this test is about
                         // creating the link, so neither limit applies.

@@ -21,6 +21,29 @@ class LinkConfigTest {
         assertThat(c.ownedNamespaces()).containsExactly("default");
         assertThat(c.connectTimeoutMs()).isEqualTo(200);
         assertThat(c.socketTimeoutMs()).isEqualTo(200);
+        assertThat(c.redisDeadlineMs()).isEqualTo(5);
+        assertThat(c.redisQueueSize()).isEqualTo(256);
+    }
+
+    @Test
+    void shouldReadTheDeadlineSettingsFromAConfigurationFile() throws Exception {
+        LinkConfig c = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                "{\"redisPort\": 6380, \"redisDeadlineMs\": 7, \"redisQueueSize\": 64}", LinkConfig.class);
+
+        assertThat(c.redisPort()).isEqualTo(6380);
+        assertThat(c.redisDeadlineMs()).isEqualTo(7);
+        assertThat(c.redisQueueSize()).isEqualTo(64);
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readValue("{}", LinkConfig.class))
+                .isEqualTo(LinkConfig.defaults());
+    }
+
+    @Test
+    void shouldRejectADeadlineLongerThanTheSocketTimeout() {
+        assertThatThrownBy(() -> LinkConfig.defaults().withRedisDeadlineMs(300))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("links.redisDeadlineMs (300) must be at most links.socketTimeoutMs (200)");
+        assertThatThrownBy(() -> LinkConfig.defaults().withRedisDeadlineMs(-1))
+                .hasMessageContaining("links.redisDeadlineMs must be > 0");
     }
 
     @Test

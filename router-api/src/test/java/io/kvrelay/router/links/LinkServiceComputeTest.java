@@ -12,7 +12,11 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
-/** The compute rule of {@link LinkService}, against an in-memory store and a hand-driven clock. */
+/**
+ * The compute rule of {@link LinkService}, against an in-memory store and a hand-driven clock. Redis calls run on the
+ * calling thread here (a direct executor), so calls behind the cache are done when {@code compute} returns; the
+ * deadline and the bounded pool are {@link LinkServiceDeadlineTest}'s.
+ */
 class LinkServiceComputeTest {
     private static final String NS = "prod";
     private static final LinkKey KEY = new LinkKey(NS, "alice", "llama");
@@ -23,7 +27,8 @@ class LinkServiceComputeTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final AtomicLong now = new AtomicLong(1_000_000_000L);
     private final LinkService links = new LinkService(store,
-            LinkConfig.of("localhost", 6379, Set.of(NS)).withTtls(600_000, 60_000, TOUCH_MS), registry, now::get);
+            LinkConfig.of("localhost", 6379, Set.of(NS)).withTtls(600_000, 60_000, TOUCH_MS), registry, now::get,
+            Runnable::run);
 
     private LinkDecision compute(Predicate<String> routable, Supplier<String> best) {
         return links.computeLinkedPod(NS, "alice", "llama", routable, best);
@@ -82,6 +87,8 @@ class LinkServiceComputeTest {
         store.delete(NS, "alice"); // e.g. another router's admin API: this router's cache still has the link
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(TOUCH_MS));
 
+        assertThat(compute(ALL, never())).as("the touch runs behind the cache")
+                .isEqualTo(new LinkDecision("pod-a", Outcome.KEPT, true, true));
         LinkDecision d = compute(ALL, () -> "pod-b");
 
         assertThat(d).isEqualTo(new LinkDecision("pod-b", Outcome.CREATED, false, true));
@@ -210,17 +217,34 @@ class LinkServiceComputeTest {
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(TOUCH_MS));
         store.down = true;
 
-        assertThat(compute(ALL, never())).isEqualTo(new LinkDecision("pod-a", Outcome.KEPT, true, false));
+        assertThat(compute(ALL, never())).isEqualTo(new LinkDecision("pod-a", Outcome.KEPT, true, true));
+        assertThat(count("kvrelay.links.redis.errors")).as("the touch behind the cache failed").isEqualTo(1);
+        assertThat(compute(ALL, never())).isEqualTo(new LinkDecision("pod-a", Outcome.KEPT, true, true));
+        assertThat(count("kvrelay.links.redis.errors")).as("retried after touchIntervalMs, not per request")
+                .isEqualTo(1);
     }
 
     @Test
-    void shouldFollowALinkAnotherRouterMovedWhenTheTouchIsDue() {
+    void shouldFollowALinkAnotherRouterMovedOnceTheTouchBehindTheCacheSeesIt() {
         compute(ALL, () -> "pod-a");
         store.links.put(KEY, "pod-b");
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(TOUCH_MS));
 
-        assertThat(compute(ALL, never())).isEqualTo(new LinkDecision("pod-b", Outcome.KEPT, false, true));
+        assertThat(compute(ALL, never())).isEqualTo(new LinkDecision("pod-a", Outcome.KEPT, true, true));
         assertThat(links.getLinkedInCache(NS, "alice", "llama")).contains("pod-b");
+        assertThat(compute(ALL, never())).isEqualTo(new LinkDecision("pod-b", Outcome.KEPT, true, true));
+    }
+
+    @Test
+    void shouldTouchADueLinkOncePerIntervalHoweverManyRequestsUseIt() {
+        compute(ALL, () -> "pod-a");
+        now.addAndGet(TimeUnit.MILLISECONDS.toNanos(TOUCH_MS));
+
+        for (int i = 0; i < 5; i++) {
+            compute(ALL, never());
+        }
+
+        assertThat(store.touches).as("the first decision's read, then one touch").hasValue(2);
     }
 
     @Test

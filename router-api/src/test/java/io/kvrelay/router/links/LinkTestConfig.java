@@ -10,10 +10,11 @@ final class LinkTestConfig {
 
     /**
      * Owns namespace {@code prod}; a key prefix of its own per test, so tests never see each other's links; timeouts
-     * generous enough for a busy 2-core machine, and a short fail-fast window so recovery tests stay quick.
+     * and a route deadline generous enough for a busy 2-core machine (these tests are about what is decided, not
+     * how fast), and a short fail-fast window so recovery tests stay quick.
      */
     static LinkConfig of(RedisServer server, String tag) {
         return new LinkConfig(server.host(), server.port(), "kvrelay-test:" + tag + ":", 0, 0, 0, 0, Set.of("prod"),
-                2_000, 2_000, 100, 16);
+                2_000, 2_000, 100, 16, 2_000, 0);
     }
 }
