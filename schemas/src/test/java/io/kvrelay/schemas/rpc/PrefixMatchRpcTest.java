@@ -44,7 +44,7 @@ class PrefixMatchRpcTest {
         }
         // A count that claims more keys than the bytes hold must not allocate them.
         byte[] huge = ok.clone();
-        huge[9] = 0x7f;
+        huge[10] = 0x7f;
         assertThatThrownBy(() -> PrefixMatchRpc.decodeRequest(huge)).isInstanceOf(IllegalArgumentException.class);
         Random rnd = new Random(7);
         for (int i = 0; i < 10_000; i++) {
