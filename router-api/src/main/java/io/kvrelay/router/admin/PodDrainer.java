@@ -1,6 +1,6 @@
 package io.kvrelay.router.admin;
 
-import io.kvrelay.router.clients.StreamAppClient;
+import io.kvrelay.router.state.PodSource;
 import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.ServiceStateCache;
 import io.kvrelay.schemas.PodCommandWriter;
@@ -47,7 +47,7 @@ public final class PodDrainer implements AutoCloseable {
         while (true) {
             try {
                 seen = states.refresh(ns, service).stream().filter(p -> p.pod().equals(pod)).findFirst();
-            } catch (StreamAppClient.Unavailable e) {
+            } catch (PodSource.Unavailable e) {
                 seen = Optional.empty(); // stream-app away: the command waits in Kafka, report not applied
             }
             if (seen.isPresent() && seen.get().draining() == drain) {

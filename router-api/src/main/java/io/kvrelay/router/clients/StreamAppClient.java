@@ -12,6 +12,7 @@ import io.grpc.stub.StreamObserver;
 import io.kvrelay.router.decide.PrefixIndex;
 import io.kvrelay.router.decide.PrefixMatches;
 import io.kvrelay.router.state.PodInfo;
+import io.kvrelay.router.state.PodSource;
 import io.kvrelay.schemas.rpc.PrefixMatchRpc;
 import java.io.IOException;
 import java.time.Duration;
@@ -71,12 +72,6 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
     public record Instance(String baseUrl, List<Integer> partitions, ManagedChannel channel) {
     }
 
-    /** Raised when stream-app cannot give a complete answer in time; the router then decides without the index. */
-    public static final class Unavailable extends Exception {
-        public Unavailable(String message) {
-            super(message);
-        }
-    }
 
     public StreamAppClient(List<String> seeds, Duration deadline, Duration stateDeadline) {
         if (seeds == null || seeds.isEmpty()) {
@@ -106,7 +101,7 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
     public StreamAppClient start() {
         try {
             discover();
-        } catch (Unavailable e) {
+        } catch (PodSource.Unavailable e) {
             log.warn("stream-app not reachable yet ({}); decisions go without the index until it is", e.getMessage());
         }
         return this;
@@ -203,7 +198,7 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                 discovery.execute(() -> {
                     try {
                         discover();
-                    } catch (Unavailable e) {
+                    } catch (PodSource.Unavailable e) {
                         log.debug("stream-app discovery failed: {}", e.getMessage());
                     } finally {
                         discovering.set(false);
@@ -217,8 +212,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
 
     /** Every pod of a service with its state, from any instance (it merges). */
     @Override
-    public List<PodInfo> pods(String namespace, String service) throws Unavailable {
-        Unavailable last = null;
+    public List<PodInfo> pods(String namespace, String service) throws PodSource.Unavailable {
+        PodSource.Unavailable last = null;
         for (String seed : seedsAndInstances()) {
             try {
                 JsonNode r = parse(get(seed + "/v1/services/" + namespace + "/" + service + "/pods",
@@ -228,7 +223,7 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                     out.add(podInfo(p));
                 }
                 return out;
-            } catch (Unavailable e) {
+            } catch (PodSource.Unavailable e) {
                 last = e;
             }
         }
@@ -246,8 +241,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         return all;
     }
 
-    private List<Instance> discover() throws Unavailable {
-        Unavailable last = new Unavailable("no stream-app URL answered");
+    private List<Instance> discover() throws PodSource.Unavailable {
+        PodSource.Unavailable last = new PodSource.Unavailable("no stream-app URL answered");
         for (String seed : seedsAndInstances()) {
             try {
                 JsonNode r = parse(get(seed + "/v1/instances", System.nanoTime() + stateDeadline.toNanos()), seed);
@@ -266,7 +261,7 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                     instances = List.copyOf(found);
                     return instances;
                 }
-            } catch (Unavailable e) {
+            } catch (PodSource.Unavailable e) {
                 last = e;
             }
         }
@@ -281,7 +276,7 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                     return i.path("grpcPort").asInt(0);
                 }
             }
-        } catch (Unavailable e) {
+        } catch (PodSource.Unavailable e) {
             log.debug("{} did not say its gRPC port: {}", url, e.getMessage());
         }
         return 0;
@@ -294,15 +289,15 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                 .keepAliveTime(30, TimeUnit.SECONDS).build());
     }
 
-    private byte[] get(String url, long untilNanos) throws Unavailable {
+    private byte[] get(String url, long untilNanos) throws PodSource.Unavailable {
         return execute(new HttpGet(url), untilNanos);
     }
 
     /** One blocking exchange on a pooled keep-alive connection, bounded by what is left of the deadline. */
-    private byte[] execute(HttpUriRequestBase request, long untilNanos) throws Unavailable {
+    private byte[] execute(HttpUriRequestBase request, long untilNanos) throws PodSource.Unavailable {
         long leftMs = TimeUnit.NANOSECONDS.toMillis(untilNanos - System.nanoTime());
         if (leftMs <= 0) {
-            throw new Unavailable(request.getRequestUri() + ": deadline passed before the call");
+            throw new PodSource.Unavailable(request.getRequestUri() + ": deadline passed before the call");
         }
         request.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.ofMilliseconds(leftMs))
                 .setConnectionRequestTimeout(Timeout.ofMilliseconds(leftMs)).build());
@@ -315,15 +310,15 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                 return b;
             });
         } catch (IOException e) {
-            throw new Unavailable(request.getRequestUri() + ": " + e);
+            throw new PodSource.Unavailable(request.getRequestUri() + ": " + e);
         }
     }
 
-    private JsonNode parse(byte[] body, String who) throws Unavailable {
+    private JsonNode parse(byte[] body, String who) throws PodSource.Unavailable {
         try {
             return json.readTree(body);
         } catch (IOException e) {
-            throw new Unavailable(who + " answered invalid JSON: " + e.getMessage());
+            throw new PodSource.Unavailable(who + " answered invalid JSON: " + e.getMessage());
         }
     }
 

@@ -1,6 +1,6 @@
 package io.kvrelay.router.decide;
 
-import io.kvrelay.router.clients.StreamAppClient;
+import io.kvrelay.router.state.PodSource;
 import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.links.LinkDecision;
 import io.kvrelay.router.links.LinkService;
@@ -47,9 +47,9 @@ public final class RouteDecider {
     /**
      * The decision, waiting for it: for tests, benchmarks and callers that hold a thread anyway.
      *
-     * @throws StreamAppClient.Unavailable when the service's pods were never read and stream-app is unreachable
+     * @throws PodSource.Unavailable when the service's pods were never read and stream-app is unreachable
      */
-    public RouteResult route(RouteRequest r) throws StreamAppClient.Unavailable {
+    public RouteResult route(RouteRequest r) throws PodSource.Unavailable {
         try {
             return routeAsync(r).join();
         } catch (java.util.concurrent.CompletionException e) {
@@ -62,9 +62,9 @@ public final class RouteDecider {
      * the index's answer arrives (an event loop). Pods and load come from in-memory state, so the only wait is the
      * index's, bounded by {@link IndexWait}; a user's link waits at most the link service's Redis deadline.
      *
-     * @throws StreamAppClient.Unavailable when the service's pods were never read and stream-app is unreachable
+     * @throws PodSource.Unavailable when the service's pods were never read and stream-app is unreachable
      */
-    public CompletableFuture<RouteResult> routeAsync(RouteRequest r) throws StreamAppClient.Unavailable {
+    public CompletableFuture<RouteResult> routeAsync(RouteRequest r) throws PodSource.Unavailable {
         long t0 = System.nanoTime();
         List<PodInfo> pods = states.pods(r.namespace(), r.service());
         Duration age = states.staleness(r.namespace(), r.service());

@@ -2,7 +2,7 @@ package io.kvrelay.router.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvrelay.router.admin.PodDrainer;
-import io.kvrelay.router.clients.StreamAppClient;
+import io.kvrelay.router.state.PodSource;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decide.RouteRequest;
 import io.kvrelay.router.decide.RouteResult;
@@ -113,7 +113,7 @@ public final class RouterRoutes {
                     return CompletableFuture.supplyAsync(() -> {
                         try {
                             return route(req);
-                        } catch (StreamAppClient.Unavailable e) {
+                        } catch (PodSource.Unavailable e) {
                             throw new CompletionException(e);
                         }
                     }, coldReads).thenCompose(f -> f);
@@ -180,7 +180,7 @@ public final class RouterRoutes {
         if (t instanceof LinksUnavailableException e) {
             return HttpError.unavailable("Redis unavailable: " + e.getMessage(), 1000);
         }
-        if (t instanceof StreamAppClient.Unavailable e) {
+        if (t instanceof PodSource.Unavailable e) {
             return HttpError.unavailable("stream-app unavailable: " + e.getMessage(), 1000);
         }
         return null;
@@ -196,7 +196,7 @@ public final class RouterRoutes {
         Names.user(r.param("user"));
     }
 
-    private Reply computeLink(Request r) throws StreamAppClient.Unavailable {
+    private Reply computeLink(Request r) throws PodSource.Unavailable {
         JsonNode b = r.jsonBody();
         String ns = Names.name("namespace", text(b, "namespace"));
         String service = Names.name("service", text(b, "service"));
@@ -228,7 +228,7 @@ public final class RouterRoutes {
                 .orElseThrow(() -> HttpError.notFound("no link"));
     }
 
-    private Reply inFlight(Request r) throws StreamAppClient.Unavailable {
+    private Reply inFlight(Request r) throws PodSource.Unavailable {
         // The work routers just sent to each pod, as this replica counts it.
         String ns = r.param("ns");
         String service = r.param("service");
@@ -241,7 +241,7 @@ public final class RouterRoutes {
         return Reply.ok(Map.of("routerId", routerId, "pods", pods));
     }
 
-    private Reply pods(Request r) throws StreamAppClient.Unavailable {
+    private Reply pods(Request r) throws PodSource.Unavailable {
         String ns = r.param("ns");
         String service = r.param("service");
         String filter = Optional.ofNullable(r.query("filter")).orElse("all");
@@ -258,7 +258,7 @@ public final class RouterRoutes {
     /** A prompt of 1M tokens (the decider's bound) as JSON fits in this. */
     static final int MAX_ROUTE_BODY = 8 * 1024 * 1024;
 
-    private CompletableFuture<Reply> route(RouteRequest req) throws StreamAppClient.Unavailable {
+    private CompletableFuture<Reply> route(RouteRequest req) throws PodSource.Unavailable {
         long t0 = System.nanoTime();
         return decider.routeAsync(req).thenApply(res -> reply(req, res, t0));
     }

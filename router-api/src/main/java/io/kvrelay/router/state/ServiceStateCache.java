@@ -1,6 +1,5 @@
 package io.kvrelay.router.state;
 
-import io.kvrelay.router.clients.StreamAppClient;
 import io.kvrelay.router.scoring.InFlight;
 import io.kvrelay.router.scoring.PodScorer;
 import java.time.Clock;
@@ -108,9 +107,9 @@ public final class ServiceStateCache implements AutoCloseable {
     /**
      * Every pod of the service as last read.
      *
-     * @throws StreamAppClient.Unavailable only for a service never read before, when stream-app cannot be reached
+     * @throws PodSource.Unavailable only for a service never read before, when stream-app cannot be reached
      */
-    public List<PodInfo> pods(String namespace, String service) throws StreamAppClient.Unavailable {
+    public List<PodInfo> pods(String namespace, String service) throws PodSource.Unavailable {
         String key = namespace + "/" + service;
         long now = clock.millis();
         Entry e = services.get(key);
@@ -140,7 +139,7 @@ public final class ServiceStateCache implements AutoCloseable {
      * Reads the service's state from stream-app now, not at the next interval (after an operator's command through
      * this router, so its next decision already sees it).
      */
-    public List<PodInfo> refresh(String namespace, String service) throws StreamAppClient.Unavailable {
+    public List<PodInfo> refresh(String namespace, String service) throws PodSource.Unavailable {
         String key = namespace + "/" + service;
         List<PodInfo> pods = fetch(namespace, service);
         long now = clock.millis();
@@ -148,24 +147,24 @@ public final class ServiceStateCache implements AutoCloseable {
         return pods;
     }
 
-    public List<PodInfo> alivePods(String ns, String service) throws StreamAppClient.Unavailable {
+    public List<PodInfo> alivePods(String ns, String service) throws PodSource.Unavailable {
         return pods(ns, service).stream().filter(PodInfo::alive).toList();
     }
 
-    public List<PodInfo> routablePods(String ns, String service) throws StreamAppClient.Unavailable {
+    public List<PodInfo> routablePods(String ns, String service) throws PodSource.Unavailable {
         return pods(ns, service).stream().filter(PodInfo::routable).toList();
     }
 
     /** Available: alive, drained or not (the seed's rule for honouring an existing link's pod). */
-    public boolean isPodAvailable(String ns, String service, String pod) throws StreamAppClient.Unavailable {
+    public boolean isPodAvailable(String ns, String service, String pod) throws PodSource.Unavailable {
         return find(ns, service, pod).map(PodInfo::alive).orElse(false);
     }
 
-    public boolean isPodRoutable(String ns, String service, String pod) throws StreamAppClient.Unavailable {
+    public boolean isPodRoutable(String ns, String service, String pod) throws PodSource.Unavailable {
         return find(ns, service, pod).map(PodInfo::routable).orElse(false);
     }
 
-    public Optional<PodInfo> find(String ns, String service, String pod) throws StreamAppClient.Unavailable {
+    public Optional<PodInfo> find(String ns, String service, String pod) throws PodSource.Unavailable {
         return pods(ns, service).stream().filter(p -> p.pod().equals(pod)).findFirst();
     }
 
@@ -174,7 +173,7 @@ public final class ServiceStateCache implements AutoCloseable {
      * {@code inFlight}), where the seed picked one at random.
      */
     public Optional<PodInfo> bestPod(String ns, String service, long tieKey, InFlight inFlight)
-            throws StreamAppClient.Unavailable {
+            throws PodSource.Unavailable {
         List<PodInfo> routable = routablePods(ns, service);
         if (routable.isEmpty()) {
             return Optional.empty();
@@ -217,7 +216,7 @@ public final class ServiceStateCache implements AutoCloseable {
                 n == 0 ? 0 : updateNanos.get() / 1e6 / n);
     }
 
-    private List<PodInfo> fetch(String ns, String service) throws StreamAppClient.Unavailable {
+    private List<PodInfo> fetch(String ns, String service) throws PodSource.Unavailable {
         long t0 = System.nanoTime();
         try {
             List<PodInfo> pods = client.pods(ns, service);
@@ -225,7 +224,7 @@ public final class ServiceStateCache implements AutoCloseable {
             updateNanos.addAndGet(System.nanoTime() - t0);
             lastUpdateAtMs = clock.millis();
             return pods;
-        } catch (StreamAppClient.Unavailable e) {
+        } catch (PodSource.Unavailable e) {
             failed.incrementAndGet();
             throw e;
         }
@@ -242,7 +241,7 @@ public final class ServiceStateCache implements AutoCloseable {
             try {
                 List<PodInfo> pods = fetch(ns[0], ns[1]);
                 services.computeIfPresent(e.getKey(), (k, old) -> new Entry(pods, clock.millis(), old.lastAskedMs()));
-            } catch (StreamAppClient.Unavailable ex) {
+            } catch (PodSource.Unavailable ex) {
                 // Keep serving the last state; staleness() tells callers how old it is.
                 log.debug("refresh of {} failed: {}", e.getKey(), ex.getMessage());
             } catch (RuntimeException ex) {

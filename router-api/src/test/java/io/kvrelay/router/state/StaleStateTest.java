@@ -2,7 +2,7 @@ package io.kvrelay.router.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kvrelay.router.clients.StreamAppClient;
+import io.kvrelay.router.state.PodSource;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decide.RouteRequest;
 import io.kvrelay.router.decide.RouteResult;
@@ -33,7 +33,7 @@ class StaleStateTest {
     private final ServiceStateCache states = new ServiceStateCache((ns, s) -> {
         List<PodInfo> p = streamApp.get();
         if (p == null) {
-            throw new StreamAppClient.Unavailable("down");
+            throw new PodSource.Unavailable("down");
         }
         return p;
     }, scorer, ServiceStateCache.Config.defaults(), clock);
