@@ -20,10 +20,14 @@ public final class Request {
     private final Function<String, String> headers;
     private final byte[] body;
     private final ObjectMapper json;
+    private final java.util.concurrent.Executor loop;
     private JsonNode tree;
 
+    /** @param loop where the connection's work runs (its event loop); null = the calling thread */
     public Request(String method, String path, Map<String, String> params, Map<String, List<String>> query,
-                   Function<String, String> headers, byte[] body, ObjectMapper json) {
+                   Function<String, String> headers, byte[] body, ObjectMapper json,
+                   java.util.concurrent.Executor loop) {
+        this.loop = loop == null ? Runnable::run : loop;
         this.method = method;
         this.path = path;
         this.params = params;
@@ -67,6 +71,14 @@ public final class Request {
 
     public ObjectMapper json() {
         return json;
+    }
+
+    /**
+     * The connection's event loop, for an async handler to continue on: an answer arriving on another thread (a
+     * client library's single I/O thread) would otherwise do every request's remaining work on that one thread.
+     */
+    public java.util.concurrent.Executor loop() {
+        return loop;
     }
 
     /** The body as a JSON tree; an empty body is an empty object. Malformed JSON is a 400. */

@@ -140,9 +140,9 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         ctx.channel().config().setAutoRead(false);
         busy = true;
         HttpRequest req = head;
-        Request r = new Request(req.method().name(), new QueryStringDecoder(req.uri()).path(), match.params(),
-                new QueryStringDecoder(req.uri()).parameters(), name -> req.headers().get(name), bytes,
-                dispatcher.json);
+        QueryStringDecoder uri = new QueryStringDecoder(req.uri());
+        Request r = new Request(req.method().name(), uri.path(), match.params(), uri.parameters(), name -> req.headers().get(name), bytes,
+                dispatcher.json, ctx.executor());
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         dispatcher.dispatch(match.route(), r).whenComplete((reply, e) -> {
             Reply out = e != null ? dispatcher.error(e, r) : reply;

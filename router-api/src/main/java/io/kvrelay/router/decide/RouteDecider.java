@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Predicate;
 
 /**
@@ -51,20 +52,21 @@ public final class RouteDecider {
      */
     public RouteResult route(RouteRequest r) throws PodSource.Unavailable {
         try {
-            return routeAsync(r).join();
+            return routeAsync(r, Runnable::run).join();
         } catch (java.util.concurrent.CompletionException e) {
             throw e.getCause() instanceof RuntimeException re ? re : e;
         }
     }
 
     /**
-     * The decision, without holding the calling thread while the index answers: the rest of the decision runs where
-     * the index's answer arrives (an event loop). Pods and load come from in-memory state, so the only wait is the
+     * The decision, without holding the calling thread while the index answers: the rest of the decision runs on
+     * {@code continueOn} (the request's event loop) once the answer arrives. Pods and load come from in-memory state, so the only wait is the
      * index's, bounded by {@link IndexWait}; a user's link waits at most the link service's Redis deadline.
      *
      * @throws PodSource.Unavailable when the service's pods were never read and stream-app is unreachable
      */
-    public CompletableFuture<RouteResult> routeAsync(RouteRequest r) throws PodSource.Unavailable {
+    public CompletableFuture<RouteResult> routeAsync(RouteRequest r, Executor continueOn)
+            throws PodSource.Unavailable {
         long t0 = System.nanoTime();
         List<PodInfo> pods = states.pods(r.namespace(), r.service());
         Duration age = states.staleness(r.namespace(), r.service());
@@ -91,8 +93,12 @@ public final class RouteDecider {
         } catch (PrefixIndex.Unavailable e) {
             answer = CompletableFuture.failedFuture(e);
         }
-        return answer.handle((m, e) -> e == null ? decide(r, t0, age, routable, keys, m, true)
-                : decide(r, t0, age, routable, keys, PrefixMatches.NONE, false));
+        java.util.function.BiFunction<PrefixMatches, Throwable, RouteResult> rest = (m, e) -> e == null
+                ? decide(r, t0, age, routable, keys, m, true)
+                : decide(r, t0, age, routable, keys, PrefixMatches.NONE, false);
+        // The index answers on its client's I/O thread, one per stream-app connection: the rest of every decision
+        // there would make that one thread the router's limit. It goes back where the request came from.
+        return answer.isDone() ? answer.handle(rest) : answer.handleAsync(rest, continueOn);
     }
 
     private RouteResult decide(RouteRequest r, long t0, Duration age, List<PodInfo> routable, long[] keys,

@@ -10,6 +10,7 @@ import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -28,11 +29,14 @@ import org.slf4j.LoggerFactory;
  * analytics may lose records, the response never waits for Kafka.
  */
 public final class DecisionPublisher implements AutoCloseable {
+    /** Header naming the router that decided: replicas skip their own decisions without decoding them. */
+    public static final String ROUTER_HEADER = "kvrelay-router";
+
     private static final Logger log = LoggerFactory.getLogger(DecisionPublisher.class);
     /** Decisions taken from the queue at once, encoded and handed to the producer in one go. */
     private static final int BATCH = 512;
 
-    private final BlockingQueue<RouteDecision> queue;
+    private final BlockingQueue<Supplier<RouteDecision>> queue;
     private final Producer<byte[], byte[]> producer;
     private final String topic;
     private final Counter published;
@@ -85,6 +89,14 @@ public final class DecisionPublisher implements AutoCloseable {
 
     /** Never blocks. Returns false when the decision was dropped. */
     public boolean offer(RouteDecision d) {
+        return offer(() -> d);
+    }
+
+    /**
+     * A decision built on the publisher's thread: the request thread only enqueues what it already holds (the record
+     * copies every block key into a boxed list, which is work the answer does not wait for). Never blocks.
+     */
+    public boolean offer(Supplier<RouteDecision> d) {
         if (queue.offer(d)) {
             return true;
         }
@@ -98,20 +110,21 @@ public final class DecisionPublisher implements AutoCloseable {
 
     private void run() {
         RouteDecisionEncoder encoder = new RouteDecisionEncoder();
-        List<RouteDecision> batch = new ArrayList<>(BATCH);
+        List<Supplier<RouteDecision>> batch = new ArrayList<>(BATCH);
         int sent = 0;
         while (running || !queue.isEmpty()) {
             try {
-                RouteDecision first = queue.poll(100, TimeUnit.MILLISECONDS);
+                Supplier<RouteDecision> first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
                 batch.add(first);
                 queue.drainTo(batch, BATCH - 1);
                 for (sent = 0; sent < batch.size(); sent++) {
-                    RouteDecision d = batch.get(sent);
+                    RouteDecision d;
                     byte[] value;
                     try {
+                        d = batch.get(sent).get();
                         value = encoder.encode(d);
                     } catch (RuntimeException e) {
                         // a decision with a required field missing: a bug upstream, not a reason to lose the batch
@@ -122,8 +135,10 @@ public final class DecisionPublisher implements AutoCloseable {
                     String key = d.getChosenPod() != null ? d.getChosenPod() : d.getNamespace() + "/" + d.getService();
                     // Stamped with the decision's instant, not the send's (up to a queue wait later): a replay
                     // merges decisions with KV events by timestamp and must see the caches as the decision did.
-                    producer.send(new ProducerRecord<>(topic, null, d.getAtMicros() / 1000,
-                            key.getBytes(StandardCharsets.UTF_8), value), callback);
+                    ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>(topic, null, d.getAtMicros() / 1000,
+                            key.getBytes(StandardCharsets.UTF_8), value);
+                    rec.headers().add(ROUTER_HEADER, d.getRouterId().getBytes(StandardCharsets.UTF_8));
+                    producer.send(rec, callback);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -107,12 +107,12 @@ public final class RouterRoutes {
                     RouteRequest req = RouteRequestJson.read(r.json().getFactory(), r.body());
                     credentials.requireRead(req.namespace(), r.header("Authorization"));
                     if (states.isCached(req.namespace(), req.service())) {
-                        return route(req);
+                        return route(req, r.loop());
                     }
                     // A service's first request reads its pods from stream-app, a blocking call: not on the loop.
                     return CompletableFuture.supplyAsync(() -> {
                         try {
-                            return route(req);
+                            return route(req, r.loop());
                         } catch (PodSource.Unavailable e) {
                             throw new CompletionException(e);
                         }
@@ -258,9 +258,10 @@ public final class RouterRoutes {
     /** A prompt of 1M tokens (the decider's bound) as JSON fits in this. */
     static final int MAX_ROUTE_BODY = 8 * 1024 * 1024;
 
-    private CompletableFuture<Reply> route(RouteRequest req) throws PodSource.Unavailable {
+    private CompletableFuture<Reply> route(RouteRequest req, java.util.concurrent.Executor loop)
+            throws PodSource.Unavailable {
         long t0 = System.nanoTime();
-        return decider.routeAsync(req).thenApply(res -> reply(req, res, t0));
+        return decider.routeAsync(req, loop).thenApply(res -> reply(req, res, t0));
     }
 
     private Reply reply(RouteRequest req, RouteResult res, long t0) {
@@ -269,35 +270,14 @@ public final class RouterRoutes {
             staleDecisions.increment();
         }
         if (decisions != null) {
-            decisions.offer(decision(req, res));
+            long atMicros = System.currentTimeMillis() * 1000;
+            decisions.offer(() -> decision(req, res, atMicros));
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("pod", res.pod() == null ? null : Map.of("name", res.pod().pod(),
-                "index", res.pod().podIndex() == null ? -1 : res.pod().podIndex(),
-                "address", res.pod().address() == null ? "" : res.pod().address()));
-        out.put("predictedTtftMs", res.score() == null ? null : res.score().cost());
-        out.put("matchedBlocks", res.matchedBlocks());
-        out.put("totalBlocks", res.totalBlocks());
-        out.put("sticky", res.sticky());
-        out.put("reason", res.reason());
-        out.put("linkOutcome", res.linkOutcome());
-        out.put("redisAvailable", res.redisAvailable());
-        out.put("indexAvailable", res.indexAvailable());
-        out.put("stale", res.stale());
-        out.put("stateAgeMs", res.stateAgeMs());
-        List<Map<String, Object>> cands = new ArrayList<>();
-        for (PodScorer.Score s : res.candidates()) {
-            cands.add(Map.of("pod", s.pod().pod(), "matched", s.matched(), "gpuMatched", s.gpuMatched(),
-                    "memoryMatched", s.memoryMatched(), "cost", s.cost(), "queuedMs", s.queuedMs(),
-                    "prefillMs", s.prefillMs(), "overloaded", s.overloaded(), "stale", s.pod().stale(),
-                    "suspect", s.pod().suspect()));
-        }
-        out.put("candidates", cands);
-        out.put("latencyMicros", res.latencyMicros());
-        return Reply.of(res.pod() == null ? 503 : 200, out);
+        return Reply.of(res.pod() == null ? 503 : 200, new Reply.Bytes(RouteAnswerJson.write(res),
+                "application/json"));
     }
 
-    private RouteDecision decision(RouteRequest req, RouteResult res) {
+    private RouteDecision decision(RouteRequest req, RouteResult res, long atMicros) {
         // The decider's own keys: analytics would otherwise need the block size it used.
         List<Long> keys = new ArrayList<>(res.blockKeys().length);
         for (long k : res.blockKeys()) {
@@ -313,7 +293,7 @@ public final class RouterRoutes {
                 .setChosenPod(res.pod() == null ? null : res.pod().id()).setReason(res.reason())
                 .setSticky(res.sticky()).setRedisAvailable(res.redisAvailable())
                 .setIndexAvailable(res.indexAvailable()).setCandidates(cands).setLatencyMicros(res.latencyMicros())
-                .setAtMicros(System.currentTimeMillis() * 1000).setRouterId(routerId)
+                .setAtMicros(atMicros).setRouterId(routerId)
                 .setPrefillMs(res.score() == null ? null : res.score().prefillMs()).build();
     }
 

@@ -1,5 +1,6 @@
 package io.kvrelay.router.inflight;
 
+import io.kvrelay.router.decisions.DecisionPublisher;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.avro.RouteDecision;
 import io.micrometer.core.instrument.Counter;
@@ -7,6 +8,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -16,6 +18,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +37,7 @@ public final class DecisionFeed implements AutoCloseable {
     private final Consumer<byte[], byte[]> consumer;
     private final String topic;
     private final String routerId;
+    private final byte[] ownId;
     private final InFlightLedger ledger;
     private final Counter shared;
     private final Counter undecodable;
@@ -47,6 +51,7 @@ public final class DecisionFeed implements AutoCloseable {
         this.consumer = consumer;
         this.topic = topic;
         this.routerId = routerId;
+        this.ownId = routerId.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         this.ledger = ledger;
         this.shared = Counter.builder("kvrelay.router.inflight.shared")
                 .description("other replicas' decisions added to this replica's in-flight work").register(registry);
@@ -88,6 +93,11 @@ public final class DecisionFeed implements AutoCloseable {
             }
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    // Own decisions were counted when made: known by the header, without decoding them.
+                    Header from = r.headers().lastHeader(DecisionPublisher.ROUTER_HEADER);
+                    if (from != null && Arrays.equals(from.value(), ownId)) {
+                        continue;
+                    }
                     apply(codec, r.value());
                 }
             }
