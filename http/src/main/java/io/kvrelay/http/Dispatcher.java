@@ -20,7 +20,7 @@ final class Dispatcher {
     final Routes routes;
     final ObjectMapper json;
     private final ErrorMapper errors;
-    private final Executor workers;
+    final Executor workers;
     final HttpLimits limits;
 
     Dispatcher(Routes routes, ObjectMapper json, ErrorMapper errors, Executor workers, HttpLimits limits) {
@@ -87,6 +87,10 @@ final class Dispatcher {
         }
         if (e instanceof IllegalArgumentException) {
             return HttpError.badRequest(e.getMessage());
+        }
+        if (e instanceof RejectedExecutionException) {
+            return new HttpError(503, "server busy: every worker is taken and the queue is full",
+                    java.util.Map.of("retryAfterMs", 1000));
         }
         return null;
     }

@@ -21,13 +21,18 @@ public final class Request {
     private final byte[] body;
     private final ObjectMapper json;
     private final java.util.concurrent.Executor loop;
+    private final java.util.concurrent.Executor workers;
     private JsonNode tree;
 
-    /** @param loop where the connection's work runs (its event loop); null = the calling thread */
+    /**
+     * @param loop    where the connection's work runs (its event loop); null = the calling thread
+     * @param workers the server's pool for work that may block; null = the calling thread
+     */
     public Request(String method, String path, Map<String, String> params, Map<String, List<String>> query,
                    Function<String, String> headers, byte[] body, ObjectMapper json,
-                   java.util.concurrent.Executor loop) {
+                   java.util.concurrent.Executor loop, java.util.concurrent.Executor workers) {
         this.loop = loop == null ? Runnable::run : loop;
+        this.workers = workers == null ? Runnable::run : workers;
         this.method = method;
         this.path = path;
         this.params = params;
@@ -79,6 +84,14 @@ public final class Request {
      */
     public java.util.concurrent.Executor loop() {
         return loop;
+    }
+
+    /**
+     * The server's bounded worker pool, for an async handler whose remaining work may block (a Redis call with a
+     * deadline): blocking the event loop would stall every connection on it. A full pool fails the stage (503).
+     */
+    public java.util.concurrent.Executor workers() {
+        return workers;
     }
 
     /** The body as a JSON tree; an empty body is an empty object. Malformed JSON is a 400. */

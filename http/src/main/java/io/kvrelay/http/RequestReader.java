@@ -142,7 +142,7 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         HttpRequest req = head;
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());
         Request r = new Request(req.method().name(), uri.path(), match.params(), uri.parameters(), name -> req.headers().get(name), bytes,
-                dispatcher.json, ctx.executor());
+                dispatcher.json, ctx.executor(), dispatcher.workers);
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         dispatcher.dispatch(match.route(), r).whenComplete((reply, e) -> {
             Reply out = e != null ? dispatcher.error(e, r) : reply;

@@ -106,13 +106,16 @@ public final class RouterRoutes {
                 .addAsync("POST", "/v1/route", EVENT_LOOP, MAX_ROUTE_BODY, r -> {
                     RouteRequest req = RouteRequestJson.read(r.json().getFactory(), r.body());
                     credentials.requireRead(req.namespace(), r.header("Authorization"));
+                    // With a user, the decision's end may wait on Redis (under links.redisDeadlineMs): on a worker,
+                    // never on an event loop. Without one it is CPU only and stays on the loop.
+                    java.util.concurrent.Executor rest = req.userId() == null ? r.loop() : r.workers();
                     if (states.isCached(req.namespace(), req.service())) {
-                        return route(req, r.loop());
+                        return route(req, rest);
                     }
                     // A service's first request reads its pods from stream-app, a blocking call: not on the loop.
                     return CompletableFuture.supplyAsync(() -> {
                         try {
-                            return route(req, r.loop());
+                            return route(req, rest);
                         } catch (PodSource.Unavailable e) {
                             throw new CompletionException(e);
                         }
