@@ -11,9 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -34,11 +33,16 @@ public final class DemoWorkload implements AutoCloseable {
     private final SimFleet fleet;
     private final RouterClient router;
     private final DemoStats stats;
-    private final ScheduledExecutorService pool = Executors.newScheduledThreadPool(4, r -> {
+    private final ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(4, r -> {
         Thread t = new Thread(r, "demo-client");
         t.setDaemon(true);
         return t;
     });
+
+    {
+        // At close, requests' scheduled ends are run at once (close()), not waited for.
+        pool.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    }
     private final AtomicInteger next = new AtomicInteger();
     /** Requests running on a pod whose scheduled end has not run yet. */
     private final Set<Runnable> unreleased = ConcurrentHashMap.newKeySet();
@@ -124,9 +128,13 @@ public final class DemoWorkload implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        // Requests under way finish (an interrupt inside a pod's ZeroMQ send would count as a failed request); the
+        // rate stops, and requests' scheduled ends are run below instead of waited for.
+        pool.shutdown();
         try {
-            pool.awaitTermination(5, TimeUnit.SECONDS);
+            if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+                pool.shutdownNow();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
