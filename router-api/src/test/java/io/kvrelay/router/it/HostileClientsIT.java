@@ -86,7 +86,7 @@ class HostileClientsIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> stream.healthy() && stream.indexEntries() == 16);
             RouterConfig rc = new RouterConfig("hostile", null, 0, 0,
                     List.of("http://127.0.0.1:" + stream.httpPort()), 500, 200, 0,
-                    LinkConfig.of(redis.host(), redis.port(), Set.of("a", "b")), null, kafka.bootstrapServers(),
+                    LinkConfig.of(redis.host(), redis.port(), Set.of("a", "b")).withRedisDeadlineMs(200), null, kafka.bootstrapServers(),
                     prefix, 0, ADMIN, null, null, Map.of("a", TOKEN_A, "b", TOKEN_B),
                     HttpLimits.defaults().withTimeouts(30_000, 60_000));
             try (RouterApp router = new RouterApp(rc).start()) {
