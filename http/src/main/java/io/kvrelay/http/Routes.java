@@ -35,16 +35,17 @@ public final class Routes {
 
     /** One endpoint. {@code maxBodyBytes} 0 = the server's default. */
     public record Route(String method, String pattern, Mode mode, int maxBodyBytes, AsyncHandler handler) {
-        String[] parts() {
-            return split(pattern);
-        }
+    }
+
+    /** A route with its pattern split once: matching runs on every request. */
+    private record Entry(Route route, String[] parts) {
     }
 
     /** The route a request path matched, with its parameters. */
     record Match(Route route, Map<String, String> params) {
     }
 
-    private final List<Route> routes = new ArrayList<>();
+    private final List<Entry> routes = new ArrayList<>();
 
     public Routes get(String pattern, Handler h) {
         return add("GET", pattern, Mode.EVENT_LOOP, 0, h);
@@ -58,12 +59,13 @@ public final class Routes {
         if (!pattern.startsWith("/")) {
             throw new IllegalArgumentException("a pattern starts with '/': " + pattern);
         }
-        for (Route r : routes) {
-            if (r.method().equals(method) && Arrays.equals(shape(r.parts()), shape(split(pattern)))) {
+        String[] parts = split(pattern);
+        for (Entry e : routes) {
+            if (e.route().method().equals(method) && Arrays.equals(shape(e.parts()), shape(parts))) {
                 throw new IllegalArgumentException("two routes for " + method + " " + pattern);
             }
         }
-        routes.add(new Route(method, pattern, mode, maxBodyBytes, h));
+        routes.add(new Entry(new Route(method, pattern, mode, maxBodyBytes, h), parts));
         return this;
     }
 
@@ -77,8 +79,9 @@ public final class Routes {
         Match best = null;
         int bestLiterals = -1;
         Set<String> allowed = new TreeSet<>();
-        for (Route r : routes) {
-            String[] p = r.parts();
+        for (Entry e : routes) {
+            Route r = e.route();
+            String[] p = e.parts();
             if (p.length != segments.length) {
                 continue;
             }
