@@ -9,14 +9,14 @@ import org.slf4j.LoggerFactory;
 
 /** Closes a connection at once when {@code max} are open already: a crowd of idle clients cannot exhaust the fds. */
 @ChannelHandler.Sharable
-final class ConnectionLimit extends ChannelInboundHandlerAdapter {
+public final class ConnectionLimit extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ConnectionLimit.class);
 
     private final int max;
     private final AtomicInteger open;
     private volatile long lastWarnNanos;
 
-    ConnectionLimit(int max, AtomicInteger open) {
+    public ConnectionLimit(int max, AtomicInteger open) {
         this.max = max;
         this.open = open;
     }

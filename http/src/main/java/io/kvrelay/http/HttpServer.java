@@ -32,6 +32,8 @@ public final class HttpServer implements AutoCloseable {
     private final String name;
     private final EventLoopGroup boss;
     private final EventLoopGroup loops;
+    /** Whether {@link #loops} is this server's to shut down (not when the caller shares its own). */
+    private final boolean ownLoops;
     private final ThreadPoolExecutor workers;
     private final Channel channel;
     private final AtomicInteger open = new AtomicInteger();
@@ -44,11 +46,32 @@ public final class HttpServer implements AutoCloseable {
      */
     public HttpServer(String name, String host, int port, int ioThreads, HttpLimits limits, Routes routes,
                       ObjectMapper json, ErrorMapper errors) throws InterruptedException {
+        this(name, host, port, eventLoops(name, ioThreads), true, limits, routes, json, errors);
+    }
+
+    /**
+     * A server on event loops the caller made with {@link #eventLoops} and shares (a client whose connections live
+     * on the same loops answers a request without leaving its thread); the caller shuts them down after
+     * {@link #close()}.
+     */
+    public HttpServer(String name, String host, int port, EventLoopGroup loops, HttpLimits limits, Routes routes,
+                      ObjectMapper json, ErrorMapper errors) throws InterruptedException {
+        this(name, host, port, loops, false, limits, routes, json, errors);
+    }
+
+    /** The event loops of a server named {@code name}; 0 threads = the number of processors. */
+    public static EventLoopGroup eventLoops(String name, int threads) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name + "-http", true),
+                NioIoHandler.newFactory());
+    }
+
+    private HttpServer(String name, String host, int port, EventLoopGroup loops, boolean ownLoops, HttpLimits limits,
+                       Routes routes, ObjectMapper json, ErrorMapper errors) throws InterruptedException {
         this.name = name;
         this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(name + "-http-accept", true),
                 NioIoHandler.newFactory());
-        this.loops = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory(name + "-http", true),
-                NioIoHandler.newFactory());
+        this.loops = loops;
+        this.ownLoops = ownLoops;
         this.workers = new ThreadPoolExecutor(limits.workerThreads(), limits.workerThreads(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(limits.workerQueue()), new DefaultThreadFactory(name + "-http-worker", true));
         workers.allowCoreThreadTimeOut(true);
@@ -93,7 +116,9 @@ public final class HttpServer implements AutoCloseable {
 
     private void shutdown() {
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (ownLoops) {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
         workers.shutdownNow();
         log.debug("{} HTTP stopped", name);
     }

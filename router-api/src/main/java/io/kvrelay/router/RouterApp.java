@@ -8,6 +8,8 @@ import io.kvrelay.router.decide.IndexWait;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decisions.DecisionPublisher;
 import io.kvrelay.http.HttpServer;
+import io.kvrelay.http.frames.FramedClient;
+import io.netty.channel.EventLoopGroup;
 import io.kvrelay.router.http.RouterRoutes;
 import io.kvrelay.router.inflight.DecisionFeed;
 import io.kvrelay.router.inflight.InFlightLedger;
@@ -29,6 +31,8 @@ import org.slf4j.LoggerFactory;
 /** One router replica, wired: stream-app client, pod-state cache, Redis links, decider, decisions, HTTP. */
 public final class RouterApp implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RouterApp.class);
+    /** A prefix-match answer names each pod holding part of the prompt: far below this for any real fleet. */
+    private static final int MAX_INDEX_ANSWER_BYTES = 8 * 1024 * 1024;
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final RedisLinkStore store;
@@ -40,11 +44,14 @@ public final class RouterApp implements AutoCloseable {
     private final StreamAppClient streamApp;
     private final RouterRoutes routes;
     private final RouterConfig config;
+    /** The HTTP server's event loops, shared with the stream-app client: a decision stays on its request's loop. */
+    private final EventLoopGroup loops;
     private HttpServer http;
 
     public RouterApp(RouterConfig c) throws IOException {
+        this.loops = HttpServer.eventLoops("router", 0);
         this.streamApp = new StreamAppClient(c.streamAppUrls(), Duration.ofMillis(c.fanOutTimeoutMs()),
-                Duration.ofSeconds(2));
+                Duration.ofSeconds(2), new FramedClient(loops, MAX_INDEX_ANSWER_BYTES));
         PodScorer scorer = new PodScorer(c.cost());
         this.states = new ServiceStateCache(streamApp, scorer, new ServiceStateCache.Config(
                 Duration.ofMillis(c.stateRefreshMs()), Duration.ofMinutes(10), 10_000), Clock.systemUTC());
@@ -74,8 +81,8 @@ public final class RouterApp implements AutoCloseable {
             feed.start();
         }
         try {
-            http = new HttpServer("router", config.httpHost(), config.httpPort(), 0, config.http(), routes.routes(),
-                    new ObjectMapper(), RouterRoutes::error);
+            http = new HttpServer("router", config.httpHost(), config.httpPort(), loops, config.http(),
+                    routes.routes(), new ObjectMapper(), RouterRoutes::error);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding the router's port", e);
@@ -110,5 +117,6 @@ public final class RouterApp implements AutoCloseable {
         links.close();
         store.close();
         streamApp.close();
+        loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 }

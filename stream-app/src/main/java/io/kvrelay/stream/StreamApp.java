@@ -7,7 +7,7 @@ import io.kvrelay.schemas.Topics;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.http.HttpLimits;
 import io.kvrelay.stream.http.QueryHttpServer;
-import io.kvrelay.stream.rpc.PrefixIndexGrpcServer;
+import io.kvrelay.stream.rpc.PrefixIndexServer;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.kvrelay.stream.query.ClusterQueries;
 import io.kvrelay.stream.query.LocalQueries;
@@ -45,7 +45,7 @@ public final class StreamApp implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final StreamMetrics metrics = new StreamMetrics(registry);
     private final QueryHttpServer http;
-    private final PrefixIndexGrpcServer grpc;
+    private final PrefixIndexServer index;
     private final PodCommandWriter commands;
     private final KafkaStreams streams;
     private final ClusterQueries queries;
@@ -68,7 +68,13 @@ public final class StreamApp implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted while binding the query port");
         }
-        this.grpc = new PrefixIndexGrpcServer(config.httpHost(), config.grpcPort(), () -> ref[0]);
+        try {
+            this.index = new PrefixIndexServer(config.httpHost(), config.indexPort(), () -> ref[0]);
+        } catch (InterruptedException e) {
+            http.close();
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while binding the index port");
+        }
         HostInfo self = new HostInfo(config.advertisedHost(), http.port());
         this.streams = new KafkaStreams(IndexTopology.build(topics, metrics, persistentStores),
                 streamsProperties(config, self));
@@ -87,7 +93,7 @@ public final class StreamApp implements AutoCloseable {
         streams.setStateListener((now, before) -> local.assignmentChanged());
         this.queries = new ClusterQueries(streams, local,
                 new RemoteQueryClient(json, Duration.ofMillis(config.remoteTimeoutMs())), self,
-                topics.kvEvents().name(), grpc.port());
+                topics.kvEvents().name(), index.port());
         ref[0] = queries;
     }
 
@@ -172,8 +178,8 @@ public final class StreamApp implements AutoCloseable {
     }
 
     /** The binary prefix-match API's port. */
-    public int grpcPort() {
-        return grpc.port();
+    public int indexPort() {
+        return index.port();
     }
 
     @Override
@@ -181,7 +187,7 @@ public final class StreamApp implements AutoCloseable {
         log.info("stream-app stopping");
         // Stop answering first: other instances then see this one as gone (503) instead of reading half-closed stores.
         http.close();
-        grpc.close();
+        index.close();
         // Leave the group, so the others take these partitions over now rather than after the session timeout.
         streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
                 org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)

@@ -3,6 +3,7 @@ package io.kvrelay.bench.router;
 import io.kvrelay.router.RouterApp;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.links.LinkConfig;
+import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.EventOrigin;
@@ -33,7 +34,10 @@ import picocli.CommandLine;
 /**
  * router-api under HTTP load on this machine, with its real dependencies in the path: a broker (child JVM), one
  * stream-app, a real Redis, one router (this JVM), and {@link OpenLoopLoad} in a separate JVM sending
- * {@code /v1/route} at increasing fixed rates. 16 pods; each holds some system-prompt blocks, so prefix lookups match.
+ * {@code /v1/route} at increasing fixed rates. {@code --pods} pods; each holds some system-prompt blocks, so prefix
+ * lookups match. The modelled fleet ({@code --pods}, {@code --prefill-ms-per-block}) should be able to serve the rates
+ * sent: a fleet 14 times overloaded (the harness's first settings) moves nearly every user's link on every request,
+ * which no fleet in service does.
  *
  * <p>{@code --redis-delay-ms D} puts a {@link DelayingTcpProxy} between the router and Redis that delays every command
  * by D ms (0: the proxy without delay, the baseline to compare with). Per rate it prints the load generator's line,
@@ -54,12 +58,31 @@ public final class RouterLoadHarness implements Callable<Integer> {
     int promptTokens;
 
     @Option(names = "--warmup-seconds", defaultValue = "40",
-            description = "seconds at 100 req/s first, unreported: C2 needs tens of seconds on this 2-core VM")
+            description = "seconds of load first, unreported: C2 needs tens of seconds on this 2-core VM")
     int warmupSeconds;
+
+    @Option(names = "--warmup-rate", defaultValue = "0",
+            description = "requests/s of the warm-up (0: the first of --rates; at 100 req/s the JIT was still "
+                    + "compiling the hot path a minute into the measured phases)")
+    int warmupRate;
 
     @Option(names = "--redis-delay-ms", defaultValue = "-1",
             description = "route Redis through a proxy delaying each command this long (-1: no proxy)")
     int redisDelayMs;
+
+    @Option(names = "--pods", defaultValue = "64", description = "pods of the modelled service")
+    int pods;
+
+    @Option(names = "--prefill-ms-per-block", defaultValue = "0.25",
+            description = "cost.prefillMsPerBlock: with --pods it sets what the modelled fleet can serve (the defaults: "
+                    + "about 4,500 prompts of 1,024 tokens per second; --pods 16 --prefill-ms-per-block 2, the old "
+                    + "harness, about 140)")
+    double prefillMsPerBlock;
+
+    @Option(names = "--max-in-flight", defaultValue = "256",
+            description = "cost.maxInFlight: requests a pod runs at once before it counts as overloaded (vLLM's "
+                    + "max_num_seqs defaults to 256; the router's own default, 64, is conservative)")
+    int maxInFlight;
 
     @Option(names = "--touch-interval-ms", defaultValue = "0",
             description = "links.touchIntervalMs (0: its default, 60 s): shorter, and the run refreshes links too")
@@ -80,9 +103,9 @@ public final class RouterLoadHarness implements Callable<Integer> {
                      .delay(Duration.ofMillis(Math.max(0, redisDelayMs)));
              StreamApp stream = new StreamApp(StreamAppConfig.local(kafka.bootstrapServers(), dir.resolve("s"))
                      .withApplicationId(prefix).withTopicPrefix(prefix).withHeartbeatTtlMs(3_600_000)).start()) {
-            seed(kafka.bootstrapServers(), prefix);
             long deadline = System.currentTimeMillis() + 60_000;
-            while (!(stream.healthy() && stream.indexEntries() >= 16 * 8)) {
+            seed(kafka.bootstrapServers(), prefix, pods);
+            while (!(stream.healthy() && stream.indexEntries() >= pods * 8L)) {
                 if (System.currentTimeMillis() > deadline) {
                     throw new IllegalStateException("stream-app did not index the seed data");
                 }
@@ -91,15 +114,20 @@ public final class RouterLoadHarness implements Callable<Integer> {
             RouterConfig rc = new RouterConfig("load", null, 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
                     50, 500, 16, LinkConfig.of(redisDelayMs < 0 ? redis.host() : proxy.host(),
                     redisDelayMs < 0 ? redis.port() : proxy.port(), Set.of("bench")).withTtls(0, 0, touchIntervalMs),
-                    null,
+                    CostModel.defaults().with("prefillMsPerBlock", String.valueOf(prefillMsPerBlock))
+                            .with("maxInFlight", String.valueOf(maxInFlight)),
                     kafka.bootstrapServers(), prefix, 0, null, null);
             try (RouterApp router = new RouterApp(rc).start()) {
                 String url = "http://127.0.0.1:" + router.port() + "/v1/route";
-                System.out.printf("router on port %d, Redis %s%s; warm-up %d s at 100 req/s, then %s req/s for %d s "
+                System.out.printf(java.util.Locale.ROOT, "%d pods at %.2f ms per uncached block: a fleet for about "
+                        + "%.0f prompts of %d tokens per second%n", pods, prefillMsPerBlock,
+                        pods * 1000 / (prefillMsPerBlock * (promptTokens / 16 - 8)), promptTokens);
+                int warmRate = warmupRate > 0 ? warmupRate : rates.get(0);
+                System.out.printf("router on port %d, Redis %s%s; warm-up %d s at %d req/s, then %s req/s for %d s "
                         + "each%n", router.port(), redis.kind(), redisDelayMs < 0 ? ""
-                        : " behind a proxy delaying each command " + redisDelayMs + " ms", warmupSeconds, rates,
-                        seconds);
-                Process warm = new ProcessBuilder(load(url, warmupSeconds, List.of(100)))
+                        : " behind a proxy delaying each command " + redisDelayMs + " ms", warmupSeconds, warmRate,
+                        rates, seconds);
+                Process warm = new ProcessBuilder(load(url, warmupSeconds, List.of(warmRate)))
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
                 warm.waitFor();
                 // One load process per rate, so this process's CPU (router + stream-app; the broker and Redis run
@@ -140,8 +168,8 @@ public final class RouterLoadHarness implements Callable<Integer> {
         return cmd;
     }
 
-    /** 16 pods alive; pod i holds the first 8 blocks of system prompt i % 4 (the load generator's prompts). */
-    private static void seed(String bootstrap, String prefix) {
+    /** {@code pods} pods alive; pod i holds the first 8 blocks of system prompt i % 4 (the load generator's prompts). */
+    private static void seed(String bootstrap, String prefix, int pods) {
         java.util.Random rnd = new java.util.Random(5); // the same system prompts as OpenLoopLoad
         int[][] system = new int[4][512];
         for (int[] s : system) {
@@ -150,7 +178,7 @@ public final class RouterLoadHarness implements Callable<Integer> {
             }
         }
         try (KafkaProducer<byte[], byte[]> producer = TestProducers.seeding(bootstrap)) {
-            for (int i = 0; i < 16; i++) {
+            for (int i = 0; i < pods; i++) {
                 String pod = "pod-" + i;
                 byte[] key = ("bench/svc/" + pod).getBytes(StandardCharsets.UTF_8);
                 producer.send(new ProducerRecord<>(prefix + ".pod-status", key, AvroCodec.podStatus().encode(

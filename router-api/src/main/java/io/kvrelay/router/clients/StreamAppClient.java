@@ -2,13 +2,8 @@ package io.kvrelay.router.clients;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
-import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
+import io.kvrelay.http.frames.FrameException;
+import io.kvrelay.http.frames.FramedClient;
 import io.kvrelay.router.decide.PrefixIndex;
 import io.kvrelay.router.decide.PrefixMatches;
 import io.kvrelay.router.state.PodInfo;
@@ -23,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -45,10 +39,11 @@ import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 /**
- * stream-app as the router uses it. Prefix matches go over the binary gRPC API ({@link PrefixMatchRpc}): to every
- * instance in parallel, each answering for its own partitions, under one deadline, merged here; one HTTP/2
- * connection per instance carries every concurrent call, and the answer completes on the connection's event loop
- * with no thread waiting for it. The instance list (and each one's gRPC port) comes from {@code /v1/instances} and is
+ * stream-app as the router uses it. Prefix matches go over the binary API ({@link PrefixMatchRpc} in framed calls,
+ * {@link FramedClient}): to every instance in parallel, each answering for its own partitions, under one deadline,
+ * merged here. A call made on one of the router's HTTP event loops goes out on that loop's own connection and its
+ * answer completes there, so a decision does not change threads for the index. The instance list (and each one's
+ * index port) comes from {@code /v1/instances} and is
  * read again, in the background, whenever an answer does not cover every partition. Pod state and discovery use the
  * JSON API with blocking calls on pooled keep-alive connections: they run off the request path. Thread-safe.
  */
@@ -64,20 +59,29 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
     private final CloseableHttpClient http;
     private final ExecutorService discovery;
     private final ObjectMapper json = new ObjectMapper();
-    private volatile List<Instance> instances = List.of();
+    private volatile Known known = Known.NONE;
     private final AtomicBoolean discovering = new AtomicBoolean();
-    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final FramedClient frames;
 
-    /** One stream-app instance, the event-log partitions it serves, and its gRPC channel (null: none known). */
-    public record Instance(String baseUrl, List<Integer> partitions, ManagedChannel channel) {
+    /**
+     * One stream-app instance, the event-log partitions it serves, and where its binary API listens (port 0: none
+     * known). {@code expected} is the union of every known instance's partitions, computed once per discovery.
+     */
+    public record Instance(String baseUrl, List<Integer> partitions, String host, int indexPort) {
     }
 
+    /** The instances as last discovered, and the partitions their answers must cover together. */
+    private record Known(List<Instance> instances, Set<Integer> expected) {
+        static final Known NONE = new Known(List.of(), Set.of());
+    }
 
-    public StreamAppClient(List<String> seeds, Duration deadline, Duration stateDeadline) {
+    /** @param frames calls to the binary API; its connections live on the loops it was given (the router's own) */
+    public StreamAppClient(List<String> seeds, Duration deadline, Duration stateDeadline, FramedClient frames) {
         if (seeds == null || seeds.isEmpty()) {
             throw new IllegalArgumentException("streamApp.urls needs at least one stream-app URL");
         }
         this.seeds = List.copyOf(seeds);
+        this.frames = frames;
         this.deadline = deadline;
         this.stateDeadline = stateDeadline;
         PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
@@ -110,15 +114,15 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
     @Override
     public CompletableFuture<PrefixMatches> prefixMatch(String namespace, String service, long[] keys,
                                                         Duration deadline) {
-        List<Instance> known = instances;
-        if (known.isEmpty()) {
+        Known known = this.known;
+        if (known.instances().isEmpty()) {
             rediscover();
             return CompletableFuture.failedFuture(new PrefixIndex.Unavailable("no stream-app instance known yet"));
         }
-        PrefixMatchRpc.Request req = new PrefixMatchRpc.Request(namespace, service, keys);
+        byte[] req = PrefixMatchRpc.encode(new PrefixMatchRpc.Request(namespace, service, keys));
         long nanos = deadline.toNanos();
-        List<CompletableFuture<PrefixMatchRpc.Response>> calls = new ArrayList<>(known.size());
-        for (Instance i : known) {
+        List<CompletableFuture<PrefixMatchRpc.Response>> calls = new ArrayList<>(known.instances().size());
+        for (Instance i : known.instances()) {
             calls.add(call(i, req, nanos));
         }
         CompletableFuture<PrefixMatches> merged = calls.size() == 1
@@ -133,44 +137,27 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         });
     }
 
-    private static CompletableFuture<PrefixMatchRpc.Response> call(Instance i, PrefixMatchRpc.Request req,
-                                                                  long deadlineNanos) {
-        CompletableFuture<PrefixMatchRpc.Response> out = new CompletableFuture<>();
-        if (i.channel() == null) {
-            out.completeExceptionally(new PrefixIndex.Unavailable(i.baseUrl()
+    private CompletableFuture<PrefixMatchRpc.Response> call(Instance i, byte[] req, long deadlineNanos) {
+        if (i.indexPort() <= 0) {
+            return CompletableFuture.failedFuture(new PrefixIndex.Unavailable(i.baseUrl()
                     + " has no binary prefix-match API (a stream-app older than the router?)"));
-            return out;
         }
-        ClientCall<PrefixMatchRpc.Request, PrefixMatchRpc.Response> call = i.channel().newCall(PrefixMatchRpc.METHOD,
-                CallOptions.DEFAULT.withDeadlineAfter(deadlineNanos, TimeUnit.NANOSECONDS));
-        ClientCalls.asyncUnaryCall(call, req, new StreamObserver<>() {
-            private PrefixMatchRpc.Response answer;
-
-            @Override
-            public void onNext(PrefixMatchRpc.Response value) {
-                answer = value;
+        // Completes on the connection's event loop: decoded there, no hop. Its failures say which instance failed.
+        return frames.call(i.host(), i.indexPort(), PrefixMatchRpc.METHOD, req, deadlineNanos).handle((b, e) -> {
+            if (e != null) {
+                Throwable c = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                throw new PrefixIndex.Unavailable(i.baseUrl() + ": " + (c instanceof FrameException ? c.getMessage()
+                        : c.toString()));
             }
-
-            @Override
-            public void onError(Throwable t) {
-                Status s = Status.fromThrowable(t);
-                out.completeExceptionally(new PrefixIndex.Unavailable(i.baseUrl() + ": " + s.getCode()
-                        + (s.getDescription() == null ? "" : " " + s.getDescription())));
-            }
-
-            @Override
-            public void onCompleted() {
-                out.complete(answer);
-            }
+            return PrefixMatchRpc.decodeResponse(b);
         });
-        return out;
     }
 
-    private static PrefixMatches merge(List<Instance> known, List<PrefixMatchRpc.Response> answers) {
+    private static PrefixMatches merge(Known known, List<PrefixMatchRpc.Response> answers) {
         Map<String, int[]> byPod = new HashMap<>();
         Set<Integer> answered = new TreeSet<>();
-        Set<Integer> expected = new TreeSet<>();
-        known.forEach(i -> expected.addAll(i.partitions()));
+        Set<Integer> expected = known.expected();
         for (PrefixMatchRpc.Response r : answers) {
             for (int p : r.partitions()) {
                 answered.add(p);
@@ -232,7 +219,7 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
 
     private List<String> seedsAndInstances() {
         List<String> all = new ArrayList<>();
-        instances.forEach(i -> all.add(i.baseUrl()));
+        known.instances().forEach(i -> all.add(i.baseUrl()));
         for (String s : seeds) {
             if (!all.contains(s)) {
                 all.add(s);
@@ -253,13 +240,15 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
                             + i.path("port").asInt();
                     List<Integer> parts = new ArrayList<>();
                     i.path("activePartitions").forEach(p -> parts.add(p.asInt()));
-                    // Each instance knows its own gRPC port only: the seed's answer has it for the seed alone.
-                    int grpcPort = i.path("self").asBoolean() ? i.path("grpcPort").asInt(0) : grpcPortOf(url);
-                    found.add(new Instance(url, List.copyOf(parts), grpcPort > 0 ? channel(host, grpcPort) : null));
+                    // Each instance knows its own index port only: the seed's answer has it for the seed alone.
+                    int indexPort = i.path("self").asBoolean() ? i.path("indexPort").asInt(0) : indexPortOf(url);
+                    found.add(new Instance(url, List.copyOf(parts), host, indexPort));
                 }
                 if (!found.isEmpty()) {
-                    instances = List.copyOf(found);
-                    return instances;
+                    Set<Integer> expected = new TreeSet<>();
+                    found.forEach(i -> expected.addAll(i.partitions()));
+                    known = new Known(List.copyOf(found), Set.copyOf(expected));
+                    return known.instances();
                 }
             } catch (PodSource.Unavailable e) {
                 last = e;
@@ -268,25 +257,18 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         throw last;
     }
 
-    private int grpcPortOf(String url) {
+    private int indexPortOf(String url) {
         try {
             JsonNode r = parse(get(url + "/v1/instances", System.nanoTime() + stateDeadline.toNanos()), url);
             for (JsonNode i : r.path("instances")) {
                 if (i.path("self").asBoolean()) {
-                    return i.path("grpcPort").asInt(0);
+                    return i.path("indexPort").asInt(0);
                 }
             }
         } catch (PodSource.Unavailable e) {
-            log.debug("{} did not say its gRPC port: {}", url, e.getMessage());
+            log.debug("{} did not say its index port: {}", url, e.getMessage());
         }
         return 0;
-    }
-
-    /** One channel per address, kept across rediscoveries: it reconnects by itself. */
-    private ManagedChannel channel(String host, int port) {
-        return channels.computeIfAbsent(host + ":" + port, k -> NettyChannelBuilder.forAddress(host, port)
-                .usePlaintext().directExecutor().maxInboundMessageSize(8 * 1024 * 1024)
-                .keepAliveTime(30, TimeUnit.SECONDS).build());
     }
 
     private byte[] get(String url, long untilNanos) throws PodSource.Unavailable {
@@ -325,7 +307,7 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
     @Override
     public void close() {
         discovery.shutdownNow();
-        channels.values().forEach(ManagedChannel::shutdownNow);
+        frames.close();
         try {
             http.close();
         } catch (IOException e) {

@@ -52,7 +52,7 @@ public final class RouteDecider {
      */
     public RouteResult route(RouteRequest r) throws PodSource.Unavailable {
         try {
-            return routeAsync(r, Runnable::run).join();
+            return routeAsync(r, Runnable::run, Runnable::run).join();
         } catch (java.util.concurrent.CompletionException e) {
             throw e.getCause() instanceof RuntimeException re ? re : e;
         }
@@ -60,12 +60,14 @@ public final class RouteDecider {
 
     /**
      * The decision, without holding the calling thread while the index answers: the rest of the decision runs on
-     * {@code continueOn} (the request's event loop) once the answer arrives. Pods and load come from in-memory state, so the only wait is the
-     * index's, bounded by {@link IndexWait}; a user's link waits at most the link service's Redis deadline.
+     * {@code continueOn} (the request's event loop) once the answer arrives. Pods and load come from in-memory
+     * state, so the only wait is the index's, bounded by {@link IndexWait}. A user's link served from the local cache
+     * (the usual case) is decided there too; only a link that needs Redis moves the decision's end to
+     * {@code mayBlock}, where it waits at most the link service's Redis deadline.
      *
      * @throws PodSource.Unavailable when the service's pods were never read and stream-app is unreachable
      */
-    public CompletableFuture<RouteResult> routeAsync(RouteRequest r, Executor continueOn)
+    public CompletableFuture<RouteResult> routeAsync(RouteRequest r, Executor continueOn, Executor mayBlock)
             throws PodSource.Unavailable {
         long t0 = System.nanoTime();
         List<PodInfo> pods = states.pods(r.namespace(), r.service());
@@ -84,7 +86,7 @@ public final class RouteDecider {
         blockSize = blockSize == 0 ? defaultBlockSize : blockSize;
         long[] keys = BlockKeys.keys(r.tokens(), blockSize, r.extras());
         if (routable.isEmpty() || keys.length == 0) {
-            return CompletableFuture.completedFuture(decide(r, t0, age, routable, keys, PrefixMatches.NONE, true));
+            return decide(r, t0, age, routable, keys, PrefixMatches.NONE, true, mayBlock);
         }
         CompletableFuture<PrefixMatches> answer;
         try {
@@ -93,16 +95,37 @@ public final class RouteDecider {
         } catch (PrefixIndex.Unavailable e) {
             answer = CompletableFuture.failedFuture(e);
         }
-        java.util.function.BiFunction<PrefixMatches, Throwable, RouteResult> rest = (m, e) -> e == null
-                ? decide(r, t0, age, routable, keys, m, true)
-                : decide(r, t0, age, routable, keys, PrefixMatches.NONE, false);
-        // The index answers on its client's I/O thread, one per stream-app connection: the rest of every decision
-        // there would make that one thread the router's limit. It goes back where the request came from.
-        return answer.isDone() ? answer.handle(rest) : answer.handleAsync(rest, continueOn);
+        java.util.function.BiFunction<PrefixMatches, Throwable, CompletableFuture<RouteResult>> rest = (m, e) ->
+                e == null ? decide(r, t0, age, routable, keys, m, true, mayBlock)
+                        : decide(r, t0, age, routable, keys, PrefixMatches.NONE, false, mayBlock);
+        // The router's index client answers on the loop that made the call, so this is usually no hop at all; an
+        // index that answers on a thread of its own must not run every decision's end there.
+        return (answer.isDone() ? answer.handle(rest) : answer.handleAsync(rest, continueOn)).thenCompose(f -> f);
     }
 
-    private RouteResult decide(RouteRequest r, long t0, Duration age, List<PodInfo> routable, long[] keys,
-                               PrefixMatches m, boolean indexAvailable) {
+    /** The pods ranked for one request: what the link decision and the result are made of. */
+    private record Ranking(List<PodScorer.Score> ranked, PodScorer.Score best, Map<String, PodScorer.Score> byPod) {
+    }
+
+    private CompletableFuture<RouteResult> decide(RouteRequest r, long t0, Duration age, List<PodInfo> routable,
+                                                  long[] keys, PrefixMatches m, boolean indexAvailable,
+                                                  Executor mayBlock) {
+        Ranking k = rank(r, routable, keys, m);
+        if (r.userId() == null) {
+            return CompletableFuture.completedFuture(finish(r, t0, age, keys, indexAvailable, k, null));
+        }
+        // A link is honoured only while its pod is routable, not overloaded and not much slower than the best.
+        Predicate<String> keeps = pod -> scorer.keepsLink(k.byPod().get(pod), k.best());
+        LinkDecision cached = links.cachedLink(r.namespace(), r.userId(), r.service(), keeps);
+        if (cached != null) {
+            return CompletableFuture.completedFuture(finish(r, t0, age, keys, indexAvailable, k, cached));
+        }
+        return CompletableFuture.supplyAsync(() -> finish(r, t0, age, keys, indexAvailable, k,
+                links.computeLinkedPod(r.namespace(), r.userId(), r.service(), keeps,
+                        () -> k.best() == null ? null : k.best().pod().pod())), mayBlock);
+    }
+
+    private Ranking rank(RouteRequest r, List<PodInfo> routable, long[] keys, PrefixMatches m) {
         long tieKey = keys.length > 0 ? keys[0] : (r.userId() == null ? 0 : r.userId().hashCode());
         List<PodScorer.Score> ranked = scorer.rank(routable, keys.length, new PodScorer.Matches() {
             // The scorer asks the three figures of one pod in a row: one map lookup per pod, not three.
@@ -138,21 +161,22 @@ public final class RouteDecider {
         PodScorer.Score best = PodScorer.best(ranked);
         Map<String, PodScorer.Score> byPod = new HashMap<>(ranked.size() * 2);
         ranked.forEach(s -> byPod.put(s.pod().pod(), s));
+        return new Ranking(ranked, best, byPod);
+    }
 
-        PodScorer.Score chosen = best;
-        String reason = best == null ? "no-routable-pod" : "best-cost";
+    /** @param d the user's link decision; null when the request names no user */
+    private RouteResult finish(RouteRequest r, long t0, Duration age, long[] keys, boolean indexAvailable, Ranking k,
+                               LinkDecision d) {
+        PodScorer.Score chosen = k.best();
+        String reason = chosen == null ? "no-routable-pod" : "best-cost";
         String linkOutcome = null;
         boolean sticky = false;
         boolean redisAvailable = true;
-        if (r.userId() != null) {
-            // A link is honoured only while its pod is routable, not overloaded and not much slower than the best.
-            Predicate<String> keeps = pod -> scorer.keepsLink(byPod.get(pod), best);
-            LinkDecision d = links.computeLinkedPod(r.namespace(), r.userId(), r.service(), keeps,
-                    () -> best == null ? null : best.pod().pod());
+        if (d != null) {
             linkOutcome = d.outcome().name();
             sticky = d.sticky();
             redisAvailable = d.redisAvailable();
-            chosen = d.pod() == null ? null : byPod.get(d.pod());
+            chosen = d.pod() == null ? null : k.byPod().get(d.pod());
             reason = switch (d.outcome()) {
                 case KEPT -> "sticky";
                 case ADOPTED -> "sticky-adopted";
@@ -172,7 +196,7 @@ public final class RouteDecider {
         }
         return new RouteResult(chosen == null ? null : chosen.pod(), chosen, chosen == null ? 0 : chosen.matched(),
                 keys.length, sticky, reason, linkOutcome, redisAvailable, indexAvailable, stale,
-                age == null ? 0 : age.toMillis(), ranked, (System.nanoTime() - t0) / 1_000, keys);
+                age == null ? 0 : age.toMillis(), k.ranked(), (System.nanoTime() - t0) / 1_000, keys);
     }
 
     /**

@@ -14,7 +14,9 @@ import java.io.UncheckedIOException;
  * the router's JSON time per request.
  */
 final class RouteAnswerJson {
-    private static final JsonFactory FACTORY = new JsonFactory();
+    /** Three costs per candidate pod: JDK double formatting was a tenth of the event loop's time per answer. */
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
     private RouteAnswerJson() {
     }

@@ -104,16 +104,15 @@ public final class RouterRoutes {
                 .addAsync("POST", "/v1/route", EVENT_LOOP, MAX_ROUTE_BODY, r -> {
                     RouteRequest req = RouteRequestJson.read(r.json().getFactory(), r.body());
                     credentials.requireRead(req.namespace(), r.header("Authorization"));
-                    // With a user, the decision's end may wait on Redis (under links.redisDeadlineMs): on a worker,
-                    // never on an event loop. Without one it is CPU only and stays on the loop.
-                    java.util.concurrent.Executor rest = req.userId() == null ? r.loop() : r.workers();
+                    // The decision stays on this loop; only a user's link that needs Redis (not in the local cache)
+                    // ends on a worker, since it may wait up to links.redisDeadlineMs.
                     if (states.isCached(req.namespace(), req.service())) {
-                        return route(req, rest);
+                        return route(req, r);
                     }
                     // A service's first request reads its pods from stream-app, a blocking call: not on the loop.
                     return CompletableFuture.supplyAsync(() -> {
                         try {
-                            return route(req, rest);
+                            return route(req, r);
                         } catch (PodSource.Unavailable e) {
                             throw new CompletionException(e);
                         }
@@ -259,10 +258,9 @@ public final class RouterRoutes {
     /** A prompt of 1M tokens (the decider's bound) as JSON fits in this. */
     static final int MAX_ROUTE_BODY = 8 * 1024 * 1024;
 
-    private CompletableFuture<Reply> route(RouteRequest req, java.util.concurrent.Executor loop)
-            throws PodSource.Unavailable {
+    private CompletableFuture<Reply> route(RouteRequest req, Request r) throws PodSource.Unavailable {
         long t0 = System.nanoTime();
-        return decider.routeAsync(req, loop).thenApply(res -> reply(req, res, t0));
+        return decider.routeAsync(req, r.loop(), r.workers()).thenApply(res -> reply(req, res, t0));
     }
 
     private Reply reply(RouteRequest req, RouteResult res, long t0) {

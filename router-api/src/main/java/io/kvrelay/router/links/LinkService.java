@@ -89,8 +89,10 @@ public final class LinkService implements AutoCloseable {
         this.ticker = ticker;
         this.touchNanos = Duration.ofMillis(config.touchIntervalMs()).toNanos();
         this.deadlineNanos = Duration.ofMillis(config.redisDeadlineMs()).toNanos();
+        // Maintenance (eviction, expiry) on the calling thread: Caffeine's default, the common pool, woke a thread for
+        // most cache writes, two or three thread switches per route decision under load.
         this.cache = Caffeine.newBuilder().expireAfterWrite(Duration.ofMillis(config.cacheTtlMs()))
-                .maximumSize(config.cacheMaxEntries()).ticker(ticker).build();
+                .maximumSize(config.cacheMaxEntries()).ticker(ticker).executor(Runnable::run).build();
         this.pool = calls == null ? linkCallPool(config) : null;
         this.calls = calls == null ? pool : calls;
         this.metrics = new LinkMetrics(registry, cache, pool == null ? null : pool.getQueue());
@@ -106,6 +108,24 @@ public final class LinkService implements AutoCloseable {
                 }, new ThreadPoolExecutor.AbortPolicy());
         p.allowCoreThreadTimeOut(true); // no threads while Redis is not needed (tests, routers without users)
         return p;
+    }
+
+    /**
+     * The user's link from the local cache when it can be kept ({@link Outcome#KEPT}, its TTL refreshed behind the
+     * cache when due), without a Redis call; null when deciding needs Redis (no cached link, or its pod cannot take
+     * the user): then {@link #computeLinkedPod}. Never blocks, so an event loop may call it.
+     */
+    public LinkDecision cachedLink(String namespace, String user, String service, Predicate<String> routable) {
+        LinkKey key = new LinkKey(namespace, user, service);
+        CachedLink cached = cache.getIfPresent(key);
+        if (cached == null || !routable.test(cached.pod)) {
+            return null; // computeLinkedPod counts the miss, or the hit it drops
+        }
+        metrics.cacheHit();
+        if (config.owns(namespace)) {
+            touchBehindIfDue(key, cached);
+        }
+        return metrics.decided(new LinkDecision(cached.pod, Outcome.KEPT, true, true));
     }
 
     /**

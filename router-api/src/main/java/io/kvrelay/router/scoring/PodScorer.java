@@ -122,21 +122,34 @@ public final class PodScorer {
     /** The highest load figures the candidates report; null where none reports one. */
     private record KnownLoad(Integer running, Integer waiting, Double kvCacheUsage) {
         static KnownLoad busiestOf(List<PodInfo> candidates) {
-            Integer running = null;
-            Integer waiting = null;
-            Double kv = null;
-            for (PodInfo p : candidates) {
-                running = max(running, p.running());
-                waiting = max(waiting, p.waiting());
-                if (p.kvCacheUsage() != null && (kv == null || p.kvCacheUsage() > kv)) {
-                    kv = p.kvCacheUsage();
+            // Primitives and an indexed loop: with boxed maxima merged in the loop, C2 gave up on this method and
+            // on rank() ("out of nodes"), leaving the decision's hottest loop in the slower tier for good.
+            boolean anyRunning = false;
+            boolean anyWaiting = false;
+            boolean anyKv = false;
+            int running = 0;
+            int waiting = 0;
+            double kv = 0;
+            for (int i = 0, n = candidates.size(); i < n; i++) {
+                PodInfo p = candidates.get(i);
+                Integer r = p.running();
+                if (r != null) {
+                    running = anyRunning ? Math.max(running, r) : r;
+                    anyRunning = true;
+                }
+                Integer w = p.waiting();
+                if (w != null) {
+                    waiting = anyWaiting ? Math.max(waiting, w) : w;
+                    anyWaiting = true;
+                }
+                Double k = p.kvCacheUsage();
+                if (k != null) {
+                    kv = anyKv ? Math.max(kv, k) : k;
+                    anyKv = true;
                 }
             }
-            return new KnownLoad(running, waiting, kv);
-        }
-
-        private static Integer max(Integer a, Integer b) {
-            return b == null ? a : a == null || b > a ? b : a;
+            return new KnownLoad(anyRunning ? Integer.valueOf(running) : null,
+                    anyWaiting ? Integer.valueOf(waiting) : null, anyKv ? Double.valueOf(kv) : null);
         }
 
         /** The pod as scored: its own figures where it reports them, the busiest reported ones where it does not. */
@@ -145,6 +158,11 @@ public final class PodScorer {
                     && (p.kvCacheUsage() != null || kvCacheUsage == null)) {
                 return p;
             }
+            return filled(p);
+        }
+
+        /** A pod missing some figure (suspect, or not scraped yet): rare, and kept out of the loop's hot code. */
+        private PodInfo filled(PodInfo p) {
             return p.withLoad(p.running() != null ? p.running() : running, p.waiting() != null ? p.waiting() : waiting,
                     p.kvCacheUsage() != null ? p.kvCacheUsage() : kvCacheUsage);
         }

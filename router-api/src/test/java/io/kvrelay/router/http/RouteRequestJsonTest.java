@@ -113,4 +113,51 @@ class RouteRequestJsonTest {
         assertThatThrownBy(() -> read("")).hasMessageContaining("body must be a JSON object");
         assertThatThrownBy(() -> read("{\"tokens\":[1,2")).hasMessageContaining("invalid JSON");
     }
+
+    /** The byte scan and Jackson alone agree on every body, valid or not: same request, or both refuse. */
+    @Test
+    void theTokenScanReadsWhatJacksonReads() {
+        TokenArrayScan.Found plain = TokenArrayScan.find("{\"namespace\":\"ns\",\"tokens\":[ 0, 17,2147483647\n]}"
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(plain).isNotNull();
+        assertThat(plain.tokens()).containsExactly(0, 17, Integer.MAX_VALUE);
+        java.util.Random rnd = new java.util.Random(11);
+        String[] pieces = {"1", "0", "007", "-3", "2147483647", "2147483648", "99999999999", "1.5", "1e3", " ", "\n",
+                ",", ",,", "]", "[", "\"x\"", "null", "{}", "\"tokens\"", ":"};
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder arr = new StringBuilder("[");
+            int n = rnd.nextInt(6);
+            for (int k = 0; k < n; k++) {
+                arr.append(rnd.nextInt(4) == 0 ? pieces[rnd.nextInt(pieces.length)] : String.valueOf(rnd.nextInt(50_000)));
+                if (k < n - 1) {
+                    arr.append(rnd.nextInt(10) == 0 ? pieces[rnd.nextInt(pieces.length)] : ",");
+                }
+            }
+            arr.append(rnd.nextInt(20) == 0 ? "" : "]");
+            String[] shapes = {
+                "{\"namespace\":\"ns\",\"service\":\"svc\",\"tokens\":" + arr + "}",
+                "{\"tokens\" : " + arr + ", \"namespace\":\"ns\",\"service\":\"svc\"}",
+                "{\"namespace\":\"ns\",\"service\":\"svc\",\"x\":{\"tokens\":" + arr + "},\"tokens\":[5]}",
+                "{\"namespace\":\"n\\\"s\",\"service\":\"svc\",\"tokens\":" + arr + ",\"tokens\":[5]}",
+                "{\"namespace\":\"ns\",\"service\":\"svc\",\"tok\\u0065ns\":" + arr + "}",
+                "{\"namespace\":\"ns\",\"service\":\"svc\",\"userId\":\"\\\"tokens\\\":[1]\",\"tokens\":" + arr + "}",
+                "[{\"tokens\":" + arr + "}]",
+            };
+            for (String body : shapes) {
+                byte[] raw = body.getBytes(StandardCharsets.UTF_8);
+                String fast = outcome(() -> RouteRequestJson.read(FACTORY, raw));
+                String jackson = outcome(() -> RouteRequestJson.read(FACTORY, raw, null));
+                assertThat(fast).as(body).isEqualTo(jackson);
+            }
+        }
+    }
+
+    private static String outcome(java.util.function.Supplier<RouteRequest> read) {
+        try {
+            RouteRequest r = read.get();
+            return r.namespace() + "|" + r.service() + "|" + r.userId() + "|" + java.util.Arrays.toString(r.tokens());
+        } catch (IllegalArgumentException e) {
+            return "refused";
+        }
+    }
 }

@@ -1,10 +1,5 @@
 package io.kvrelay.schemas.rpc;
 
-import io.grpc.MethodDescriptor;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -12,8 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The router→stream-app prefix-match call in binary: one gRPC unary method, {@code kvrelay.index.v1.PrefixIndex/
- * LocalPrefixMatch}, with fixed layouts instead of protobuf (nothing to generate, nothing to parse but integers):
+ * The router→stream-app prefix-match call in binary: method {@value #METHOD} of kvrelay's framed calls (module
+ * {@code http}, {@code io.kvrelay.http.frames.Frames}), with fixed layouts (nothing to generate, nothing to parse but
+ * integers):
  *
  * <pre>
  * request:  u8 version=1 | u16 n + namespace (UTF-8) | u16 n + service (UTF-8) | i32 count | count x i64 block key
@@ -22,10 +18,12 @@ import java.util.List;
  * </pre>
  * Big-endian. The answer covers this instance's partitions only (as {@code ?scope=local} does on the JSON API): the
  * caller fans out to every instance and checks that the partitions add up. Per pod the best of its DP ranks, per
- * figure. Errors are gRPC statuses: INVALID_ARGUMENT (a bad request), UNAVAILABLE (rebalancing, restoring).
+ * figure. Errors are the frame's statuses: INVALID_ARGUMENT (a bad request), UNAVAILABLE (rebalancing, restoring).
+ * A damaged message decodes to {@link IllegalArgumentException}, never to an allocation its bytes do not back.
  */
 public final class PrefixMatchRpc {
-    public static final String SERVICE = "kvrelay.index.v1.PrefixIndex";
+    /** The method id in the request frame's kind byte. */
+    public static final int METHOD = 1;
     private static final byte VERSION = 1;
     /** Bounds what a peer can make the other allocate. */
     public static final int MAX_KEYS = 65_536;
@@ -44,14 +42,6 @@ public final class PrefixMatchRpc {
     public record Response(int[] partitions, List<PodMatch> pods) {
     }
 
-    public static final MethodDescriptor<Request, Response> METHOD = MethodDescriptor.<Request, Response>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "LocalPrefixMatch"))
-            .setRequestMarshaller(new Codec<>(PrefixMatchRpc::encode, PrefixMatchRpc::decodeRequest))
-            .setResponseMarshaller(new Codec<>(PrefixMatchRpc::encode, PrefixMatchRpc::decodeResponse))
-            .setIdempotent(true).setSafe(true)
-            .build();
-
     public static byte[] encode(Request r) {
         byte[] ns = r.namespace().getBytes(StandardCharsets.UTF_8);
         byte[] svc = r.service().getBytes(StandardCharsets.UTF_8);
@@ -67,7 +57,14 @@ public final class PrefixMatchRpc {
     }
 
     public static Request decodeRequest(byte[] bytes) {
-        ByteBuffer b = open(bytes);
+        try {
+            return readRequest(open(bytes));
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("truncated prefix-match request", e);
+        }
+    }
+
+    private static Request readRequest(ByteBuffer b) {
         String ns = string(b);
         String svc = string(b);
         int n = count(b, MAX_KEYS, 8);
@@ -102,7 +99,14 @@ public final class PrefixMatchRpc {
     }
 
     public static Response decodeResponse(byte[] bytes) {
-        ByteBuffer b = open(bytes);
+        try {
+            return readResponse(open(bytes));
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("truncated prefix-match answer", e);
+        }
+    }
+
+    private static Response readResponse(ByteBuffer b) {
         int[] partitions = new int[count(b, MAX_ENTRIES, 4)];
         for (int i = 0; i < partitions.length; i++) {
             partitions[i] = b.getInt();
@@ -148,32 +152,5 @@ public final class PrefixMatchRpc {
         String s = new String(b.array(), b.position(), n, StandardCharsets.UTF_8);
         b.position(b.position() + n);
         return s;
-    }
-
-    /** Bytes in, bytes out: the message is small and read whole, which gRPC hands over as a stream. */
-    private static final class Codec<T> implements MethodDescriptor.Marshaller<T> {
-        private final java.util.function.Function<T, byte[]> encoder;
-        private final java.util.function.Function<byte[], T> decoder;
-
-        Codec(java.util.function.Function<T, byte[]> encoder, java.util.function.Function<byte[], T> decoder) {
-            this.encoder = encoder;
-            this.decoder = decoder;
-        }
-
-        @Override
-        public InputStream stream(T value) {
-            return new ByteArrayInputStream(encoder.apply(value));
-        }
-
-        @Override
-        public T parse(InputStream stream) {
-            try (stream) {
-                return decoder.apply(stream.readAllBytes());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (BufferUnderflowException e) {
-                throw new IllegalArgumentException("truncated prefix-match message", e);
-            }
-        }
     }
 }

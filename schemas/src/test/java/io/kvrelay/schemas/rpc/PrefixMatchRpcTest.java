@@ -3,7 +3,6 @@ package io.kvrelay.schemas.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayInputStream;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -14,15 +13,15 @@ class PrefixMatchRpcTest {
     @Test
     void requestsAndResponsesSurviveTheRoundTrip() {
         long[] keys = {Long.MIN_VALUE, -1, 0, 42, Long.MAX_VALUE};
-        PrefixMatchRpc.Request r = PrefixMatchRpc.METHOD.parseRequest(
-                PrefixMatchRpc.METHOD.streamRequest(new PrefixMatchRpc.Request("ns-é", "llama", keys)));
+        PrefixMatchRpc.Request r = PrefixMatchRpc.decodeRequest(
+                PrefixMatchRpc.encode(new PrefixMatchRpc.Request("ns-é", "llama", keys)));
         assertThat(r.namespace()).isEqualTo("ns-é");
         assertThat(r.service()).isEqualTo("llama");
         assertThat(r.keys()).containsExactly(keys);
 
         PrefixMatchRpc.Response a = new PrefixMatchRpc.Response(new int[] {0, 3, 7},
                 List.of(new PrefixMatchRpc.PodMatch("pod-0", 12, 10, 11), new PrefixMatchRpc.PodMatch("pod-1", 1, 0, 1)));
-        PrefixMatchRpc.Response b = PrefixMatchRpc.METHOD.parseResponse(PrefixMatchRpc.METHOD.streamResponse(a));
+        PrefixMatchRpc.Response b = PrefixMatchRpc.decodeResponse(PrefixMatchRpc.encode(a));
         assertThat(b.partitions()).containsExactly(0, 3, 7);
         assertThat(b.pods()).isEqualTo(a.pods());
     }
@@ -39,7 +38,7 @@ class PrefixMatchRpcTest {
         byte[] ok = PrefixMatchRpc.encode(new PrefixMatchRpc.Request("ns", "svc", new long[] {1, 2, 3}));
         for (int cut = 0; cut < ok.length; cut++) {
             byte[] part = Arrays.copyOf(ok, cut);
-            assertThatThrownBy(() -> PrefixMatchRpc.METHOD.parseRequest(new ByteArrayInputStream(part)))
+            assertThatThrownBy(() -> PrefixMatchRpc.decodeRequest(part))
                     .isInstanceOf(IllegalArgumentException.class);
         }
         // A count that claims more keys than the bytes hold must not allocate them.
@@ -54,7 +53,7 @@ class PrefixMatchRpcTest {
                 junk[0] = 1;
             }
             try {
-                PrefixMatchRpc.METHOD.parseResponse(new ByteArrayInputStream(junk));
+                PrefixMatchRpc.decodeResponse(junk);
             } catch (IllegalArgumentException expected) {
                 // refused, as it must be
             }

@@ -30,7 +30,7 @@ import java.util.Set;
  * @param suspectAfterMs     a pod whose load has been unknown (metrics not answering) longer than this is suspect
  *                           (default 10000)
  * @param unroutableAfterMs  ... and longer than this, not routable (default 60000)
- * @param grpcPort           port of the binary prefix-match API routers use (gRPC, on {@code httpHost}; 0 = any free
+ * @param indexPort           port of the binary prefix-match API routers use (gRPC, on {@code httpHost}; 0 = any free
  *                           port: routers learn it from {@code /v1/instances})
  * @see PodLiveness
  */
@@ -38,7 +38,7 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
                               String httpHost, int httpPort, String advertisedHost, long heartbeatTtlMs,
                               int streamThreads, long commitIntervalMs, int standbyReplicas, long remoteTimeoutMs,
                               String adminToken, short replicationFactor, Map<String, String> streams,
-                              long staleMaxMs, long suspectAfterMs, long unroutableAfterMs, int grpcPort) {
+                              long staleMaxMs, long suspectAfterMs, long unroutableAfterMs, int indexPort) {
     private static final Set<String> GUARDED = Set.of("application.id", "bootstrap.servers", "application.server",
             "state.dir", "processing.guarantee");
 
@@ -55,8 +55,8 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("httpPort must be 0..65535, got " + httpPort);
         }
-        if (grpcPort < 0 || grpcPort > 65535) {
-            throw new IllegalArgumentException("grpcPort must be 0..65535, got " + grpcPort);
+        if (indexPort < 0 || indexPort > 65535) {
+            throw new IllegalArgumentException("indexPort must be 0..65535, got " + indexPort);
         }
         if (advertisedHost == null || advertisedHost.isBlank()) {
             advertisedHost = httpHost.equals("0.0.0.0") || httpHost.equals("::") ? "localhost" : httpHost;
@@ -97,7 +97,7 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
                 null, 0, 0, 0, 0);
     }
 
-    /** Without {@code grpcPort}: any free port. */
+    /** Without {@code indexPort}: any free port. */
     public StreamAppConfig(String applicationId, String bootstrapServers, String topicPrefix, Path stateDir,
                            String httpHost, int httpPort, String advertisedHost, long heartbeatTtlMs,
                            int streamThreads, long commitIntervalMs, int standbyReplicas, long remoteTimeoutMs,
@@ -111,25 +111,25 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
     public StreamAppConfig withHttpPort(int port) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, port,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, grpcPort);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
     }
 
     public StreamAppConfig withApplicationId(String id) {
         return new StreamAppConfig(id, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, grpcPort);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
     }
 
     public StreamAppConfig withTopicPrefix(String prefix) {
         return new StreamAppConfig(applicationId, bootstrapServers, prefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, grpcPort);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
     }
 
     public StreamAppConfig withAdminToken(String token) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                token, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, grpcPort);
+                token, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
     }
 
     /** The same settings with another heartbeat TTL; {@code staleMaxMs} goes back to its default for it. */
@@ -141,7 +141,7 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
     public StreamAppConfig withLiveness(long ttl, long staleMax, long suspectAfter, long unroutableAfter) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, ttl, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMax, suspectAfter, unroutableAfter, grpcPort);
+                adminToken, replicationFactor, streams, staleMax, suspectAfter, unroutableAfter, indexPort);
     }
 
     /** The rule these settings give. */

@@ -29,12 +29,12 @@ public final class ClusterQueries {
     private final RemoteQueryClient remote;
     private final HostInfo self;
     private final String eventsTopic;
-    private final Integer grpcPort;
+    private final Integer indexPort;
 
-    /** @param grpcPort this instance's binary prefix-match port, told to routers; null = none */
+    /** @param indexPort this instance's binary prefix-match port, told to routers; null = none */
     public ClusterQueries(KafkaStreams streams, LocalQueries local, RemoteQueryClient remote, HostInfo self,
-                          String eventsTopic, Integer grpcPort) {
-        this.grpcPort = grpcPort;
+                          String eventsTopic, Integer indexPort) {
+        this.indexPort = indexPort;
         this.streams = streams;
         this.local = local;
         this.remote = remote;
@@ -52,7 +52,7 @@ public final class ClusterQueries {
             boolean isSelf = m.hostInfo().equals(self);
             out.add(new InstanceInfo(m.hostInfo().host(), m.hostInfo().port(), isSelf,
                     partitionsOf(m.topicPartitions()), partitionsOf(m.standbyTopicPartitions()),
-                    isSelf ? grpcPort : null));
+                    isSelf ? indexPort : null));
         }
         out.sort(Comparator.comparing(InstanceInfo::host).thenComparingInt(InstanceInfo::port));
         return out;
