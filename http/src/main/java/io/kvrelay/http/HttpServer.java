@@ -2,7 +2,6 @@ package io.kvrelay.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -12,7 +11,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.InetSocketAddress;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +33,7 @@ public final class HttpServer implements AutoCloseable {
     /** Whether {@link #loops} is this server's to shut down (not when the caller shares its own). */
     private final boolean ownLoops;
     private final ThreadPoolExecutor workers;
-    private final Channel channel;
+    private final Listener listener;
     private final AtomicInteger open = new AtomicInteger();
 
     /**
@@ -90,17 +88,12 @@ public final class HttpServer implements AutoCloseable {
                                 .addLast("requests", new RequestReader(dispatcher, limits));
                     }
                 });
-        try {
-            this.channel = b.bind(new InetSocketAddress(host, port)).sync().channel();
-        } catch (RuntimeException | InterruptedException e) {
-            shutdown();
-            throw e;
-        }
+        this.listener = Listener.bind(b, host, port, this::shutdown);
         log.info("{} HTTP on http://{}:{}", name, host, port());
     }
 
     public int port() {
-        return ((InetSocketAddress) channel.localAddress()).getPort();
+        return listener.port();
     }
 
     /** Connections open now. */
@@ -110,7 +103,7 @@ public final class HttpServer implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        listener.close();
         shutdown();
     }
 

@@ -134,14 +134,28 @@ public final class RouterLoadHarness implements Callable<Integer> {
                 // elsewhere) can be read around each: CPU per request survives a noisy machine, latency does not.
                 int exit = 0;
                 for (int rate : rates) {
+                    java.util.Map<String, Double> links0 = linkOutcomes(router);
                     long cpu0 = cpuNanos();
                     long t0 = System.nanoTime();
-                    exit |= new ProcessBuilder(load(url, seconds, List.of(rate))).inheritIO().start().waitFor();
+                    // Its lines through this process's System.out, so whoever runs the harness (a test) reads them.
+                    Process p = new ProcessBuilder(load(url, seconds, List.of(rate))).redirectErrorStream(true).start();
+                    try (var lines = p.inputReader().lines()) {
+                        lines.forEach(System.out::println);
+                    }
+                    exit |= p.waitFor();
                     long cpu = cpuNanos() - cpu0;
                     System.out.printf(java.util.Locale.ROOT, "  rate=%d router+stream-app JVM: %.3f ms CPU per request, "
                             + "%.2f cores (%d tokens per prompt); loadavg %s%n", rate, cpu / 1e6 / (rate * seconds),
                             cpu / (double) (System.nanoTime() - t0), promptTokens,
                             Files.readString(Path.of("/proc/loadavg")).trim());
+                    StringBuilder outcomes = new StringBuilder("  rate=" + rate + " link outcomes:");
+                    linkOutcomes(router).forEach((o, n) -> {
+                        long d = Math.round(n - links0.getOrDefault(o, 0.0));
+                        if (d > 0) {
+                            outcomes.append(' ').append(o).append('=').append(d);
+                        }
+                    });
+                    System.out.println(outcomes);
                 }
                 System.out.println(router.registry().scrape().lines()
                         .filter(l -> l.startsWith("kvrelay_links_redis_") || l.startsWith("kvrelay_links_decisions"))
@@ -153,6 +167,14 @@ public final class RouterLoadHarness implements Callable<Integer> {
                 walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
+    }
+
+    /** kvrelay_links_decisions_total by outcome, from the router's registry. */
+    private static java.util.Map<String, Double> linkOutcomes(RouterApp router) {
+        java.util.Map<String, Double> out = new java.util.TreeMap<>();
+        router.registry().find("kvrelay.links.decisions").counters().forEach(c ->
+                out.put(c.getId().getTag("outcome"), c.count()));
+        return out;
     }
 
     private static long cpuNanos() {

@@ -1,9 +1,9 @@
 package io.kvrelay.http.frames;
 
 import io.kvrelay.http.ConnectionLimit;
+import io.kvrelay.http.Listener;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -17,7 +17,6 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +43,7 @@ public final class FramedServer implements AutoCloseable {
     private final String name;
     private final EventLoopGroup boss;
     private final EventLoopGroup loops;
-    private final Channel channel;
+    private final Listener listener;
 
     /**
      * Binds at once (so {@link #port()} is known) and serves.
@@ -78,22 +77,17 @@ public final class FramedServer implements AutoCloseable {
                                 .addLast("calls", new Calls(byId));
                     }
                 });
-        try {
-            this.channel = b.bind(new InetSocketAddress(host, port)).sync().channel();
-        } catch (RuntimeException | InterruptedException e) {
-            shutdown();
-            throw e;
-        }
+        this.listener = Listener.bind(b, host, port, this::shutdown);
         log.info("{} on {}:{}", name, host, port());
     }
 
     public int port() {
-        return ((InetSocketAddress) channel.localAddress()).getPort();
+        return listener.port();
     }
 
     @Override
     public void close() {
-        channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        listener.close();
         shutdown();
     }
 

@@ -1,6 +1,7 @@
 package io.kvrelay.router.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.kvrelay.router.decide.RouteResult;
@@ -18,6 +19,32 @@ final class RouteAnswerJson {
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
+    /* Field names encoded once: written per candidate pod, encoding them each time was the answer's largest cost. */
+    private static final SerializedString F_ADDRESS = new SerializedString("address");
+    private static final SerializedString F_CANDIDATES = new SerializedString("candidates");
+    private static final SerializedString F_COST = new SerializedString("cost");
+    private static final SerializedString F_GPU_MATCHED = new SerializedString("gpuMatched");
+    private static final SerializedString F_INDEX = new SerializedString("index");
+    private static final SerializedString F_INDEX_AVAILABLE = new SerializedString("indexAvailable");
+    private static final SerializedString F_LATENCY_MICROS = new SerializedString("latencyMicros");
+    private static final SerializedString F_LINK_OUTCOME = new SerializedString("linkOutcome");
+    private static final SerializedString F_MATCHED = new SerializedString("matched");
+    private static final SerializedString F_MATCHED_BLOCKS = new SerializedString("matchedBlocks");
+    private static final SerializedString F_MEMORY_MATCHED = new SerializedString("memoryMatched");
+    private static final SerializedString F_NAME = new SerializedString("name");
+    private static final SerializedString F_OVERLOADED = new SerializedString("overloaded");
+    private static final SerializedString F_POD = new SerializedString("pod");
+    private static final SerializedString F_PREDICTED_TTFT_MS = new SerializedString("predictedTtftMs");
+    private static final SerializedString F_PREFILL_MS = new SerializedString("prefillMs");
+    private static final SerializedString F_QUEUED_MS = new SerializedString("queuedMs");
+    private static final SerializedString F_REASON = new SerializedString("reason");
+    private static final SerializedString F_REDIS_AVAILABLE = new SerializedString("redisAvailable");
+    private static final SerializedString F_STALE = new SerializedString("stale");
+    private static final SerializedString F_STATE_AGE_MS = new SerializedString("stateAgeMs");
+    private static final SerializedString F_STICKY = new SerializedString("sticky");
+    private static final SerializedString F_SUSPECT = new SerializedString("suspect");
+    private static final SerializedString F_TOTAL_BLOCKS = new SerializedString("totalBlocks");
+
     private RouteAnswerJson() {
     }
 
@@ -25,52 +52,73 @@ final class RouteAnswerJson {
         ByteArrayBuilder out = new ByteArrayBuilder(512 + 256 * res.candidates().size());
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
             g.writeStartObject();
-            g.writeFieldName("pod");
+            g.writeFieldName(F_POD);
             if (res.pod() == null) {
                 g.writeNull();
             } else {
                 g.writeStartObject();
-                g.writeStringField("name", res.pod().pod());
-                g.writeNumberField("index", res.pod().podIndex() == null ? -1 : res.pod().podIndex());
-                g.writeStringField("address", res.pod().address() == null ? "" : res.pod().address());
+                string(g, F_NAME, res.pod().pod());
+                number(g, F_INDEX, res.pod().podIndex() == null ? -1 : res.pod().podIndex());
+                string(g, F_ADDRESS, res.pod().address() == null ? "" : res.pod().address());
                 g.writeEndObject();
             }
-            g.writeFieldName("predictedTtftMs");
+            g.writeFieldName(F_PREDICTED_TTFT_MS);
             if (res.score() == null) {
                 g.writeNull();
             } else {
                 g.writeNumber(res.score().cost());
             }
-            g.writeNumberField("matchedBlocks", res.matchedBlocks());
-            g.writeNumberField("totalBlocks", res.totalBlocks());
-            g.writeBooleanField("sticky", res.sticky());
-            g.writeStringField("reason", res.reason());
-            g.writeStringField("linkOutcome", res.linkOutcome());
-            g.writeBooleanField("redisAvailable", res.redisAvailable());
-            g.writeBooleanField("indexAvailable", res.indexAvailable());
-            g.writeBooleanField("stale", res.stale());
-            g.writeNumberField("stateAgeMs", res.stateAgeMs());
-            g.writeArrayFieldStart("candidates");
+            number(g, F_MATCHED_BLOCKS, res.matchedBlocks());
+            number(g, F_TOTAL_BLOCKS, res.totalBlocks());
+            bool(g, F_STICKY, res.sticky());
+            string(g, F_REASON, res.reason());
+            string(g, F_LINK_OUTCOME, res.linkOutcome());
+            bool(g, F_REDIS_AVAILABLE, res.redisAvailable());
+            bool(g, F_INDEX_AVAILABLE, res.indexAvailable());
+            bool(g, F_STALE, res.stale());
+            number(g, F_STATE_AGE_MS, res.stateAgeMs());
+            g.writeFieldName(F_CANDIDATES);
+            g.writeStartArray();
             for (PodScorer.Score s : res.candidates()) {
                 g.writeStartObject();
-                g.writeStringField("pod", s.pod().pod());
-                g.writeNumberField("matched", s.matched());
-                g.writeNumberField("gpuMatched", s.gpuMatched());
-                g.writeNumberField("memoryMatched", s.memoryMatched());
-                g.writeNumberField("cost", s.cost());
-                g.writeNumberField("queuedMs", s.queuedMs());
-                g.writeNumberField("prefillMs", s.prefillMs());
-                g.writeBooleanField("overloaded", s.overloaded());
-                g.writeBooleanField("stale", s.pod().stale());
-                g.writeBooleanField("suspect", s.pod().suspect());
+                string(g, F_POD, s.pod().pod());
+                number(g, F_MATCHED, s.matched());
+                number(g, F_GPU_MATCHED, s.gpuMatched());
+                number(g, F_MEMORY_MATCHED, s.memoryMatched());
+                number(g, F_COST, s.cost());
+                number(g, F_QUEUED_MS, s.queuedMs());
+                number(g, F_PREFILL_MS, s.prefillMs());
+                bool(g, F_OVERLOADED, s.overloaded());
+                bool(g, F_STALE, s.pod().stale());
+                bool(g, F_SUSPECT, s.pod().suspect());
                 g.writeEndObject();
             }
             g.writeEndArray();
-            g.writeNumberField("latencyMicros", res.latencyMicros());
+            number(g, F_LATENCY_MICROS, res.latencyMicros());
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException("writing to memory failed", e);
         }
         return out.toByteArray();
+    }
+
+    private static void number(JsonGenerator g, SerializedString field, long v) throws IOException {
+        g.writeFieldName(field);
+        g.writeNumber(v);
+    }
+
+    private static void number(JsonGenerator g, SerializedString field, double v) throws IOException {
+        g.writeFieldName(field);
+        g.writeNumber(v);
+    }
+
+    private static void string(JsonGenerator g, SerializedString field, String v) throws IOException {
+        g.writeFieldName(field);
+        g.writeString(v);
+    }
+
+    private static void bool(JsonGenerator g, SerializedString field, boolean v) throws IOException {
+        g.writeFieldName(field);
+        g.writeBoolean(v);
     }
 }
