@@ -84,6 +84,10 @@ public final class RouterLoadHarness implements Callable<Integer> {
                     + "max_num_seqs defaults to 256; the router's own default, 64, is conservative)")
     int maxInFlight;
 
+    @Option(names = "--answer-candidates", defaultValue = "-1",
+            description = "ask for this many candidates in each answer (/v1/route?candidates=N; -1: all, the default)")
+    int answerCandidates;
+
     @Option(names = "--touch-interval-ms", defaultValue = "0",
             description = "links.touchIntervalMs (0: its default, 60 s): shorter, and the run refreshes links too")
     long touchIntervalMs;
@@ -118,7 +122,8 @@ public final class RouterLoadHarness implements Callable<Integer> {
                             .with("maxInFlight", String.valueOf(maxInFlight)),
                     kafka.bootstrapServers(), prefix, 0, null, null);
             try (RouterApp router = new RouterApp(rc).start()) {
-                String url = "http://127.0.0.1:" + router.port() + "/v1/route";
+                String url = "http://127.0.0.1:" + router.port() + "/v1/route"
+                        + (answerCandidates >= 0 ? "?candidates=" + answerCandidates : "");
                 System.out.printf(java.util.Locale.ROOT, "%d pods at %.2f ms per uncached block: a fleet for about "
                         + "%.0f prompts of %d tokens per second%n", pods, prefillMsPerBlock,
                         pods * 1000 / (prefillMsPerBlock * (promptTokens / 16 - 8)), promptTokens);

@@ -48,8 +48,10 @@ final class RouteAnswerJson {
     private RouteAnswerJson() {
     }
 
-    static byte[] write(RouteResult res) {
-        ByteArrayBuilder out = new ByteArrayBuilder(512 + 256 * res.candidates().size());
+    /** @param listed how many of the ranked candidates to list, best first (the decision log keeps them all) */
+    static byte[] write(RouteResult res, int listed) {
+        int n = Math.min(listed, res.candidates().size());
+        ByteArrayBuilder out = new ByteArrayBuilder(512 + 256 * n);
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
             g.writeStartObject();
             g.writeFieldName(F_POD);
@@ -79,7 +81,7 @@ final class RouteAnswerJson {
             number(g, F_STATE_AGE_MS, res.stateAgeMs());
             g.writeFieldName(F_CANDIDATES);
             g.writeStartArray();
-            for (PodScorer.Score s : res.candidates()) {
+            for (PodScorer.Score s : res.candidates().subList(0, n)) {
                 g.writeStartObject();
                 string(g, F_POD, s.pod().pod());
                 number(g, F_MATCHED, s.matched());

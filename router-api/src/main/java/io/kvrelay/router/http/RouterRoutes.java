@@ -104,15 +104,16 @@ public final class RouterRoutes {
                 .addAsync("POST", "/v1/route", EVENT_LOOP, MAX_ROUTE_BODY, r -> {
                     RouteRequest req = RouteRequestJson.read(r.json().getFactory(), r.body());
                     credentials.requireRead(req.namespace(), r.header("Authorization"));
+                    int listed = candidatesListed(r);
                     // The decision stays on this loop; only a user's link that needs Redis (not in the local cache)
                     // ends on a worker, since it may wait up to links.redisDeadlineMs.
                     if (states.isCached(req.namespace(), req.service())) {
-                        return route(req, r);
+                        return route(req, r, listed);
                     }
                     // A service's first request reads its pods from stream-app, a blocking call: not on the loop.
                     return CompletableFuture.supplyAsync(() -> {
                         try {
-                            return route(req, r);
+                            return route(req, r, listed);
                         } catch (PodSource.Unavailable e) {
                             throw new CompletionException(e);
                         }
@@ -258,12 +259,29 @@ public final class RouterRoutes {
     /** A prompt of 1M tokens (the decider's bound) as JSON fits in this. */
     static final int MAX_ROUTE_BODY = 8 * 1024 * 1024;
 
-    private CompletableFuture<Reply> route(RouteRequest req, Request r) throws PodSource.Unavailable {
+    private CompletableFuture<Reply> route(RouteRequest req, Request r, int listed) throws PodSource.Unavailable {
         long t0 = System.nanoTime();
-        return decider.routeAsync(req, r.loop(), r.workers()).thenApply(res -> reply(req, res, t0));
+        return decider.routeAsync(req, r.loop(), r.workers()).thenApply(res -> reply(req, res, t0, listed));
     }
 
-    private Reply reply(RouteRequest req, RouteResult res, long t0) {
+    /** {@code ?candidates=N}: how many ranked candidates the answer lists (absent: all). */
+    private static int candidatesListed(Request r) {
+        String n = r.query("candidates");
+        if (n == null) {
+            return Integer.MAX_VALUE;
+        }
+        try {
+            int v = Integer.parseInt(n.strip());
+            if (v >= 0) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw HttpError.badRequest("candidates must be an int >= 0, got '" + n + "'");
+    }
+
+    private Reply reply(RouteRequest req, RouteResult res, long t0, int listed) {
         routeTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         if (res.stale()) {
             staleDecisions.increment();
@@ -272,7 +290,7 @@ public final class RouterRoutes {
             long atMicros = System.currentTimeMillis() * 1000;
             decisions.offer(() -> decision(req, res, atMicros));
         }
-        return Reply.of(res.pod() == null ? 503 : 200, new Reply.Bytes(RouteAnswerJson.write(res),
+        return Reply.of(res.pod() == null ? 503 : 200, new Reply.Bytes(RouteAnswerJson.write(res, listed),
                 "application/json"));
     }
 

@@ -82,6 +82,12 @@ class RouterApiContractIT {
                 assertThat(anyone.post("/v1/route", alice).body()).contains("\"name\":\"pod-0\"");
                 assertThat(anyone.post("/v1/route", "{\"namespace\":\"ns\",\"service\":\"svc\"}").body())
                         .contains("tokens");
+                // ?candidates=N lists the N best (the answer is the chosen pod either way)
+                assertThat(anyone.post("/v1/route?candidates=1", alice).body())
+                        .contains("\"name\":\"pod-0\"").containsOnlyOnce("\"cost\"");
+                assertThat(anyone.post("/v1/route?candidates=0", alice).body()).contains("\"candidates\":[]");
+                assertThat(anyone.post("/v1/route?candidates=-1", alice).statusCode()).isEqualTo(400);
+                assertThat(anyone.post("/v1/route?candidates=x", alice).body()).contains("candidates must be");
                 assertThat(anyone.post("/v1/route", route("alice", "no-such-service", prompt)).statusCode())
                         .as("no routable pod").isEqualTo(503);
                 assertThat(anyone.sendAs("POST", "GET", "/v1/route", null).statusCode()).isEqualTo(405);
