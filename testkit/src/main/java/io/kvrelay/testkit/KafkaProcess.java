@@ -64,7 +64,7 @@ public final class KafkaProcess implements AutoCloseable {
             KafkaProcess k = new KafkaProcess(dir, brokerPort, props);
             if (!Files.exists(dir.resolve("data").resolve("meta.properties"))) {
                 k.run(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", Uuid.randomUuid().toString(),
-                        "-c", props.toString()), dir.resolve("format.log"), Duration.ofSeconds(60));
+                        "-c", props.toString()), dir.resolve("format.log"), Duration.ofSeconds(180));
             }
             k.startProcess();
             return k;
@@ -88,7 +88,7 @@ public final class KafkaProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start Kafka", e);
         }
-        awaitPort(Duration.ofSeconds(60));
+        awaitPort(Duration.ofSeconds(180)); // returns when the port opens; generous for a busy machine
         log.info("Kafka process up at {} in {} ms", bootstrapServers(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
 

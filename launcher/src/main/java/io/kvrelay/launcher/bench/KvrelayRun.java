@@ -54,8 +54,8 @@ public final class KvrelayRun {
             List<RouterClient> clients = new ArrayList<>();
             for (RouterApp r : pipeline.routers()) {
                 RouterClient client = new RouterClient(r.port(), NAMESPACE);
-                if (!client.awaitRoutable(spec.services(), spec.podsPerService(), Duration.ofSeconds(60))) {
-                    throw new IOException("not every pod became routable within 60 s; see the log");
+                if (!client.awaitRoutable(spec.services(), spec.podsPerService(), Duration.ofSeconds(180))) {
+                    throw new IOException("not every pod became routable within 180 s; see the log");
                 }
                 clients.add(client);
             }

@@ -112,8 +112,8 @@ public final class DemoCommand implements Callable<Integer> {
                 DemoStats stats = new DemoStats();
                 try (DemoWorkload workload = new DemoWorkload(NAMESPACE, services, pipeline.fleet(), port, seed,
                         stats)) {
-                    if (!workload.awaitRoutable(podsPerService, Duration.ofSeconds(60))) {
-                        out.println("  warning: not every pod is routable after 60 s; starting anyway");
+                    if (!workload.awaitRoutable(podsPerService, Duration.ofSeconds(180))) {
+                        out.println("  warning: not every pod is routable after 180 s; starting anyway");
                     }
                     workload.start(rate);
                     runFor(durationSeconds, stop, stats, pipeline);

@@ -38,7 +38,7 @@ class DemoIT {
             redisPort = pipeline.redis().port();
             try (DemoWorkload workload = new DemoWorkload("demo", settings.services(), pipeline.fleet(),
                     pipeline.router().port(), 7, stats)) {
-                assertThat(workload.awaitRoutable(2, Duration.ofSeconds(60))).as("every pod routable").isTrue();
+                assertThat(workload.awaitRoutable(2, Duration.ofSeconds(180))).as("every pod routable").isTrue();
                 workload.start(20);
                 Thread.sleep(8_000);
             }
