@@ -1,7 +1,6 @@
 package io.kvrelay.launcher.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +10,7 @@ import io.kvrelay.ingest.config.BridgeConfig;
 import io.kvrelay.ingest.config.ConfigLoader;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.stream.config.StreamAppConfig;
+import io.kvrelay.testkit.RequiredTools;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +33,7 @@ class ComposeFilesIT {
 
     @Test
     void shouldValidateWithDockerCompose() throws Exception {
-        assumeTrue(onPath("docker-compose"), "docker-compose not installed (.ci/run installs it)");
+        RequiredTools.require("docker-compose", "apt-get install docker-compose");
         assertThat(composeConfig("a-token-of-the-operator-s-own")).isZero();
         // No default secret: without a token the file does not even validate.
         assertThat(composeConfig(null)).isNotZero();
@@ -119,12 +119,4 @@ class ComposeFilesIT {
         return new ObjectMapper(new YAMLFactory()).readTree(Files.readString(COMPOSE));
     }
 
-    private static boolean onPath(String command) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, command))) {
-                return true;
-            }
-        }
-        return false;
-    }
 }

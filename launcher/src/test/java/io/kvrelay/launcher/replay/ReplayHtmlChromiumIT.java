@@ -2,17 +2,14 @@ package io.kvrelay.launcher.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.kvrelay.testkit.RequiredTools;
 import java.awt.image.BufferedImage;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,8 +26,7 @@ class ReplayHtmlChromiumIT {
 
     @Test
     void shouldPaintTheReportInHeadlessChromium(@TempDir Path tmp) throws Exception {
-        Optional<Path> chromium = onPath("chromium");
-        assumeTrue(chromium.isPresent(), "chromium is not on PATH: install Debian's chromium (.ci/run does)");
+        Path chromium = RequiredTools.require("chromium", "apt-get install chromium fonts-dejavu-core");
         Path target = Path.of("target").toAbsolutePath();
         Path report = ReplayHtml.write(target.resolve("replay-report"), ReplayHtmlTest.sample());
         Path png = target.resolve("replay-report.png");
@@ -39,7 +35,7 @@ class ReplayHtmlChromiumIT {
         Path log = tmp.resolve("chromium.log");
         // Old headless is gone from Chromium's own binary; plain --headless is the new mode. The network flags keep
         // it from calling Google's services on a machine with no network, --user-data-dir from touching ~/.config.
-        Process p = new ProcessBuilder(chromium.get().toString(), "--headless", "--no-sandbox", "--disable-gpu",
+        Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
                 "--hide-scrollbars", "--no-first-run", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-quic", "--force-device-scale-factor=1",
                 "--user-data-dir=" + tmp.resolve("profile"), "--window-size=" + WIDTH + "," + HEIGHT,
@@ -92,8 +88,4 @@ class ReplayHtmlChromiumIT {
         return n;
     }
 
-    private static Optional<Path> onPath(String command) {
-        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .filter(d -> !d.isEmpty()).map(d -> Path.of(d, command)).filter(Files::isExecutable).findFirst();
-    }
 }

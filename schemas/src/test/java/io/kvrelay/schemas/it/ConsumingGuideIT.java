@@ -1,7 +1,6 @@
 package io.kvrelay.schemas.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.KvEventBatchEncoder;
@@ -15,8 +14,8 @@ import io.kvrelay.schemas.avro.WorkerResetReason;
 import io.kvrelay.schemas.example.KvEventsConsumerExample;
 import io.kvrelay.schemas.testing.TestBatches;
 import io.kvrelay.testkit.KafkaBroker;
+import io.kvrelay.testkit.RequiredTools;
 import io.kvrelay.testkit.TestProducers;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,7 +68,7 @@ class ConsumingGuideIT {
                 "ns/svc/pod-a#0", 2, "ns/svc/pod-b#0", 1, "ns/svc/pod-c#0", 0));
         assertThat(example.skipped()).isEqualTo(1);
 
-        assumeTrue(onPath("kcat"), "kcat not installed (.ci/run installs it)");
+        RequiredTools.require("kcat", "apt-get install kcat");
         Path out = Files.createTempFile("kcat", ".bin");
         Process kcat = new ProcessBuilder("kcat", "-C", "-b", broker.bootstrapServers(), "-t", TOPIC,
                 "-o", "beginning", "-c", "1", "-e", "-q", "-f", "%s")
@@ -119,12 +118,4 @@ class ConsumingGuideIT {
         return out;
     }
 
-    private static boolean onPath(String command) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, command))) {
-                return true;
-            }
-        }
-        return false;
-    }
 }
