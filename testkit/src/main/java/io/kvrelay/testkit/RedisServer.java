@@ -67,7 +67,11 @@ public final class RedisServer implements AutoCloseable {
 
     /** Starts a server of the given kind on a free port. {@code SYSTEM} fails when no binary is installed. */
     public static RedisServer start(Mode mode) {
-        Optional<Path> binary = mode == Mode.EMBEDDED ? Optional.empty() : systemBinary();
+        return start(mode, mode == Mode.EMBEDDED ? Optional.empty() : systemBinary());
+    }
+
+    /** @param binary the system redis-server, as {@link #systemBinary()} finds it (a test passes its own) */
+    static RedisServer start(Mode mode, Optional<Path> binary) {
         if (mode == Mode.SYSTEM && binary.isEmpty()) {
             throw new IllegalStateException("no redis-server in /usr/bin or on PATH (apt-get install redis-server)");
         }
