@@ -1,5 +1,7 @@
 package io.kvrelay.testkit;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -36,10 +38,13 @@ public final class KafkaBroker implements AutoCloseable {
 
     private final KafkaClusterTestKit cluster;
     private final Admin admin;
+    /** The broker's data, ours to delete once it has stopped (see {@link #start()}). */
+    private final Path dir;
 
-    private KafkaBroker(KafkaClusterTestKit cluster) {
+    private KafkaBroker(KafkaClusterTestKit cluster, Path dir) {
         this.cluster = cluster;
         this.admin = cluster.admin();
+        this.dir = dir;
     }
 
     /** The broker every test in this JVM shares; started on first use. */
@@ -69,8 +74,14 @@ public final class KafkaBroker implements AutoCloseable {
     public static KafkaBroker start() {
         neverEndTheTestJvm();
         long t0 = System.nanoTime();
+        Path dir = null;
         try {
-            TestKitNodes nodes = new TestKitNodes.Builder()
+            // A data directory of our own, deleted by close() after the broker stopped. The test kit's default one is
+            // deleted by a JVM exit hook of its own that raced the shared broker's shutdown: every CI run logged
+            // hundreds of LogDirFailureChannel errors and "error during LogManager shutdown" warnings that read like
+            // a failing disk.
+            dir = Files.createTempDirectory("kvrelay-kafka-");
+            TestKitNodes nodes = new TestKitNodes.Builder().setBaseDirectory(dir)
                     .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build();
             KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes)
                     .setConfigProp("offsets.topic.replication.factor", "1")
@@ -87,8 +98,9 @@ public final class KafkaBroker implements AutoCloseable {
             cluster.waitForReadyBrokers();
             log.info("Kafka broker ready at {} in {} ms", cluster.bootstrapServers(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-            return new KafkaBroker(cluster);
+            return new KafkaBroker(cluster, dir);
         } catch (Exception e) {
+            delete(dir);
             throw new IllegalStateException("cannot start the embedded Kafka broker", e);
         }
     }
@@ -167,6 +179,18 @@ public final class KafkaBroker implements AutoCloseable {
             cluster.close();
         } catch (Exception e) {
             log.warn("error closing the embedded Kafka broker", e);
+        }
+        delete(dir);
+    }
+
+    private static void delete(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            log.debug("could not delete {}: {}", dir, e.toString());
         }
     }
 }
