@@ -24,6 +24,9 @@ public final class TestProducers {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        // Without idempotence a retried batch can land after the next one: seeded timelines (ReplayIT's windows by
+        // timestamp) must stay in the order they were sent.
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         return new KafkaProducer<>(p);
     }
 }

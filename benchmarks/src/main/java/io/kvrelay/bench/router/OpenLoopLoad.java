@@ -272,7 +272,8 @@ public final class OpenLoopLoad {
                 sb.append(i == 0 ? "" : ",").append(i < 512 ? sp[i] : rnd.nextInt(32_000));
             }
             byte[] body = sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
-            byte[] head = ("POST " + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()) + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
+            String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+            byte[] head = ("POST " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
                     + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1);
             out[b] = new byte[head.length + body.length];

@@ -72,9 +72,9 @@ class ReplayIT {
             decide(p, decisions, 4_500, "pod-b", 2, 7, 8);
             send(p, 5_000, "pod-b", encoder.encode(batch("pod-b", 2, TestBatches.stored(9))));
             // 5.5 s: no routable pod.
-            p.send(new ProducerRecord<>(DECISIONS, null, T0 + 5_500, "ns/svc".getBytes(StandardCharsets.UTF_8),
+            written(p.send(new ProducerRecord<>(DECISIONS, null, T0 + 5_500, "ns/svc".getBytes(StandardCharsets.UTF_8),
                     decisions.encode(decision(null, 0, List.of(1L)).setReason("no-routable-pod")
-                            .setCandidates(List.of()).build())));
+                            .setCandidates(List.of()).build()))));
             send(p, 6_000, "pod-x", new byte[] {1, 2, 3}); // not a kvrelay record
             send(p, 7_000, "pod-c", encoder.encode(batch("pod-c", 1, new WorkerReset(
                     WorkerResetReason.UNRECOVERABLE_GAP, 0L, 9L, "test"))));
@@ -236,7 +236,17 @@ class ReplayIT {
     }
 
     private static void send(KafkaProducer<byte[], byte[]> p, long ms, String pod, byte[] value) {
-        p.send(new ProducerRecord<>(TOPIC, null, T0 + ms, ("ns/svc/" + pod).getBytes(StandardCharsets.UTF_8), value));
+        written(p.send(new ProducerRecord<>(TOPIC, null, T0 + ms, ("ns/svc/" + pod).getBytes(StandardCharsets.UTF_8),
+                value)));
+    }
+
+    /** Each seed record acknowledged before the next is sent: the timeline is the test's premise, not a hope. */
+    private static void written(java.util.concurrent.Future<?> ack) {
+        try {
+            ack.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("seeding the replay's timeline failed", e);
+        }
     }
 
     private static void decide(KafkaProducer<byte[], byte[]> p, AvroCodec<RouteDecision> codec, long ms, String pod,
@@ -247,7 +257,8 @@ class ReplayIT {
             k.add(x);
         }
         RouteDecision d = decision(pod, routerSaw, k).setAtMicros((T0 + ms) * 1000).build();
-        p.send(new ProducerRecord<>(DECISIONS, null, T0 + ms, pod.getBytes(StandardCharsets.UTF_8), codec.encode(d)));
+        written(p.send(new ProducerRecord<>(DECISIONS, null, T0 + ms, pod.getBytes(StandardCharsets.UTF_8),
+                codec.encode(d))));
     }
 
     private static RouteDecision.Builder decision(String pod, int routerSaw, List<Long> keys) {

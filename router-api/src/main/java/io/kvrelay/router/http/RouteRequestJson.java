@@ -13,9 +13,9 @@ import java.util.List;
 /**
  * Reads a {@code /v1/route} body straight into a {@link RouteRequest}, token ids into an {@code int[]}, without a
  * JSON tree: the tree of a 1,024-token prompt was a quarter of the router's CPU per request. The token array itself
- * is read from the bytes by {@link TokenArrayScan} when it is plain (it always is from a well-behaved client). Besides the tokens:
- * {@code lora}, {@code cacheSalt} (vLLM's {@code cache_salt}) and {@code multimodal}, an array of
- * {@code {"identifier": string, "offset": int, "length": int}} (vLLM's mm identifier and its placeholder tokens).
+ * is read from the bytes by {@link TokenArrayScan} when it is plain (it always is from a well-behaved client).
+ * Besides the tokens: {@code lora}, {@code cacheSalt} (vLLM's {@code cache_salt}) and {@code multimodal}, an array
+ * of {@code {"identifier": string, "offset": int, "length": int}} (vLLM's mm identifier and its placeholder tokens).
  * Unknown fields are skipped; every error names the field.
  */
 final class RouteRequestJson {
