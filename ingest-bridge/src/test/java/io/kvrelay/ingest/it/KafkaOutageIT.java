@@ -107,7 +107,7 @@ class KafkaOutageIT {
             try (IngestBridge bridge = new IngestBridge(new BridgeConfig("it-outage", sink, zmq,
                     new AdminConfig("127.0.0.1", 0), HANDOFF_CAPACITY, 1_000, pods)).start()) {
                 for (SimPod p : fleet.pods()) {
-                    assertThat(p.awaitSubscribers(0, 1, Duration.ofSeconds(15))).as(p.id() + " subscribed").isTrue();
+                    assertThat(p.awaitSubscribers(0, 1, Duration.ofSeconds(60))).as(p.id() + " subscribed").isTrue();
                 }
                 Map<SimPod, WorkloadGenerator> gens = Map.of(
                         podA, new WorkloadGenerator(WorkloadGenerator.Settings.defaults(), 11),
@@ -120,11 +120,12 @@ class KafkaOutageIT {
                     for (SimPod p : fleet.pods()) {
                         publish(p, gens.get(p), CHUNK);
                     }
-                    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
                             .until(() -> fleet.pods().stream().allMatch(p -> caughtUp(p, stats.get(p))));
                 }
-                awaitEverythingInKafka(kafka, bridge, fleet, Duration.ofSeconds(30));
+                awaitEverythingInKafka(kafka, bridge, fleet, Duration.ofSeconds(120));
                 assertThat(bridge.healthy()).isTrue();
+                long aWarmupEnd = podA.publisher(0).nextSeq();
 
                 // 2. Kafka goes away (SIGTERM, clean shutdown: stop() returns once the process exited).
                 long t0 = System.nanoTime();
@@ -145,7 +146,7 @@ class KafkaOutageIT {
                         publish(p, gens.get(p), CHUNK);
                     }
                     paced += CHUNK;
-                    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(10))
                             .until(() -> blocked(bridge)
                                     || fleet.pods().stream().allMatch(p -> caughtUp(p, stats.get(p))));
                 }
@@ -178,7 +179,7 @@ class KafkaOutageIT {
                 // already handed over when the block was seen gets counted, and then, for a whole second, nothing.
                 double liveAfterBurst = bridge.metrics().count("kvrelay.bridge.batches", "origin", "live");
                 assertThat(liveAfterBurst - liveAtBlock).isLessThanOrEqualTo(fleet.size());
-                await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(30))
                         .until(() -> blocked(bridge)
                                 && bridge.metrics().count("kvrelay.bridge.batches", "origin", "live") == liveAfterBurst);
                 for (SimPod p : fleet.pods()) {
@@ -196,13 +197,13 @@ class KafkaOutageIT {
                 long tBack = System.nanoTime();
                 kafka.startProcess();
                 log.info("Kafka back in {} ms", ms(tBack));
-                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(bridge::healthy);
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(bridge::healthy);
                 log.info("bridge healthy {} ms after Kafka restart began", ms(tBack));
                 // A live message after each hole: the bridge notices the gap on it (or on its idle tail probe).
                 for (SimPod p : fleet.pods()) {
                     publish(p, gens.get(p), AFTER_BATCHES);
                 }
-                awaitEverythingInKafka(kafka, bridge, fleet, Duration.ofSeconds(90));
+                awaitEverythingInKafka(kafka, bridge, fleet, Duration.ofSeconds(180));
                 long recoveredMs = ms(tBack);
                 assertThat(bridge.healthy()).isTrue();
 
@@ -216,8 +217,11 @@ class KafkaOutageIT {
                 long aFound = new WorkerLedger("pod-a#0", aRecords)
                         .check(podA.publishLog(0).snapshot(), Set.of(), List.of());
                 assertThat(aFound).isEqualTo(podA.publisher(0).nextSeq());
+                // Replays of warm-up batches are the bridge catching up after subscribing (a PUB drops what it sends
+                // before the subscription reaches it: on a busy machine, pod-a's first ten batches in one CI run);
+                // the ledger above already proves each of those once. The outage's replays are the burst's.
                 List<Long> aReplayed = aRecords.stream().filter(b -> b.getOrigin() == EventOrigin.REPLAY)
-                        .map(KvEventBatch::getSequence).toList();
+                        .map(KvEventBatch::getSequence).filter(s -> s >= aWarmupEnd).toList();
                 assertThat(aReplayed).as("pod-a batches recovered through replay").isNotEmpty()
                         .allMatch(s -> s >= burstStart.get(podA) && s < bEndOf(podA));
 
@@ -369,7 +373,7 @@ class KafkaOutageIT {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-        Duration timeout = Duration.ofSeconds(30);
+        Duration timeout = Duration.ofSeconds(120);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
             List<TopicPartition> parts = new ArrayList<>();
             consumer.partitionsFor(topic, timeout).forEach(pi -> parts.add(new TopicPartition(topic, pi.partition())));
