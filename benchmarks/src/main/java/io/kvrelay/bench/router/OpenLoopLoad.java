@@ -256,22 +256,10 @@ public final class OpenLoopLoad {
     }
 
     private static byte[][] requests(URI uri) {
-        Random rnd = new Random(5);
-        int[][] system = new int[4][512];
-        for (int[] s : system) {
-            for (int i = 0; i < s.length; i++) {
-                s[i] = rnd.nextInt(32_000);
-            }
-        }
-        byte[][] out = new byte[PROMPT_TOKENS > 4096 ? 200 : 1_000][];
+        String[] bodies = bodies(PROMPT_TOKENS);
+        byte[][] out = new byte[bodies.length][];
         for (int b = 0; b < out.length; b++) {
-            StringBuilder sb = new StringBuilder("{\"namespace\":\"bench\",\"service\":\"svc\",\"userId\":\"user-")
-                    .append(b % 200).append("\",\"tokens\":[");
-            int[] sp = system[b % 4];
-            for (int i = 0; i < PROMPT_TOKENS; i++) {
-                sb.append(i == 0 ? "" : ",").append(i < 512 ? sp[i] : rnd.nextInt(32_000));
-            }
-            byte[] body = sb.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+            byte[] body = bodies[b].getBytes(StandardCharsets.UTF_8);
             String target = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
             byte[] head = ("POST " + target + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
                     + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
@@ -279,6 +267,31 @@ public final class OpenLoopLoad {
             out[b] = new byte[head.length + body.length];
             System.arraycopy(head, 0, out[b], 0, head.length);
             System.arraycopy(body, 0, out[b], head.length, body.length);
+        }
+        return out;
+    }
+
+    /**
+     * The JSON bodies sent, in order: user b % 200, system prompt b % 4 (the same 4 the harness seeds the index
+     * with), the rest of the prompt random. Shared with the harness's wrk script, so both clients send the same.
+     */
+    static String[] bodies(int promptTokens) {
+        Random rnd = new Random(5);
+        int[][] system = new int[4][512];
+        for (int[] s : system) {
+            for (int i = 0; i < s.length; i++) {
+                s[i] = rnd.nextInt(32_000);
+            }
+        }
+        String[] out = new String[promptTokens > 4096 ? 200 : 1_000];
+        for (int b = 0; b < out.length; b++) {
+            StringBuilder sb = new StringBuilder("{\"namespace\":\"bench\",\"service\":\"svc\",\"userId\":\"user-")
+                    .append(b % 200).append("\",\"tokens\":[");
+            int[] sp = system[b % 4];
+            for (int i = 0; i < promptTokens; i++) {
+                sb.append(i == 0 ? "" : ",").append(i < 512 ? sp[i] : rnd.nextInt(32_000));
+            }
+            out[b] = sb.append("]}").toString();
         }
         return out;
     }

@@ -88,6 +88,11 @@ public final class RouterLoadHarness implements Callable<Integer> {
             description = "ask for this many candidates in each answer (/v1/route?candidates=N; -1: all, the default)")
     int answerCandidates;
 
+    @Option(names = "--wrk-connections", defaultValue = "0",
+            description = "after the rates, run Debian's wrk (closed loop, one thread) with this many connections for "
+                    + "--seconds against the same router, the same bodies (0: no wrk run)")
+    int wrkConnections;
+
     @Option(names = "--touch-interval-ms", defaultValue = "0",
             description = "links.touchIntervalMs (0: its default, 60 s): shorter, and the run refreshes links too")
     long touchIntervalMs;
@@ -132,35 +137,23 @@ public final class RouterLoadHarness implements Callable<Integer> {
                         + "each%n", router.port(), redis.kind(), redisDelayMs < 0 ? ""
                         : " behind a proxy delaying each command " + redisDelayMs + " ms", warmupSeconds, warmRate,
                         rates, seconds);
-                Process warm = new ProcessBuilder(load(url, warmupSeconds, List.of(warmRate)))
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true).start();
-                warm.waitFor();
-                // One load process per rate, so this process's CPU (router + stream-app; the broker and Redis run
-                // elsewhere) can be read around each: CPU per request survives a noisy machine, latency does not.
+                LoadClients.openLoop(url, promptTokens, warmupSeconds, List.of(warmRate), false);
                 int exit = 0;
                 for (int rate : rates) {
                     java.util.Map<String, Double> links0 = linkOutcomes(router);
-                    long cpu0 = cpuNanos();
-                    long t0 = System.nanoTime();
-                    // Its lines through this process's System.out, so whoever runs the harness (a test) reads them.
-                    Process p = new ProcessBuilder(load(url, seconds, List.of(rate))).redirectErrorStream(true).start();
-                    try (var lines = p.inputReader().lines()) {
-                        lines.forEach(System.out::println);
-                    }
-                    exit |= p.waitFor();
-                    long cpu = cpuNanos() - cpu0;
-                    System.out.printf(java.util.Locale.ROOT, "  rate=%d router+stream-app JVM: %.3f ms CPU per request, "
-                            + "%.2f cores (%d tokens per prompt); loadavg %s%n", rate, cpu / 1e6 / (rate * seconds),
-                            cpu / (double) (System.nanoTime() - t0), promptTokens,
-                            Files.readString(Path.of("/proc/loadavg")).trim());
-                    StringBuilder outcomes = new StringBuilder("  rate=" + rate + " link outcomes:");
-                    linkOutcomes(router).forEach((o, n) -> {
-                        long d = Math.round(n - links0.getOrDefault(o, 0.0));
-                        if (d > 0) {
-                            outcomes.append(' ').append(o).append('=').append(d);
-                        }
-                    });
-                    System.out.println(outcomes);
+                    LoadClients.Run run = LoadClients.openLoop(url, promptTokens, seconds, List.of(rate), true);
+                    exit |= run.exit();
+                    System.out.printf("  rate=%d router+stream-app JVM (%d tokens per prompt): %s%n", rate,
+                            promptTokens, run.cpuLine());
+                    System.out.println("  rate=" + rate + " link outcomes:" + outcomesSince(router, links0));
+                }
+                if (wrkConnections > 0) {
+                    java.util.Map<String, Double> links0 = linkOutcomes(router);
+                    LoadClients.Run run = LoadClients.wrk(url, promptTokens, wrkConnections, seconds, dir);
+                    exit |= run.exit();
+                    System.out.printf("  wrk -c%d router+stream-app JVM (%d tokens per prompt): %s%n", wrkConnections,
+                            promptTokens, run.cpuLine());
+                    System.out.println("  wrk link outcomes:" + outcomesSince(router, links0));
                 }
                 System.out.println(router.registry().scrape().lines()
                         .filter(l -> l.startsWith("kvrelay_links_redis_") || l.startsWith("kvrelay_links_decisions"))
@@ -174,25 +167,24 @@ public final class RouterLoadHarness implements Callable<Integer> {
         }
     }
 
+    /** " kept=N moved=N ...": the link outcomes counted since {@code before}. */
+    private static String outcomesSince(RouterApp router, java.util.Map<String, Double> before) {
+        StringBuilder out = new StringBuilder();
+        linkOutcomes(router).forEach((o, n) -> {
+            long d = Math.round(n - before.getOrDefault(o, 0.0));
+            if (d > 0) {
+                out.append(' ').append(o).append('=').append(d);
+            }
+        });
+        return out.toString();
+    }
+
     /** kvrelay_links_decisions_total by outcome, from the router's registry. */
     private static java.util.Map<String, Double> linkOutcomes(RouterApp router) {
         java.util.Map<String, Double> out = new java.util.TreeMap<>();
         router.registry().find("kvrelay.links.decisions").counters().forEach(c ->
                 out.put(c.getId().getTag("outcome"), c.count()));
         return out;
-    }
-
-    private static long cpuNanos() {
-        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
-    }
-
-    private List<String> load(String url, int seconds, List<Integer> rates) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-Dtokens=" + promptTokens, "-cp", System.getProperty("java.class.path"),
-                OpenLoopLoad.class.getName(), url,
-                String.valueOf(seconds)));
-        rates.forEach(r -> cmd.add(String.valueOf(r)));
-        return cmd;
     }
 
     /** {@code pods} pods alive; pod i holds the first 8 blocks of system prompt i % 4 (the load generator's prompts). */
