@@ -66,6 +66,23 @@ class HttpServerIT {
         server = new HttpServer("test", "127.0.0.1", 0, 2, limits, routes, JSON, errors);
     }
 
+    @Test
+    void healthProbeDecidesOnTheStatusLine() throws Exception {
+        String base = "http://127.0.0.1:" + server.port();
+        assertThat(HealthProbe.check(URI.create(base + "/health"), Duration.ofSeconds(10))).isTrue();
+        // A body that says 200 does not make a 404, a 500 or a 503 healthy.
+        assertThat(HealthProbe.check(URI.create(base + "/items/200"), Duration.ofSeconds(10))).isTrue();
+        assertThat(HealthProbe.check(URI.create(base + "/no-such-path-200"), Duration.ofSeconds(10))).isFalse();
+        assertThat(HealthProbe.check(URI.create(base + "/down"), Duration.ofSeconds(10))).isFalse();
+        assertThat(HealthProbe.check(URI.create(base + "/fail"), Duration.ofSeconds(10))).isFalse();
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0)) {
+            int port = closed.getLocalPort();
+            closed.close();
+            assertThat(HealthProbe.check(URI.create("http://127.0.0.1:" + port + "/health"), Duration.ofSeconds(10)))
+                    .isFalse();
+        }
+    }
+
     @AfterEach
     void stop() {
         release.countDown();

@@ -1,5 +1,6 @@
 package io.kvrelay.ingest;
 
+import io.kvrelay.http.KvrelayVersion;
 import io.kvrelay.ingest.admin.AdminServer;
 import io.kvrelay.ingest.config.AdminConfig;
 import io.kvrelay.ingest.config.BridgeConfig;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Starts the ingest bridge from a JSON config file; flags override the file. Wiring only. */
-@Command(name = "ingest-bridge", mixinStandardHelpOptions = true,
+@Command(name = "ingest-bridge", mixinStandardHelpOptions = true, versionProvider = KvrelayVersion.class,
         description = "Subscribes to vLLM pods' KV-event ZeroMQ publishers and republishes the events to Kafka.")
 public final class IngestBridgeMain implements Callable<Integer> {
 

@@ -1,5 +1,6 @@
 package io.kvrelay.launcher;
 
+import io.kvrelay.http.KvrelayVersion;
 import io.kvrelay.ingest.IngestBridgeMain;
 import io.kvrelay.launcher.bench.BenchCommand;
 import io.kvrelay.launcher.bench.trace.TraceGenCommand;
@@ -16,7 +17,7 @@ import picocli.CommandLine;
  * benchmark on it ({@code bench-routing}) and its synthetic traces ({@code trace-gen}), or one part pointed at external Kafka, Redis and vLLM pods
  * ({@code bridge}, {@code stream}, {@code router}, {@code sim}). Wiring only.
  */
-@Command(name = "kvrelay", mixinStandardHelpOptions = true, version = "kvrelay 0.1.0",
+@Command(name = "kvrelay", mixinStandardHelpOptions = true, versionProvider = KvrelayVersion.class,
         description = "KV-cache-aware routing for vLLM fleets over a durable Kafka event log.",
         subcommands = {DemoCommand.class, BenchCommand.class, TraceGenCommand.class, ReplayCommand.class, IngestBridgeMain.class, StreamAppMain.class,
                 RouterMain.class, SimMain.class, CommandLine.HelpCommand.class})

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kvrelay.http.KvrelayVersion;
 import io.kvrelay.router.config.RouterConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Wiring only: configuration from a file and flags, then {@link RouterApp} until SIGTERM. */
-@Command(name = "kvrelay-router", mixinStandardHelpOptions = true,
+@Command(name = "kvrelay-router", mixinStandardHelpOptions = true, versionProvider = KvrelayVersion.class,
         description = "router-api: which pod should serve a request (prefix index, load, sticky links in Redis)")
 public final class RouterMain implements Callable<Integer> {
 

@@ -3,6 +3,7 @@ package io.kvrelay.stream;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import io.kvrelay.http.KvrelayVersion;
 import io.kvrelay.stream.config.StreamAppConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Wiring only: configuration from a file and flags, then {@link StreamApp} until SIGTERM. */
-@Command(name = "kvrelay-stream", mixinStandardHelpOptions = true,
+@Command(name = "kvrelay-stream", mixinStandardHelpOptions = true, versionProvider = KvrelayVersion.class,
         description = "stream-app: the prefix index and pod state in Kafka Streams, queryable over HTTP")
 public final class StreamAppMain implements Callable<Integer> {
 

@@ -1,5 +1,6 @@
 package io.kvrelay.sim;
 
+import io.kvrelay.http.KvrelayVersion;
 import io.kvrelay.sim.metrics.KvUsageMetric;
 import io.kvrelay.sim.metrics.WorkerMetrics;
 import io.kvrelay.sim.wire.HashEncoding;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Option;
  * {@code base + i*stride} (+ rank) and its replay ROUTER {@code ranks} ports above, so with the defaults pod 0 uses
  * vLLM's own 5557/5558.
  */
-@Command(name = "vllm-sim", mixinStandardHelpOptions = true,
+@Command(name = "vllm-sim", mixinStandardHelpOptions = true, versionProvider = KvrelayVersion.class,
         description = "Simulated vLLM pods publishing real KV-cache events over ZeroMQ.")
 public final class SimMain implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(SimMain.class);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.http.KvrelayVersion;
 import io.kvrelay.testkit.RequiredTools;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +27,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * every part's {@code package}): each is unpacked layer by layer and checked for what it must not carry (the test
  * broker, Scala, JUnit, testkit in a service image; another platform's natives in any), its size is printed (CI's log
  * keeps them), and it is run: the image's own entrypoint and environment in a chroot of its files, as its user, with
- * {@code --help}, so the runtime, the classpath and the main class are proved together. No container engine exists
+ * {@code --help} and {@code --version} (the build's), so the runtime, the classpath and the main class are proved
+ * together. No container engine exists
  * here; a chroot with /proc is what a container adds that a JVM needs.
  */
 class ImagesIT {
@@ -95,8 +97,9 @@ class ImagesIT {
         assertThat(ownUnpacked).as("the image's own content (its /app)").isLessThan(service ? 60_000_000L
                 : 200_000_000L);
 
-        String out = runInImage(rootfs, config.get("config"), "--help");
-        assertThat(out).contains(usage);
+        assertThat(runInImage(rootfs, config.get("config"), "--help")).contains(usage);
+        assertThat(runInImage(rootfs, config.get("config"), "--version"))
+                .contains("kvrelay " + KvrelayVersion.current());
     }
 
     private static long size(Path f) {
