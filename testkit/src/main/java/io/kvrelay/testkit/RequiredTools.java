@@ -37,11 +37,21 @@ public final class RequiredTools {
         if (p.isPresent()) {
             return p.get();
         }
-        String why = command + " is not on PATH (" + install + ")";
+        missing(command + " is not on PATH (" + install + ")");
+        throw new AssertionError("unreachable");
+    }
+
+    /** Root, for a test that chroots or mounts; skipped without it (failed in CI, which runs as root here). */
+    public static void requireRoot(String why) {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            missing("root is needed to " + why);
+        }
+    }
+
+    private static void missing(String why) {
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            return Assertions.fail("CI: " + why + "; .ci/run installs it, so this machine's setup is broken");
+            Assertions.fail("CI: " + why + "; .ci/run provides it, so this machine's setup is broken");
         }
         Assumptions.abort(why);
-        throw new AssertionError("unreachable");
     }
 }

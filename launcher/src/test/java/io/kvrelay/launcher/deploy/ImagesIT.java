@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.ZipFile;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -49,35 +51,17 @@ class ImagesIT {
         "launcher, tools, false, Usage: kvrelay"})
     void imageCarriesOnlyItsOwnPartsAndRuns(String module, String image, boolean service, String usage,
                                             @TempDir Path dir) throws Exception {
-        Path tar = ROOT.resolve(module).resolve("target").resolve(image + "-image.tar");
-        assertThat(tar).as("built by jib:buildTar in package").exists();
-        run(dir, "tar", "-xf", tar.toString(), "-C", dir.toString());
-        JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile()).get(0);
-        JsonNode config = JSON.readTree(dir.resolve(manifest.get("Config").asText()).toFile());
-        Path rootfs = Files.createDirectory(dir.resolve("rootfs"));
-        long runtimeBytes = 0;
-        long ownBytes = 0;
-        for (JsonNode layer : manifest.get("Layers")) {
-            Path gz = dir.resolve(layer.asText());
-            String listing = run(dir, "tar", "-tzf", gz.toString());
-            run(dir, "tar", "-xzf", gz.toString(), "-C", rootfs.toString());
-            if (listing.contains("opt/java/bin/java")) {
-                runtimeBytes += Files.size(gz);
-            } else {
-                ownBytes += Files.size(gz);
-            }
-        }
+        Unpacked img = unpack(module, image, dir);
         List<Path> jars = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(rootfs.resolve("app"))) {
-            files.filter(f -> f.toString().endsWith(".jar")).forEach(jars::add);
-        }
-        long ownUnpacked = 0;
-        try (Stream<Path> files = Files.walk(rootfs.resolve("app"))) {
-            ownUnpacked = files.filter(Files::isRegularFile).mapToLong(ImagesIT::size).sum();
+        long ownUnpacked;
+        try (Stream<Path> files = Files.walk(img.rootfs().resolve("app"))) {
+            List<Path> all = files.filter(Files::isRegularFile).toList();
+            all.stream().filter(f -> f.toString().endsWith(".jar")).forEach(jars::add);
+            ownUnpacked = all.stream().mapToLong(ImagesIT::size).sum();
         }
         System.out.printf(Locale.ROOT, "image kvrelay/%s: %.1f MB (layers, compressed): runtime %.1f MB, its own %.1f MB "
-                        + "(%.1f MB unpacked, %d jars)%n", image, (runtimeBytes + ownBytes) / 1e6, runtimeBytes / 1e6,
-                ownBytes / 1e6, ownUnpacked / 1e6, jars.size());
+                        + "(%.1f MB unpacked, %d jars)%n", image, (img.runtimeBytes() + img.ownBytes()) / 1e6,
+                img.runtimeBytes() / 1e6, img.ownBytes() / 1e6, ownUnpacked / 1e6, jars.size());
 
         List<String> natives = new ArrayList<>();
         for (Path jar : jars) {
@@ -97,9 +81,82 @@ class ImagesIT {
         assertThat(ownUnpacked).as("the image's own content (its /app)").isLessThan(service ? 60_000_000L
                 : 200_000_000L);
 
-        assertThat(runInImage(rootfs, config.get("config"), "--help")).contains(usage);
-        assertThat(runInImage(rootfs, config.get("config"), "--version"))
+        assertThat(runInImage(img.rootfs(), img.config(), "--help")).contains(usage);
+        assertThat(runInImage(img.rootfs(), img.config(), "--version"))
                 .contains("kvrelay " + KvrelayVersion.current());
+    }
+
+    /**
+     * The simulator's image serves: started as compose starts it (one pod here), its health check, the command
+     * docker-compose.yml gives it (HealthProbe from the image's own classpath), passes once it listens.
+     */
+    @Test
+    void simulatorImageServesAndPassesItsHealthCheck(@TempDir Path dir) throws Exception {
+        Unpacked img = unpack("vllm-sim", "vllm-sim", dir);
+        int pub;
+        int serving;
+        try (ServerSocket a = new ServerSocket(0); ServerSocket b = new ServerSocket(0)) {
+            pub = a.getLocalPort();
+            serving = b.getLocalPort();
+        }
+        List<String> sim = new ArrayList<>();
+        img.config().get("Entrypoint").forEach(e -> sim.add(e.asText()));
+        sim.addAll(List.of("--pods", "1", "--no-replay", "--base-port", String.valueOf(pub), "--serving-base-port",
+                String.valueOf(serving), "--rate", "5", "--duration", "0"));
+        Process p = new ProcessBuilder(inImage(img.rootfs(), img.config(), sim)).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("sim.log").toFile()).start();
+        try {
+            List<String> probe = List.of("java", "-cp", "@/app/jib-classpath-file", "io.kvrelay.http.HealthProbe",
+                    "http://127.0.0.1:" + serving + "/metrics");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+            int exit;
+            do {
+                assertThat(p.isAlive()).as("the simulator runs: " + Files.readString(dir.resolve("sim.log")))
+                        .isTrue();
+                Process check = new ProcessBuilder(inImage(img.rootfs(), img.config(), probe))
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                assertThat(check.waitFor(120, TimeUnit.SECONDS)).isTrue();
+                exit = check.exitValue();
+                if (exit != 0) {
+                    Thread.sleep(500);
+                }
+            } while (exit != 0 && System.nanoTime() < deadline);
+            assertThat(exit).as("HealthProbe in the image against the simulator's serving port").isZero();
+        } finally {
+            // unshare ignores SIGTERM while it waits, and the JVM under chroot --userspec lost the parent-death
+            // signal with its change of user: the whole tree is ended by hand.
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** An image's files, its config, and the bytes of its runtime layer and of the rest. */
+    private record Unpacked(Path rootfs, JsonNode config, long runtimeBytes, long ownBytes) {
+    }
+
+    private static Unpacked unpack(String module, String image, Path dir) throws Exception {
+        RequiredTools.requireRoot("unpack an image as its files' owners and chroot into it");
+        Path tar = ROOT.resolve(module).resolve("target").resolve(image + "-image.tar");
+        assertThat(tar).as("built by jib:buildTar in package").exists();
+        run(dir, "tar", "-xf", tar.toString(), "-C", dir.toString());
+        JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile()).get(0);
+        assertThat(manifest.get("RepoTags").get(0).asText()).isEqualTo("kvrelay/" + image + ":" + KvrelayVersion.current());
+        JsonNode config = JSON.readTree(dir.resolve(manifest.get("Config").asText()).toFile()).get("config");
+        Path rootfs = Files.createDirectory(dir.resolve("rootfs"));
+        long runtimeBytes = 0;
+        long ownBytes = 0;
+        for (JsonNode layer : manifest.get("Layers")) {
+            Path gz = dir.resolve(layer.asText());
+            String listing = run(dir, "tar", "-tzf", gz.toString());
+            run(dir, "tar", "-xzf", gz.toString(), "-C", rootfs.toString());
+            if (listing.contains("opt/java/bin/java")) {
+                runtimeBytes += Files.size(gz);
+            } else {
+                ownBytes += Files.size(gz);
+            }
+        }
+        return new Unpacked(rootfs, config, runtimeBytes, ownBytes);
     }
 
     private static long size(Path f) {
@@ -110,24 +167,29 @@ class ImagesIT {
         }
     }
 
-    /**
-     * The image's entrypoint + args as its user, in a chroot of its files with /proc mounted (the JVM finds its own
-     * libraries through /proc/self/exe), in a mount namespace of its own so nothing stays mounted.
-     */
+    /** The image's entrypoint + args, as a container would run it; its output once it exits (0 asserted). */
     private static String runInImage(Path rootfs, JsonNode config, String... args) throws Exception {
-        RequiredTools.require("unshare", "apt-get install util-linux");
-        Path chroot = RequiredTools.require("chroot", "apt-get install coreutils");
         List<String> entry = new ArrayList<>();
         config.get("Entrypoint").forEach(e -> entry.add(e.asText()));
         entry.addAll(List.of(args));
-        String user = config.path("User").asText("0");
-        // The image's environment (PATH finds its java), set outside, kept by chroot, which runs the entrypoint.
+        return run(rootfs, inImage(rootfs, config, entry).toArray(String[]::new));
+    }
+
+    /**
+     * {@code command} as the image's user with its environment, in a chroot of its files with /proc mounted (the JVM
+     * finds its own libraries through /proc/self/exe), in a mount namespace of its own so nothing stays mounted.
+     */
+    private static List<String> inImage(Path rootfs, JsonNode config, List<String> command) {
+        RequiredTools.require("unshare", "apt-get install util-linux");
+        Path chroot = RequiredTools.require("chroot", "apt-get install coreutils");
+        // The image's environment (PATH finds its java), set outside, kept by chroot, which runs the command.
         StringBuilder cmd = new StringBuilder("mount -t proc proc ").append(shellQuote(rootfs.resolve("proc").toString()))
                 .append(" && exec env -i");
         config.path("Env").forEach(e -> cmd.append(' ').append(shellQuote(e.asText())));
-        cmd.append(' ').append(shellQuote(chroot.toString())).append(" --userspec=").append(user).append(' ').append(shellQuote(rootfs.toString()));
-        entry.forEach(e -> cmd.append(' ').append(shellQuote(e)));
-        return run(rootfs, "unshare", "-m", "--fork", "sh", "-c", cmd.toString());
+        cmd.append(' ').append(shellQuote(chroot.toString())).append(" --userspec=")
+                .append(config.path("User").asText("0")).append(' ').append(shellQuote(rootfs.toString()));
+        command.forEach(e -> cmd.append(' ').append(shellQuote(e)));
+        return List.of("unshare", "-m", "--fork", "sh", "-c", cmd.toString());
     }
 
     private static String shellQuote(String s) {
