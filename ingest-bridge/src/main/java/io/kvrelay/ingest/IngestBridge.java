@@ -5,15 +5,15 @@ import io.kvrelay.ingest.config.PodConfig;
 import io.kvrelay.ingest.handoff.BoundedHandoff;
 import io.kvrelay.ingest.metrics.BridgeMetrics;
 import io.kvrelay.ingest.pods.PodRegistry;
+import io.kvrelay.ingest.pods.WorkerCapacity;
 import io.kvrelay.ingest.position.PositionRecovery;
 import io.kvrelay.ingest.position.RecoveredPositions;
-import io.kvrelay.ingest.pods.WorkerCapacity;
 import io.kvrelay.ingest.publish.KafkaPublisher;
 import io.kvrelay.ingest.publish.Outbound;
-import io.kvrelay.schemas.TopicCreator;
-import io.kvrelay.schemas.TopicSpec;
 import io.kvrelay.ingest.status.PodMetricsScraper;
 import io.kvrelay.ingest.status.PodStatusReporter;
+import io.kvrelay.schemas.TopicCreator;
+import io.kvrelay.schemas.TopicSpec;
 import io.kvrelay.schemas.Topics;
 import java.time.Duration;
 import java.util.List;
@@ -84,10 +84,10 @@ public final class IngestBridge implements AutoCloseable {
 
     private void startParts() {
         if (config.kafka().createTopics()) {
-            TopicCreator.ensure(config.kafka().bootstrapServers(), config.kafka().producer(), topics.all());
+            TopicCreator.ensure(config.kafka().clients(), topics.all());
         } else {
             // Someone else creates them; writing before their leaders are ready can lose records (KAFKA-15591).
-            TopicCreator.awaitWritable(config.kafka().bootstrapServers(), config.kafka().producer(),
+            TopicCreator.awaitWritable(config.kafka().clients(),
                     topics.all().stream().map(TopicSpec::name).toList());
         }
         publisherThread.start();

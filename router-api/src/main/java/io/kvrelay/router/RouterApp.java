@@ -1,15 +1,14 @@
 package io.kvrelay.router;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.http.HttpServer;
+import io.kvrelay.http.frames.FramedClient;
 import io.kvrelay.router.admin.PodDrainer;
 import io.kvrelay.router.clients.StreamAppClient;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.decide.IndexWait;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decisions.DecisionPublisher;
-import io.kvrelay.http.HttpServer;
-import io.kvrelay.http.frames.FramedClient;
-import io.netty.channel.EventLoopGroup;
 import io.kvrelay.router.http.RouterRoutes;
 import io.kvrelay.router.inflight.DecisionFeed;
 import io.kvrelay.router.inflight.InFlightLedger;
@@ -17,14 +16,15 @@ import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.links.RedisLinkStore;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.ServiceStateCache;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.schemas.Topics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,13 +61,14 @@ public final class RouterApp implements AutoCloseable {
         RouteDecider decider = new RouteDecider(states, streamApp, links, scorer, inFlight,
                 new IndexWait(Duration.ofMillis(c.fanOutTimeoutMs()), c.indexWaitShare()), c.defaultBlockSize());
         Topics topics = Topics.withPrefix(c.topicPrefix(), (short) 1);
-        this.feed = c.shareInFlight() ? new DecisionFeed(DecisionFeed.consumer(c.kafkaBootstrap()),
+        java.util.Optional<KafkaClients> kafka = c.kafkaClients();
+        this.feed = c.shareInFlight() ? new DecisionFeed(DecisionFeed.consumer(kafka.orElseThrow(), c.routerId()),
                 topics.routeDecisions().name(), c.routerId(), inFlight, registry) : null;
-        this.decisions = c.kafkaBootstrap() == null || c.kafkaBootstrap().isBlank() ? null
-                : new DecisionPublisher(DecisionPublisher.producer(c.kafkaBootstrap()),
+        this.decisions = kafka.isEmpty() ? null
+                : new DecisionPublisher(DecisionPublisher.producer(kafka.get(), c.routerId()),
                 topics.routeDecisions().name(), c.decisionBuffer(), registry);
-        this.drainer = c.kafkaBootstrap() == null || c.kafkaBootstrap().isBlank() ? null
-                : new PodDrainer(new PodCommandWriter(c.kafkaBootstrap(), topics.podStatus().name(), Map.of()), states,
+        this.drainer = kafka.isEmpty() ? null
+                : new PodDrainer(new PodCommandWriter(kafka.get(), topics.podStatus().name()), states,
                 Duration.ofSeconds(3), Clock.systemUTC());
         this.config = c;
         this.routes = new RouterRoutes(decider, links, states, decisions, drainer, c.adminToken(),

@@ -3,14 +3,12 @@ package io.kvrelay.schemas;
 import io.kvrelay.schemas.avro.PodCommand;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
 
 /**
@@ -20,22 +18,18 @@ import org.apache.kafka.common.utils.Utils;
  * on the pod id), so stream-app reads it in the task that owns the pod.
  */
 public final class PodCommandWriter implements AutoCloseable {
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final Producer<byte[], byte[]> producer;
     private final String topic;
     private final AvroCodec<PodCommand> codec = AvroCodec.podCommands();
 
-    public PodCommandWriter(String bootstrapServers, String topic, Map<String, String> clientOverrides) {
-        Properties p = new Properties();
-        p.putAll(clientOverrides);
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000");
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        this.producer = new KafkaProducer<>(p);
+    public PodCommandWriter(KafkaClients kafka, String topic) {
+        // Fails fast: a drain is an operator waiting for an answer, not a pipeline that may wait for Kafka.
+        this.producer = kafka.producer("kvrelay-pod-commands", Map.of(
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000",
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "10000",
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000"));
         this.topic = topic;
     }
 

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -29,11 +28,10 @@ public final class TopicCreator {
     /**
      * Creates the missing topics, then returns once every partition of every listed topic accepts writes.
      *
-     * @param clientSettings the producer's settings; the connection ones (security, SSL, SASL, client.dns.lookup)
-     *                       apply to the admin client too, so a secured cluster works the same
+     * @param kafka the cluster and the part's client settings (security, SSL, SASL apply to the admin client too)
      */
-    public static void ensure(String bootstrapServers, Map<String, String> clientSettings, List<TopicSpec> specs) {
-        try (Admin admin = admin(bootstrapServers, clientSettings)) {
+    public static void ensure(KafkaClients kafka, List<TopicSpec> specs) {
+        try (Admin admin = admin(kafka)) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = new ArrayList<>();
             for (TopicSpec s : specs) {
@@ -57,33 +55,25 @@ public final class TopicCreator {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         } catch (Exception e) {
-            throw new IllegalStateException("cannot create topics on " + bootstrapServers + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot create topics on " + kafka.bootstrapServers() + ": " + e.getMessage(), e);
         }
     }
 
     /** Returns once every partition of {@code topics} accepts writes; for topics someone else creates. */
-    public static void awaitWritable(String bootstrapServers, Map<String, String> clientSettings, List<String> topics) {
-        try (Admin admin = admin(bootstrapServers, clientSettings)) {
+    public static void awaitWritable(KafkaClients kafka, List<String> topics) {
+        try (Admin admin = admin(kafka)) {
             awaitWritable(admin, topics);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while checking topics", e);
         } catch (Exception e) {
-            throw new IllegalStateException("topics " + topics + " on " + bootstrapServers + " not writable: "
+            throw new IllegalStateException("topics " + topics + " on " + kafka.bootstrapServers() + " not writable: "
                     + e.getMessage(), e);
         }
     }
 
-    private static Admin admin(String bootstrapServers, Map<String, String> clientSettings) {
-        Properties p = new Properties();
-        clientSettings.forEach((k, v) -> {
-            if (k.startsWith("security.") || k.startsWith("ssl.") || k.startsWith("sasl.") || k.equals("client.dns.lookup")) {
-                p.put(k, v);
-            }
-        });
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
-        return Admin.create(p);
+    private static Admin admin(KafkaClients kafka) {
+        return kafka.admin("kvrelay-topics", Map.of(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000"));
     }
 
     /**

@@ -1,17 +1,17 @@
 package io.kvrelay.stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kvrelay.http.HttpLimits;
 import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.stream.config.StreamAppConfig;
-import io.kvrelay.http.HttpLimits;
 import io.kvrelay.stream.http.QueryHttpServer;
-import io.kvrelay.stream.rpc.PrefixIndexServer;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.kvrelay.stream.query.ClusterQueries;
 import io.kvrelay.stream.query.LocalQueries;
 import io.kvrelay.stream.query.RemoteQueryClient;
+import io.kvrelay.stream.rpc.PrefixIndexServer;
 import io.kvrelay.stream.store.IndexShards;
 import io.kvrelay.stream.store.PrefixIndexStore;
 import io.kvrelay.stream.store.StoreNames;
@@ -59,7 +59,7 @@ public final class StreamApp implements AutoCloseable {
         this.config = config;
         this.topics = Topics.withPrefix(config.topicPrefix(), config.replicationFactor());
         ObjectMapper json = new ObjectMapper();
-        this.commands = new PodCommandWriter(config.bootstrapServers(), topics.podStatus().name(), Map.of());
+        this.commands = new PodCommandWriter(config.kafkaClients(), topics.podStatus().name());
         final ClusterQueries[] ref = new ClusterQueries[1];
         try {
             this.http = new QueryHttpServer(config.httpHost(), config.httpPort(), HttpLimits.defaults(), json,
@@ -98,26 +98,24 @@ public final class StreamApp implements AutoCloseable {
     }
 
     static Properties streamsProperties(StreamAppConfig c, HostInfo self) {
-        Properties p = new Properties();
-        p.put(StreamsConfig.APPLICATION_ID_CONFIG, c.applicationId());
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
-        p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
-        p.put(StreamsConfig.STATE_DIR_CONFIG, c.stateDir().toString());
-        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, c.streamThreads());
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, c.commitIntervalMs());
-        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, c.standbyReplicas());
-        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        Map<String, Object> defaults = new java.util.HashMap<>();
+        defaults.put(StreamsConfig.APPLICATION_ID_CONFIG, c.applicationId());
+        defaults.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+        defaults.put(StreamsConfig.STATE_DIR_CONFIG, c.stateDir().toString());
+        defaults.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, c.streamThreads());
+        defaults.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, c.commitIntervalMs());
+        defaults.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, c.standbyReplicas());
+        defaults.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         // An event log is read from its start: a new application must see every block still cached.
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        defaults.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         // Freshness: hand records over as soon as the broker has them.
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 10);
-        p.putAll(c.streams());
-        return p;
+        defaults.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 10);
+        return c.kafkaClients().streamsProperties(defaults);
     }
 
     public StreamApp start() {
         // Kafka Streams stops at once when a source topic is missing: make sure they exist (no-op when they do).
-        TopicCreator.ensure(config.bootstrapServers(), config.streams(), topics.all());
+        TopicCreator.ensure(config.kafkaClients(), topics.all());
         streams.start();
         log.info("stream-app {} started: topics {} + {}, queries at http://{}:{}", config.applicationId(),
                 topics.kvEvents().name(), topics.podStatus().name(), config.advertisedHost(), http.port());

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.Uuid;
 import org.slf4j.Logger;
@@ -36,20 +37,48 @@ public final class KafkaProcess implements AutoCloseable {
 
     /** Formats {@code dir} (if new) and starts a broker on {@code port}; a free port when 0. */
     public static KafkaProcess start(Path dir, int port) {
+        return start(dir, port, null);
+    }
+
+    /**
+     * A user of a broker that takes SASL/PLAIN only ({@link #startSasl}): no client reaches it without these, which is
+     * what a test of "every part works against a secured cluster" needs.
+     */
+    public record SaslUser(String username, String password) {
+        public SaslUser {
+            if (!username.matches("[A-Za-z0-9_-]+") || !password.matches("[A-Za-z0-9_-]+")) {
+                throw new IllegalArgumentException("user and password: letters, digits, '-' and '_' (JAAS quoting)");
+            }
+        }
+
+        /** The client settings that log in as this user. */
+        public Map<String, String> clientProperties() {
+            return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + username
+                            + "\" password=\"" + password + "\";");
+        }
+    }
+
+    /** A broker whose client listener takes SASL/PLAIN (over plaintext) for {@code user} only. */
+    public static KafkaProcess startSasl(Path dir, SaslUser user) {
+        return start(dir, 0, user);
+    }
+
+    private static KafkaProcess start(Path dir, int port, SaslUser sasl) {
         try {
             Files.createDirectories(dir);
             int brokerPort = port == 0 ? freePort() : port;
             int controllerPort = freePort();
-            Path props = dir.resolve("server.properties");
-            Files.writeString(props, String.join("\n",
+            String client = sasl == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
+            List<String> lines = new java.util.ArrayList<>(List.of(
                     "process.roles=broker,controller",
                     "node.id=1",
                     "controller.quorum.bootstrap.servers=localhost:" + controllerPort,
-                    "listeners=PLAINTEXT://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort,
-                    "advertised.listeners=PLAINTEXT://localhost:" + brokerPort,
+                    "listeners=" + client + "://localhost:" + brokerPort + ",CONTROLLER://localhost:" + controllerPort,
+                    "advertised.listeners=" + client + "://localhost:" + brokerPort,
                     "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    "inter.broker.listener.name=" + client,
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT," + client + ":" + client,
                     "log.dirs=" + dir.resolve("data").toAbsolutePath(),
                     "num.partitions=1",
                     "offsets.topic.replication.factor=1",
@@ -59,8 +88,20 @@ public final class KafkaProcess implements AutoCloseable {
                     "share.coordinator.state.topic.replication.factor=1",
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
-                    "auto.create.topics.enable=false",
-                    ""));
+                    "auto.create.topics.enable=false"));
+            if (sasl != null) {
+                // The broker talks to itself as "broker"; clients must be the one user given.
+                lines.addAll(List.of(
+                        "sasl.enabled.mechanisms=PLAIN",
+                        "sasl.mechanism.inter.broker.protocol=PLAIN",
+                        "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+                                + "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                                + "username=\"broker\" password=\"broker-secret\" user_broker=\"broker-secret\" "
+                                + "user_" + sasl.username() + "=\"" + sasl.password() + "\";"));
+            }
+            lines.add("");
+            Path props = dir.resolve("server.properties");
+            Files.writeString(props, String.join("\n", lines));
             KafkaProcess k = new KafkaProcess(dir, brokerPort, props);
             if (!Files.exists(dir.resolve("data").resolve("meta.properties"))) {
                 k.run(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", Uuid.randomUuid().toString(),

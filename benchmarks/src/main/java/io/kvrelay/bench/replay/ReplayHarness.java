@@ -3,6 +3,7 @@ package io.kvrelay.bench.replay;
 import io.kvrelay.launcher.replay.ReplayCommand;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.BlockKeys;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.KvEventBatchEncoder;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
@@ -61,7 +62,7 @@ public final class ReplayHarness implements Callable<Integer> {
         String topic = prefix + ".kv-events";
         String decisions = prefix + ".route-decisions";
         try (KafkaBroker broker = KafkaBroker.start()) {
-            TopicCreator.ensure(broker.bootstrapServers(), Map.of(),
+            TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()),
                     List.of(new TopicSpec(topic, 12, (short) 1, Map.of()), new TopicSpec(decisions, 3, (short) 1,
                             Map.of())));
             long events = write(broker.bootstrapServers(), topic, decisions);

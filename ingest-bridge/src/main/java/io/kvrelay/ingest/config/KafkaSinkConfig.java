@@ -1,5 +1,6 @@
 package io.kvrelay.ingest.config;
 
+import io.kvrelay.schemas.KafkaClients;
 import java.util.Map;
 
 /**
@@ -71,6 +72,11 @@ public record KafkaSinkConfig(String bootstrapServers, String topicPrefix, Boole
 
     public static KafkaSinkConfig defaults(String bootstrapServers) {
         return new KafkaSinkConfig(bootstrapServers, null, true, (short) 1, "lz4", 5, Map.of());
+    }
+
+    /** The bridge's Kafka clients: this cluster with the client settings of {@code producer}. */
+    public KafkaClients clients() {
+        return new KafkaClients(bootstrapServers, producer);
     }
 
     /** The same settings against another cluster (the {@code --bootstrap-servers} override keeps everything else). */

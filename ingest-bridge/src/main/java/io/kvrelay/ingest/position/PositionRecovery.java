@@ -21,7 +21,6 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,15 +44,6 @@ public final class PositionRecovery {
     private static final Logger log = LoggerFactory.getLogger(PositionRecovery.class);
     private static final String HINT = "; fix Kafka access, or start without positions (kafka.recoverPositions: false:"
             + " every worker then starts as new, and its first gap becomes a WorkerReset)";
-    /** Consumer settings that are the recovery's own, never taken from {@code kafka.producer}. */
-    private static final Set<String> OWN = Set.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, ConsumerConfig.CLIENT_ID_CONFIG,
-            ConsumerConfig.GROUP_ID_CONFIG, ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
-            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-            ConsumerConfig.ISOLATION_LEVEL_CONFIG, ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG,
-            ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
-            // A producer interceptor is not a consumer interceptor.
-            ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG);
 
     private final KafkaSinkConfig sink;
     private final String clientId;
@@ -177,24 +167,15 @@ public final class PositionRecovery {
      * isolation level (the bridge writes no transactions).
      */
     public static Properties consumerProperties(KafkaSinkConfig sink, String clientId) {
-        Properties p = new Properties();
-        Set<String> consumerKeys = ConsumerConfig.configNames();
-        sink.producer().forEach((k, v) -> {
-            if (consumerKeys.contains(k) && !OWN.contains(k)) {
-                p.put(k, v);
-            }
-        });
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, sink.bootstrapServers());
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId + "-position-recovery");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        // The scan seeks explicitly; a chunk deleted by retention meanwhile reads from what is left.
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(Math.max(500, sink.recovery().chunkRecords())));
-        // A partition whose chunk is done may still be in a fetch at the log's end: do not let it hold the others.
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
-        return p;
+        return sink.clients().consumerProperties(clientId + "-position-recovery", Map.of(), Map.of(
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                // The scan seeks explicitly; a chunk deleted by retention meanwhile reads from what is left.
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, String.valueOf(Math.max(500, sink.recovery().chunkRecords())),
+                // A partition whose chunk is done may still be in a fetch at the log's end: do not let it hold the
+                // others.
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100"));
     }
 }

@@ -6,6 +6,7 @@ import io.kvrelay.ingest.metrics.BridgeMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -18,7 +19,6 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RetriableException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,24 +55,19 @@ public final class KafkaPublisher implements Runnable {
         metrics.gaugeProduceStuck(order::overtakenInFlight);
     }
 
+    /** The bridge's producer: its defaults, then {@code kafka.producer} (the operator's settings win). */
     public static Properties producerProperties(KafkaSinkConfig cfg, String clientId) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5");
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, cfg.compression());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, String.valueOf(cfg.lingerMs()));
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
-        // Keep retrying while Kafka is away instead of expiring records: back-pressure, not loss.
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Integer.MAX_VALUE));
-        // A full buffer makes send() give up quickly, so this loop can notice shutdown and retry.
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000");
-        p.putAll(cfg.producer());
-        return p;
+        return cfg.clients().producerProperties(clientId, Map.of(
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "5",
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, cfg.compression(),
+                ProducerConfig.LINGER_MS_CONFIG, String.valueOf(cfg.lingerMs()),
+                ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024),
+                // Keep retrying while Kafka is away instead of expiring records: back-pressure, not loss.
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(Integer.MAX_VALUE),
+                // A full buffer makes send() give up quickly, so this loop can notice shutdown and retry.
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000"));
     }
 
     public static Producer<byte[], byte[]> createProducer(KafkaSinkConfig cfg, String clientId) {

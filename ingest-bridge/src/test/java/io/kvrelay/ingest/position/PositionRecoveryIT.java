@@ -7,10 +7,11 @@ import static io.kvrelay.ingest.position.TestRecords.reset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.kvrelay.ingest.config.KafkaSinkConfig;
 import io.kvrelay.ingest.config.KafkaSinkConfig.RecoveryBounds;
+import io.kvrelay.ingest.config.KafkaSinkConfig;
 import io.kvrelay.ingest.config.PodConfig;
 import io.kvrelay.ingest.publish.KafkaPublisher;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.PodKey;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.avro.KvEventBatch;
@@ -77,7 +78,7 @@ class PositionRecoveryIT {
         String prefix = "it-pos-" + UUID.randomUUID().toString().substring(0, 8);
         KafkaSinkConfig sink = sink(broker.bootstrapServers(), prefix, 0, 1_000, 60_000);
         String topic = sink.topics().kvEvents().name();
-        TopicCreator.ensure(broker.bootstrapServers(), Map.of(), sink.topics().all());
+        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), sink.topics().all());
         List<PodConfig> pods = List.of(podConfig("busy", 2), podConfig("removed", 1), podConfig("gap-open", 1),
                 podConfig("gap-closed", 1), podConfig("old-schema", 1), podConfig("junk-last", 1),
                 podConfig("far-back", 1), podConfig("never", 1));
@@ -175,7 +176,7 @@ class PositionRecoveryIT {
         String prefix = "it-pos-bench-" + UUID.randomUUID().toString().substring(0, 8);
         KafkaSinkConfig sink = sink(broker.bootstrapServers(), prefix, 0, 0, 120_000);
         String topic = sink.topics().kvEvents().name();
-        TopicCreator.ensure(broker.bootstrapServers(), Map.of(), sink.topics().all());
+        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), sink.topics().all());
         List<PodConfig> pods = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
             pods.add(podConfig("bench-" + i, 2));

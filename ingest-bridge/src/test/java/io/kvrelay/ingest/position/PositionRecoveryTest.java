@@ -30,8 +30,9 @@ class PositionRecoveryTest {
                 .containsEntry("client.dns.lookup", "use_all_dns_ips")
                 .containsEntry("bootstrap.servers", "k:9092").containsEntry("client.id", "bridge-a-position-recovery")
                 .containsEntry("enable.auto.commit", "false").containsEntry("allow.auto.create.topics", "false")
+                .containsEntry("isolation.level", "read_uncommitted")
                 .doesNotContainKeys("buffer.memory", "linger.ms", "partitioner.class", "interceptor.classes",
-                        "group.id", "isolation.level");
+                        "group.id");
     }
 
     @Test

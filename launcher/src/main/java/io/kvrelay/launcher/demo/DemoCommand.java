@@ -2,6 +2,7 @@ package io.kvrelay.launcher.demo;
 
 import io.kvrelay.launcher.replay.ReplayCommand;
 import io.kvrelay.policies.whatif.WhatIfSettings;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
@@ -198,7 +199,7 @@ public final class DemoCommand implements Callable<Integer> {
     private void replay(String bootstrap, String topicPrefix) throws IOException {
         Topics topics = Topics.withPrefix(topicPrefix, (short) 1);
         out.println("replaying the demo's log into " + replayOut.toAbsolutePath() + " ...");
-        ReplayCommand.Result r = ReplayCommand.run(new ReplayCommand.ReplayJob(bootstrap, topics.kvEvents().name(),
+        ReplayCommand.Result r = ReplayCommand.run(new ReplayCommand.ReplayJob(KafkaClients.of(bootstrap), topics.kvEvents().name(),
                 topics.routeDecisions().name(), null, null, Duration.ofSeconds(5), replayOut,
                 WhatIfSettings.defaults()), new PrintStream(OutputStream.nullOutputStream()));
         out.printf(Locale.ROOT, "  replayed %d records (%d decisions) in %.1f s; open %s%n", r.records(),

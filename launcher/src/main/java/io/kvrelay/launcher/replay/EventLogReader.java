@@ -1,5 +1,6 @@
 package io.kvrelay.launcher.replay;
 
+import io.kvrelay.schemas.KafkaClients;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -8,15 +9,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads topics between two positions, every partition, and hands the records over in timestamp order across all
@@ -57,22 +55,23 @@ final class EventLogReader implements AutoCloseable {
         }
     }
 
-    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer;
     /** Most records the merge held at once during the last read (its memory, in records). */
     private long peakQueued;
 
     EventLogReader(String bootstrapServers) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
-        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        // A cluster that does not answer: a few spaced retries (and warnings), then CannotReplay, not 50 lines of them.
-        props.put(ConsumerConfig.RECONNECT_BACKOFF_MS_CONFIG, "1000");
-        props.put(ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "5000");
-        this.consumer = new KafkaConsumer<>(props);
+        this(KafkaClients.of(bootstrapServers));
+    }
+
+    EventLogReader(KafkaClients kafka) {
+        this.consumer = kafka.consumer("kvrelay-replay", Map.of(
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000",
+                // A cluster that does not answer: a few spaced retries (and warnings), then CannotReplay, not 50
+                // lines of them.
+                ConsumerConfig.RECONNECT_BACKOFF_MS_CONFIG, "1000",
+                ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "5000"), Map.of(
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false"));
     }
 
     /** @throws org.apache.kafka.common.errors.TimeoutException when the cluster does not answer within 15 s */

@@ -7,6 +7,7 @@ import io.kvrelay.policies.whatif.RecordedRequest;
 import io.kvrelay.policies.whatif.WhatIfSettings;
 import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.schemas.avro.RouteDecision;
@@ -42,6 +43,15 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", defaultValue = "${env:KVRELAY_BOOTSTRAP_SERVERS:-localhost:9092}",
             description = "Kafka cluster (env KVRELAY_BOOTSTRAP_SERVERS; default: ${DEFAULT-VALUE})")
     String bootstrapServers;
+
+    @Option(names = "--kafka-config", paramLabel = "FILE",
+            description = "Kafka client settings, a Java properties file (security.protocol, sasl.*, ssl.*: as "
+                    + "Kafka's own tools take --command-config; keeps secrets out of the command line)")
+    Path kafkaConfig;
+
+    @Option(names = "--kafka-property", paramLabel = "KEY=VALUE",
+            description = "one Kafka client setting (repeatable; wins over --kafka-config)")
+    Map<String, String> kafkaProperties = new LinkedHashMap<>();
 
     @Option(names = "--topic-prefix", defaultValue = Topics.DEFAULT_PREFIX,
             description = "topic prefix (default: ${DEFAULT-VALUE}): reads <prefix>.kv-events and <prefix>.route-decisions")
@@ -96,7 +106,7 @@ public final class ReplayCommand implements Callable<Integer> {
             Topics topics = Topics.withPrefix(topicPrefix, (short) 1);
             Map<String, CostModel> extra = new LinkedHashMap<>();
             weights.forEach(w -> extra.put(w.name(), w.model()));
-            job = new ReplayJob(bootstrapServers, topics.kvEvents().name(),
+            job = new ReplayJob(new KafkaClients(bootstrapServers, kafkaSettings()), topics.kvEvents().name(),
                     noDecisions ? null : topics.routeDecisions().name(), from, to, Duration.ofSeconds(sampleSeconds),
                     out, WhatIfSettings.defaults().withModel(prefillMsPerBlock, decodeMs).withExtraWeights(extra));
         } catch (IllegalArgumentException e) {
@@ -121,6 +131,20 @@ public final class ReplayCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** --kafka-config's settings, then --kafka-property's. */
+    private Map<String, String> kafkaSettings() throws IOException {
+        Map<String, String> settings = new LinkedHashMap<>();
+        if (kafkaConfig != null) {
+            java.util.Properties p = new java.util.Properties();
+            try (var in = java.nio.file.Files.newBufferedReader(kafkaConfig)) {
+                p.load(in);
+            }
+            p.stringPropertyNames().forEach(k -> settings.put(k, p.getProperty(k)));
+        }
+        settings.putAll(kafkaProperties);
+        return settings;
+    }
+
     /**
      * One replay, validated.
      *
@@ -128,10 +152,10 @@ public final class ReplayCommand implements Callable<Integer> {
      * @param from           null = each partition's beginning
      * @param to             null = each partition's end when the replay starts
      */
-    public record ReplayJob(String bootstrapServers, String eventsTopic, String decisionsTopic, LogPosition from,
+    public record ReplayJob(KafkaClients kafka, String eventsTopic, String decisionsTopic, LogPosition from,
                             LogPosition to, Duration sampleEvery, Path out, WhatIfSettings whatIf) {
         public ReplayJob {
-            Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+            Objects.requireNonNull(kafka, "kafka");
             Objects.requireNonNull(eventsTopic, "eventsTopic");
             Objects.requireNonNull(out, "out");
             Objects.requireNonNull(whatIf, "whatIf");
@@ -146,11 +170,12 @@ public final class ReplayCommand implements Callable<Integer> {
         /** Events only, every default: what most tests want. */
         public static ReplayJob events(String bootstrap, String topic, LogPosition from, LogPosition to,
                                        Duration sampleEvery, Path out) {
-            return new ReplayJob(bootstrap, topic, null, from, to, sampleEvery, out, WhatIfSettings.defaults());
+            return new ReplayJob(KafkaClients.of(bootstrap), topic, null, from, to, sampleEvery, out,
+                    WhatIfSettings.defaults());
         }
 
         public ReplayJob withDecisions(String topic) {
-            return new ReplayJob(bootstrapServers, eventsTopic, topic, from, to, sampleEvery, out, whatIf);
+            return new ReplayJob(kafka, eventsTopic, topic, from, to, sampleEvery, out, whatIf);
         }
     }
 
@@ -182,15 +207,15 @@ public final class ReplayCommand implements Callable<Integer> {
         SampleClock clock = new SampleClock(job.sampleEvery().toMillis());
         SampleClock.Sampler sampler = (atMs, seconds) -> report.sample(Instant.ofEpochMilli(atMs), seconds, state);
         long read;
-        try (EventLogReader reader = new EventLogReader(job.bootstrapServers())) {
+        try (EventLogReader reader = new EventLogReader(job.kafka())) {
             boolean exists;
             try {
                 exists = reader.exists(job.eventsTopic());
             } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                throw new CannotReplay("Kafka at " + job.bootstrapServers() + " did not answer: " + e.getMessage());
+                throw new CannotReplay("Kafka at " + job.kafka().bootstrapServers() + " did not answer: " + e.getMessage());
             }
             if (!exists) {
-                throw new CannotReplay("no topic " + job.eventsTopic() + " at " + job.bootstrapServers()
+                throw new CannotReplay("no topic " + job.eventsTopic() + " at " + job.kafka().bootstrapServers()
                         + " (is --topic-prefix right?)");
             }
             EventLogReader.Window window;

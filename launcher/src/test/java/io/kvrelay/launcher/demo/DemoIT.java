@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvrelay.launcher.replay.ReplayCommand;
 import io.kvrelay.policies.whatif.WhatIfSettings;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.Topics;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -67,7 +68,7 @@ class DemoIT {
     private void replayTheDemosLog(DemoPipeline pipeline, DemoStats.Window total) throws Exception {
         Topics topics = Topics.withPrefix("it-demo", (short) 1);
         Thread.sleep(500); // the router publishes decisions off the request path (20 ms linger)
-        ReplayCommand.Result r = ReplayCommand.run(new ReplayCommand.ReplayJob(pipeline.kafka().bootstrapServers(),
+        ReplayCommand.Result r = ReplayCommand.run(new ReplayCommand.ReplayJob(KafkaClients.of(pipeline.kafka().bootstrapServers()),
                 topics.kvEvents().name(), topics.routeDecisions().name(), null, null, Duration.ofSeconds(1),
                 dir.resolve("replay"), WhatIfSettings.defaults()), new PrintStream(OutputStream.nullOutputStream()));
         assertThat(r.undecodable()).as("undecodable: %s", r.report().path("run").path("undecodableExamples"))

@@ -2,6 +2,7 @@ package io.kvrelay.launcher.replay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
 import io.kvrelay.testkit.KafkaBroker;
@@ -24,7 +25,7 @@ class EventLogReaderIT {
     void shouldMergeInTimeOrderWithBoundedReadAhead() {
         KafkaBroker broker = KafkaBroker.shared();
         String topic = "it-reader-" + System.nanoTime();
-        TopicCreator.ensure(broker.bootstrapServers(), Map.of(), List.of(new TopicSpec(topic, 2, (short) 1, Map.of())));
+        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), List.of(new TopicSpec(topic, 2, (short) 1, Map.of())));
         try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(broker.bootstrapServers())) {
             for (int i = 0; i < PER_PARTITION; i++) {
                 p.send(new ProducerRecord<>(topic, 1, 1_000_000L + i, null, new byte[8])); // later, sent first

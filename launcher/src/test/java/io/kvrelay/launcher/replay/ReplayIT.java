@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.BlockKeys;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.KvEventBatchEncoder;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
@@ -54,7 +55,7 @@ class ReplayIT {
     @BeforeAll
     static void seed() {
         broker = KafkaBroker.shared();
-        TopicCreator.ensure(broker.bootstrapServers(), Map.of(), List.of(new TopicSpec(TOPIC, 4, (short) 1, Map.of()),
+        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), List.of(new TopicSpec(TOPIC, 4, (short) 1, Map.of()),
                 new TopicSpec(DECISIONS, 2, (short) 1, Map.of())));
         KvEventBatchEncoder encoder = new KvEventBatchEncoder();
         AvroCodec<RouteDecision> decisions = AvroCodec.routeDecisions();

@@ -3,6 +3,7 @@ package io.kvrelay.router.config;
 import io.kvrelay.http.HttpLimits;
 import io.kvrelay.router.links.LinkConfig;
 import io.kvrelay.router.scoring.CostModel;
+import io.kvrelay.schemas.KafkaClients;
 import java.util.List;
 import java.util.Map;
 
@@ -35,13 +36,16 @@ import java.util.Map;
  *                          needs it (or {@code adminToken}). Without one: routing and link reads are open, link writes
  *                          need {@code adminToken}. So a client of namespace A cannot write namespace B's links
  * @param http              limits and timeouts of the HTTP server ({@link HttpLimits}; null = defaults)
+ * @param kafka             client settings for the decision log's producer and reader and the drain writer
+ *                          (security.protocol, SASL, SSL, config providers, tuning); null = none
  */
 public record RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
                            long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
                            CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
                            String adminToken, Boolean shareInFlight, Double indexWaitShare,
-                           Map<String, String> namespaceTokens, HttpLimits http) {
+                           Map<String, String> namespaceTokens, HttpLimits http, Map<String, String> kafka) {
     public RouterConfig {
+        kafka = kafka == null ? Map.of() : Map.copyOf(kafka);
         routerId = blank(routerId) ? "router" : routerId;
         httpHost = blank(httpHost) ? "127.0.0.1" : httpHost;
         if (httpPort < 0 || httpPort > 65535) {
@@ -88,6 +92,23 @@ public record RouterConfig(String routerId, String httpHost, int httpPort, int h
         if (!(indexWaitShare >= 0 && indexWaitShare <= 1)) {
             throw new IllegalArgumentException("indexWaitShare must be in [0, 1], got " + indexWaitShare);
         }
+    }
+
+    /** Without Kafka client settings. */
+    public RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
+                        long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
+                        CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
+                        String adminToken, Boolean shareInFlight, Double indexWaitShare,
+                        Map<String, String> namespaceTokens, HttpLimits http) {
+        this(routerId, httpHost, httpPort, httpThreads, streamAppUrls, fanOutTimeoutMs, stateRefreshMs,
+                defaultBlockSize, links, cost, kafkaBootstrap, topicPrefix, decisionBuffer, adminToken, shareInFlight,
+                indexWaitShare, namespaceTokens, http, null);
+    }
+
+    /** The router's Kafka clients (decisions, the drain writer); empty when decisions are not published. */
+    public java.util.Optional<KafkaClients> kafkaClients() {
+        return blank(kafkaBootstrap) ? java.util.Optional.empty()
+                : java.util.Optional.of(new KafkaClients(kafkaBootstrap, kafka));
     }
 
     /** Without tokens per namespace and HTTP limits: their defaults. */

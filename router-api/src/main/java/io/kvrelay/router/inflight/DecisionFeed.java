@@ -2,6 +2,7 @@ package io.kvrelay.router.inflight;
 
 import io.kvrelay.router.decisions.DecisionPublisher;
 import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.avro.RouteDecision;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -10,16 +11,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,16 +67,12 @@ public final class DecisionFeed implements AutoCloseable {
     }
 
     /** A consumer that reads from the end, commits nothing and asks the broker to answer as soon as a record is there. */
-    public static Consumer<byte[], byte[]> consumer(String bootstrapServers) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
-        return new KafkaConsumer<>(p);
+    public static Consumer<byte[], byte[]> consumer(KafkaClients kafka, String routerId) {
+        return kafka.consumer(routerId + "-decision-feed", Map.of(
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100"), Map.of(
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+                ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false"));
     }
 
     public DecisionFeed start() {

@@ -28,6 +28,7 @@ import java.util.Set;
  * @param redisDeadlineMs   longest a route decision waits for Redis; past it the decision is answered from the local
  *                          cache or without stickiness, and Redis' late answer still fills the cache (default 5;
  *                          at most socketTimeoutMs)
+ * @param security          Redis login (ACL user, password) and TLS; null = none
  * @param redisQueueSize    link calls waiting for one of the poolMaxTotal threads; past this bound (Redis slow or
  *                          stalled) new ones are dropped and counted, the decision answered as if Redis were down
  *                          (default 256)
@@ -35,7 +36,7 @@ import java.util.Set;
 public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long redisTtlMs, long cacheTtlMs,
                          long touchIntervalMs, long cacheMaxEntries, Set<String> ownedNamespaces,
                          int connectTimeoutMs, int socketTimeoutMs, long retryIntervalMs, int poolMaxTotal,
-                         long redisDeadlineMs, int redisQueueSize) {
+                         long redisDeadlineMs, int redisQueueSize, RedisSecurity security) {
     /** A link unused this long disappears, unless configured otherwise (the seed driver's 30 minutes). */
     public static final long DEFAULT_REDIS_TTL_MS = 30 * 60_000L;
 
@@ -43,6 +44,7 @@ public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long
     public static final String DEFAULT_KEY_PREFIX = "kvrelay:link:";
 
     public LinkConfig {
+        security = security == null ? RedisSecurity.NONE : security;
         redisHost = redisHost == null || redisHost.isBlank() ? "127.0.0.1" : redisHost.trim();
         redisPort = redisPort == 0 ? 6379 : redisPort;
         if (redisPort < 1 || redisPort > 65535) {
@@ -99,7 +101,14 @@ public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long
                       long touchIntervalMs, long cacheMaxEntries, Set<String> ownedNamespaces, int connectTimeoutMs,
                       int socketTimeoutMs, long retryIntervalMs, int poolMaxTotal) {
         this(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs, cacheMaxEntries,
-                ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal, 0, 0);
+                ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal, 0, 0, null);
+    }
+
+    /** This config logging in to Redis as {@code security} says. */
+    public LinkConfig withSecurity(RedisSecurity security) {
+        return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
+                cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
+                redisDeadlineMs, redisQueueSize, security);
     }
 
     /** Every setting at its default: Redis on 127.0.0.1:6379, owning namespace {@code default}. */
@@ -116,28 +125,28 @@ public record LinkConfig(String redisHost, int redisPort, String keyPrefix, long
     public LinkConfig withTtls(long redisTtlMs, long cacheTtlMs, long touchIntervalMs) {
         return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
                 cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
-                redisDeadlineMs, redisQueueSize);
+                redisDeadlineMs, redisQueueSize, security);
     }
 
     /** This config with another key prefix, e.g. one per test so runs never see each other's links. */
     public LinkConfig withKeyPrefix(String keyPrefix) {
         return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
                 cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
-                redisDeadlineMs, redisQueueSize);
+                redisDeadlineMs, redisQueueSize, security);
     }
 
     /** This config with another fail-fast window after a Redis failure. */
     public LinkConfig withRetryIntervalMs(long retryIntervalMs) {
         return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
                 cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
-                redisDeadlineMs, redisQueueSize);
+                redisDeadlineMs, redisQueueSize, security);
     }
 
     /** This config with another deadline for Redis calls on the route path. */
     public LinkConfig withRedisDeadlineMs(long redisDeadlineMs) {
         return new LinkConfig(redisHost, redisPort, keyPrefix, redisTtlMs, cacheTtlMs, touchIntervalMs,
                 cacheMaxEntries, ownedNamespaces, connectTimeoutMs, socketTimeoutMs, retryIntervalMs, poolMaxTotal,
-                redisDeadlineMs, redisQueueSize);
+                redisDeadlineMs, redisQueueSize, security);
     }
 
     public boolean owns(String namespace) {

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.ClientSetInfoConfig;
@@ -68,12 +69,22 @@ public final class RedisLinkStore implements LinkStore, AutoCloseable {
 
     /** A store on the configured Redis. Never fails because Redis is down: it connects on first use. */
     public static RedisLinkStore connect(LinkConfig config) {
-        DefaultJedisClientConfig client = DefaultJedisClientConfig.builder()
+        RedisSecurity security = config.security();
+        DefaultJedisClientConfig.Builder client = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(config.connectTimeoutMs())
                 .socketTimeoutMillis(config.socketTimeoutMs())
                 .clientName("kvrelay-router")
                 .clientSetInfoConfig(ClientSetInfoConfig.DISABLED) // CLIENT SETINFO needs 7.2; skip the round trip
-                .build();
+                .user(security.user())
+                .password(security.password(System::getenv).orElse(null))
+                .ssl(security.tls());
+        if (security.tls()) {
+            security.socketFactory().ifPresent(client::sslSocketFactory);
+            // The server's certificate must name the host connected to, as HTTPS checks it.
+            SSLParameters verifyHost = new SSLParameters();
+            verifyHost.setEndpointIdentificationAlgorithm("HTTPS");
+            client.sslParameters(verifyHost);
+        }
         ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(config.poolMaxTotal());
         pool.setMaxIdle(config.poolMaxTotal());
@@ -81,7 +92,7 @@ public final class RedisLinkStore implements LinkStore, AutoCloseable {
         pool.setMaxWait(Duration.ofMillis(config.socketTimeoutMs())); // an exhausted pool must not stall a request
         pool.setJmxEnabled(false);
         RedisClient redis = RedisClient.builder().hostAndPort(config.redisHost(), config.redisPort())
-                .clientConfig(client).poolConfig(pool).build();
+                .clientConfig(client.build()).poolConfig(pool).build();
         RedisLinkStore store = new RedisLinkStore(redis, config);
         store.preloadScripts();
         return store;

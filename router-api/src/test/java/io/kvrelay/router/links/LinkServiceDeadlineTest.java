@@ -34,7 +34,7 @@ class LinkServiceDeadlineTest {
 
     private LinkService service(int threads, int queue) {
         LinkConfig config = new LinkConfig("localhost", 6379, null, 600_000, 60_000, 10_000, 0, Set.of(NS), 0, 200, 0,
-                threads, 20, queue);
+                threads, 20, queue, null);
         return new LinkService(store, config, registry, now::get, null);
     }
 

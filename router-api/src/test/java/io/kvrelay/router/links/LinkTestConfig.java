@@ -15,6 +15,6 @@ final class LinkTestConfig {
      */
     static LinkConfig of(RedisServer server, String tag) {
         return new LinkConfig(server.host(), server.port(), "kvrelay-test:" + tag + ":", 0, 0, 0, 0, Set.of("prod"),
-                2_000, 2_000, 100, 16, 2_000, 0);
+                2_000, 2_000, 100, 16, 2_000, 0, null);
     }
 }

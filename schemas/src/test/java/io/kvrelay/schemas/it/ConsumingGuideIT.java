@@ -3,6 +3,7 @@ package io.kvrelay.schemas.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvrelay.schemas.AvroCodec;
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.KvEventBatchEncoder;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
@@ -46,7 +47,7 @@ class ConsumingGuideIT {
     @Test
     void shouldBeReadableByTheExampleConsumerAndByKcat() throws Exception {
         KafkaBroker broker = KafkaBroker.shared();
-        TopicCreator.ensure(broker.bootstrapServers(), Map.of(), List.of(new TopicSpec(TOPIC, 1, (short) 1, Map.of())));
+        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), List.of(new TopicSpec(TOPIC, 1, (short) 1, Map.of())));
         KvEventBatchEncoder encoder = new KvEventBatchEncoder();
         try (KafkaProducer<byte[], byte[]> producer = TestProducers.seeding(broker.bootstrapServers())) {
             send(producer, "pod-a", encoder.encode(batch("pod-a", 0, TestBatches.stored(1, 2, 3))));

@@ -2,6 +2,7 @@ package io.kvrelay.schemas.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.testkit.KafkaBroker;
@@ -50,7 +51,7 @@ class TopicCreatorIT {
     void shouldLeaveEveryPartitionWritableByAnIdempotentProducer() throws Exception {
         for (int round = 0; round < ROUNDS; round++) {
             Topics topics = Topics.withPrefix("it-creator-" + round + "-" + System.nanoTime(), (short) 1);
-            TopicCreator.ensure(broker.bootstrapServers(), Map.of(), topics.all());
+            TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), topics.all());
 
             Map<TopicPartition, Integer> expected = new HashMap<>();
             Set<String> failures = ConcurrentHashMap.newKeySet();

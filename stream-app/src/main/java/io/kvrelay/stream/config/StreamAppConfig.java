@@ -1,5 +1,6 @@
 package io.kvrelay.stream.config;
 
+import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.stream.query.PodLiveness;
 import java.nio.file.Path;
 import java.util.Map;
@@ -132,6 +133,13 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
                 token, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
     }
 
+    /** The same settings with these Kafka client and Streams settings (e.g. a secured cluster's). */
+    public StreamAppConfig withStreams(Map<String, String> settings) {
+        return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
+                advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
+                adminToken, replicationFactor, settings, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
+    }
+
     /** The same settings with another heartbeat TTL; {@code staleMaxMs} goes back to its default for it. */
     public StreamAppConfig withHeartbeatTtlMs(long ttl) {
         return withLiveness(ttl, 0, suspectAfterMs, unroutableAfterMs);
@@ -145,6 +153,11 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
     }
 
     /** The rule these settings give. */
+    /** stream-app's Kafka clients: this cluster with the client settings of {@code streams}. */
+    public KafkaClients kafkaClients() {
+        return new KafkaClients(bootstrapServers, streams);
+    }
+
     public PodLiveness liveness() {
         return new PodLiveness(heartbeatTtlMs, staleMaxMs, suspectAfterMs, unroutableAfterMs);
     }
