@@ -33,6 +33,32 @@ class RouterMainTest {
         assertThat(c.links().ownedNamespaces()).containsExactly("default");
     }
 
+    /** The shapes docs/configuration.md shows under "Secured Kafka and Redis". */
+    @Test
+    void shouldReadKafkaSettingsAndRedisSecurityWithoutShowingTheSecrets() throws Exception {
+        Path file = dir.resolve("router.json");
+        Files.writeString(file, """
+                {"streamAppUrls": ["http://localhost:8090"], "kafkaBootstrap": "kafka:9093",
+                 "kafka": {"security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512",
+                   "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required username=\\"kvrelay\\" password=\\"${env:KAFKA_PASSWORD}\\";",
+                   "config.providers": "env",
+                   "config.providers.env.class": "org.apache.kafka.common.config.provider.EnvVarConfigProvider"},
+                 "links": {"redisHost": "redis.internal", "redisPort": 6380,
+                   "security": {"user": "kvrelay", "password": "s3cret-redis", "tls": true}}}""");
+        RouterMain main = new RouterMain();
+        new CommandLine(main).parseArgs("--config", file.toString());
+        RouterConfig c = main.config();
+        assertThat(c.kafkaClients()).isPresent();
+        java.util.Properties producer = c.kafkaClients().get().producerProperties("p", java.util.Map.of());
+        assertThat(producer).containsEntry("security.protocol", "SASL_SSL").containsEntry("config.providers", "env")
+                .containsEntry("bootstrap.servers", "kafka:9093");
+        assertThat(c.kafkaClients().get().toString()).contains("sasl.jaas.config=[hidden]")
+                .doesNotContain("ScramLoginModule");
+        assertThat(c.links().security().user()).isEqualTo("kvrelay");
+        assertThat(c.links().security().tls()).isTrue();
+        assertThat(c.links().toString()).doesNotContain("s3cret-redis");
+    }
+
     @Test
     void shouldKeepTheFileWhenNoFlagIsGiven() throws Exception {
         Path file = dir.resolve("router.json");
