@@ -26,13 +26,20 @@ public final class KvrelayMain implements Runnable {
     public static void main(String[] args) {
         // Before any HTTP server class loads: without it every keep-alive response of the JDK server waits 40 ms.
         System.setProperty("sun.net.httpserver.nodelay", "true");
+        // First: every temp path below and in the commands derives from java.io.tmpdir.
+        TmpdirEnv.apply();
         // The demo logs to a file and keeps the console for its progress lines; the services log to the console.
         // bench-routing starts the same pipeline and keeps the console for its results in the same way.
-        boolean bench = args.length > 0 && args[0].equals("bench-routing");
-        boolean demo = bench || args.length > 0 && args[0].equals("demo");
-        if (demo && System.getProperty("kvrelay.demo.log") == null) {
-            System.setProperty("kvrelay.demo.log", java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
-                    bench ? "kvrelay-bench.log" : "kvrelay-demo.log").toString());
+        boolean demo = args.length > 0 && (args[0].equals("demo") || args[0].equals("bench-routing"));
+        boolean help = java.util.List.of(args).stream().anyMatch(a -> a.matches("-h|--help|-V|--version"));
+        if (demo && !help) {  // a help text runs nothing: no run directory left behind for it
+            try {
+                RunDir.prepare(args[0]);
+            } catch (java.io.IOException e) {
+                System.err.println(args[0] + ": cannot create its run directory under "
+                        + System.getProperty("java.io.tmpdir") + ": " + e.getMessage());
+                System.exit(1);
+            }
         }
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", demo ? "kvrelay-demo-logback.xml" : "kvrelay-logback.xml");

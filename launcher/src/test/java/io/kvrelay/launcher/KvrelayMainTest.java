@@ -3,6 +3,10 @@ package io.kvrelay.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -30,6 +34,29 @@ class KvrelayMainTest {
                 "--limit", "--out"}) {
             assertThat(help).contains(option);
         }
+    }
+
+    /** vllm-sim/README.md's run command is the launcher's, with options the simulator has. */
+    @Test
+    void shouldAcceptTheSimulatorReadmesCommand() throws Exception {
+        String readme = Files.readString(Path.of("..", "vllm-sim", "README.md"));
+        assertThat(readme).as("no path outside the repository").doesNotContain("/work/");
+        Matcher m = Pattern.compile("(?m)^java -jar launcher/target/kvrelay\\.jar (vllm-sim .*)$").matcher(readme);
+        assertThat(m.find()).as("the run command").isTrue();
+        CommandLine.ParseResult parsed = new CommandLine(new KvrelayMain()).parseArgs(m.group(1).split(" "));
+        assertThat(parsed.subcommand().commandSpec().name()).isEqualTo("vllm-sim");
+        assertThat(parsed.subcommand().matchedOptions()).isNotEmpty();
+    }
+
+    /** Defaults that write files never point into the working directory (a clone, when run from the README). */
+    @Test
+    void shouldWriteOutputsOutsideTheWorkingDirectoryByDefault() {
+        CommandLine cli = new CommandLine(new KvrelayMain());
+        String replayOut = cli.getSubcommands().get("replay").getCommandSpec().findOption("--out").defaultValue();
+        assertThat(Path.of(replayOut).startsWith(Path.of(System.getProperty("java.io.tmpdir")))).as(replayOut).isTrue();
+        // bench-routing: no fixed default; each run writes into its own directory under the temp root.
+        assertThat(cli.getSubcommands().get("bench-routing").getCommandSpec().findOption("--out").defaultValue())
+                .isNull();
     }
 
     @Test

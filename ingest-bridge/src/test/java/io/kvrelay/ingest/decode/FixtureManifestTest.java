@@ -2,7 +2,6 @@ package io.kvrelay.ingest.decode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,14 +21,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every fixture in the shared vllm-wire manifest decodes exactly as the manifest describes.
+ * Every fixture in the vllm-wire manifest decodes exactly as the manifest describes.
  *
- * <p>Reads the copy in src/test/resources/vllm-wire (so the build does not depend on the shared folder) and, when the
- * shared folder is there, checks that the copy has not drifted from it.
+ * <p>The fixtures (real msgspec output of each vLLM payload layout) live once in the repository, in this module's
+ * src/test/resources/vllm-wire: the decoder is what they test first. vllm-sim's FixtureReencodeTest reads the same
+ * folder, so a fresh clone runs both and nothing is skipped.
  */
 class FixtureManifestTest {
-    static final Path SHARED = Path.of("..", "..", "shared", "fixtures", "vllm-wire");
-
     /**
      * Fields the fixtures carry on the wire but manifest.json does not list (it stops at lora_name). Its note says
      * unlisted fields are absent or null, which is not true for these; they are checked here so that every decoded
@@ -47,14 +45,14 @@ class FixtureManifestTest {
 
     static Path fixtureDir() {
         URL url = FixtureManifestTest.class.getResource("/vllm-wire/manifest.json");
-        if (url != null) {
-            try {
-                return Path.of(url.toURI()).getParent();
-            } catch (URISyntaxException e) {
-                throw new IllegalStateException(e);
-            }
+        if (url == null) {
+            throw new IllegalStateException("vllm-wire fixtures missing from the test classpath");
         }
-        return SHARED;
+        try {
+            return Path.of(url.toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static byte[] fixture(String name) throws IOException {
@@ -139,17 +137,5 @@ class FixtureManifestTest {
         assertThatThrownBy(() -> new KvEventDecoder().decode(fixture("bad-not-a-batch")))
             .isInstanceOf(DecodeException.class)
             .hasMessageContaining("batch: map has no \"events\" key");
-    }
-
-    @Test
-    void resourceCopyMatchesSharedFixtures() throws IOException {
-        assumeTrue(Files.isDirectory(SHARED), "shared fixture folder not present");
-        assumeTrue(!fixtureDir().equals(SHARED), "running from the shared folder itself");
-        try (Stream<Path> files = Files.list(SHARED)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                assertThat(fixtureDir().resolve(f.getFileName())).as(f.getFileName().toString())
-                    .hasSameBinaryContentAs(f);
-            }
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.launcher.RunDir;
 import io.kvrelay.launcher.bench.trace.TraceFormatException;
 import io.kvrelay.launcher.bench.trace.TraceInput;
 import io.kvrelay.policies.KvrelayCostPolicy;
@@ -13,14 +14,11 @@ import io.kvrelay.policies.ServiceModel;
 import io.kvrelay.policies.StickyOnlyPolicy;
 import io.kvrelay.router.scoring.CostModel;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -136,8 +134,9 @@ public final class BenchCommand implements Callable<Integer> {
                     + "value of this cost constant (" + CostModel.KEYS + "); repeatable")
     List<String> sweeps = List.of();
 
-    @Option(names = "--out", defaultValue = "${java.io.tmpdir}/kvrelay-bench",
-            description = "output directory (default: ${DEFAULT-VALUE}; the README's figures: --out docs/bench/...)")
+    @Option(names = "--out",
+            description = "output directory (default: this run's own directory under the temp dir, next to its log, "
+                    + "printed at start)")
     Path out;
 
     @Option(names = "--skip-kvrelay",
@@ -187,6 +186,11 @@ public final class BenchCommand implements Callable<Integer> {
             errors.println("bench-routing: --routers must be 1..8, got " + routers);
             return 2;
         }
+        // Each run its own directory by default: never a file in the repository, never another run's results.
+        Path run = RunDir.of("bench-routing");
+        if (out == null) {
+            out = run;
+        }
         List<BenchRequest> stream = RequestStream.of(spec, traceInput);
         BenchReport.StreamFacts facts = BenchReport.StreamFacts.of(stream);
         if (traceInput != null) {
@@ -199,15 +203,13 @@ public final class BenchCommand implements Callable<Integer> {
 
         List<PolicyResult> results = new ArrayList<>();
         if (!skipKvrelay) {
-            console.println("kvrelay: starting the pipeline (log: "
-                    + System.getProperty("kvrelay.demo.log", "console") + ")");
-            Path work = Files.createTempDirectory("kvrelay-bench-");
+            console.println("kvrelay: starting the pipeline (log: " + RunDir.log() + ")");
             try {
-                KvrelayRun.Outcome o = KvrelayRun.run(spec, stream, layout, model, cost, routers, work,
+                KvrelayRun.Outcome o = KvrelayRun.run(spec, stream, layout, model, cost, routers, RunDir.data(run),
                         console::println);
                 results.add(PolicyResult.of("kvrelay", o.served(), layout, sampleMs, model, o.extras()));
             } finally {
-                deleteTree(work);
+                RunDir.cleanUp(run);  // the broker's and stream-app's files; the log and results stay
             }
         }
         List<RoutingPolicy> policies = new ArrayList<>(List.of(new KvrelayCostPolicy("kvrelay-exact", cost),
@@ -224,6 +226,7 @@ public final class BenchCommand implements Callable<Integer> {
                 ? Targets.chat(results.get(0), byName(results, "oracle-hit"), byName(results, "round-robin"))
                 : Targets.trace(results.get(0), byName(results, "oracle-hit"), byName(results, "oracle-ttft"),
                 byName(results, "round-robin"));
+        RunDir.cleanUp(run);  // with --out elsewhere and no log file, an empty run directory: gone
         BenchReport.write(out, spec, traceInput, model, cost, routers, sampleMs, facts, results, targets);
         console.println();
         console.print(BenchReport.markdown(spec, traceInput, facts, results, targets));
@@ -235,11 +238,4 @@ public final class BenchCommand implements Callable<Integer> {
         return results.stream().filter(r -> r.policy().equals(name)).findFirst().orElseThrow();
     }
 
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (java.io.IOException e) {
-            // best effort: a temp dir
-        }
-    }
 }

@@ -1,5 +1,6 @@
 package io.kvrelay.launcher.demo;
 
+import io.kvrelay.launcher.RunDir;
 import io.kvrelay.launcher.replay.ReplayCommand;
 import io.kvrelay.policies.whatif.WhatIfSettings;
 import io.kvrelay.schemas.KafkaClients;
@@ -9,17 +10,14 @@ import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -55,6 +53,16 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--router-port", defaultValue = "8080", description = "router-api port; 0 = any free port (default: ${DEFAULT-VALUE})")
     int routerPort;
 
+    // The same ports as docker-compose.yml's and the README's examples, so those calls work on the demo as they are.
+    @Option(names = "--stream-port", defaultValue = "8090",
+            description = "stream-app's HTTP port; 0 = any free port (default: ${DEFAULT-VALUE})")
+    int streamPort;
+
+    @Option(names = "--bridge-admin-port", defaultValue = "8081",
+            description = "ingest-bridge's admin HTTP port (health, metrics, pods) on 127.0.0.1; 0 = any free port "
+                    + "(default: ${DEFAULT-VALUE})")
+    int bridgeAdminPort;
+
     @Option(names = "--capacity-blocks", defaultValue = "4000",
             description = "KV-cache capacity of each simulated pod, in 16-token blocks (default: ${DEFAULT-VALUE})")
     int capacityBlocks;
@@ -85,7 +93,7 @@ public final class DemoCommand implements Callable<Integer> {
             new java.security.SecureRandom().nextBytes(random);
             adminToken = java.util.HexFormat.of().formatHex(random);
         }
-        Path work = Files.createTempDirectory("kvrelay-demo-");
+        Path run = RunDir.of("demo");
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch cleanedUp = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -99,16 +107,17 @@ public final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         long t0 = System.nanoTime();
         try {
-            out.printf("kvrelay demo: %d services x %d pods, %.0f req/s for %d s; work dir %s, log %s%n",
-                    services.size(), podsPerService, rate, durationSeconds, work,
-                    System.getProperty("kvrelay.demo.log", "kvrelay-demo.log"));
-            DemoPipeline.Settings settings = new DemoPipeline.Settings(work, NAMESPACE, services, podsPerService,
-                    capacityBlocks, routerPort, adminToken, "kvrelay-demo");
+            out.printf("kvrelay demo: %d services x %d pods, %.0f req/s for %d s; run dir %s, log %s%n",
+                    services.size(), podsPerService, rate, durationSeconds, run, RunDir.log());
+            DemoPipeline.Settings settings = new DemoPipeline.Settings(RunDir.data(run), NAMESPACE, services,
+                    podsPerService, capacityBlocks, new DemoPipeline.Ports(routerPort, streamPort, bridgeAdminPort), adminToken,
+                    "kvrelay-demo");
             try (DemoPipeline pipeline = new DemoPipeline(settings, step -> out.println("  " + step + " ..."))) {
                 int port = pipeline.router().port();
                 out.printf("  ready in %.1f s: router http://127.0.0.1:%d, stream-app http://127.0.0.1:%d, "
-                                + "Redis %s:%d (%s), Kafka %s%n", (System.nanoTime() - t0) / 1e9, port,
-                        pipeline.stream().httpPort(), pipeline.redis().host(), pipeline.redis().port(),
+                                + "bridge admin http://127.0.0.1:%d, Redis %s:%d (%s), Kafka %s%n",
+                        (System.nanoTime() - t0) / 1e9, port, pipeline.stream().httpPort(),
+                        pipeline.bridgeAdmin().port(), pipeline.redis().host(), pipeline.redis().port(),
                         pipeline.redis().kind(), pipeline.kafka().bootstrapServers());
                 DemoStats stats = new DemoStats();
                 try (DemoWorkload workload = new DemoWorkload(NAMESPACE, services, pipeline.fleet(), port, seed,
@@ -124,15 +133,15 @@ public final class DemoCommand implements Callable<Integer> {
                     replay(pipeline.kafka().bootstrapServers(), settings.topicPrefix());
                 }
                 if (keepRunning && stop.getCount() > 0) {
-                    printTryIt(port, pipeline.stream().httpPort());
+                    printTryIt(port, pipeline.stream().httpPort(), pipeline.bridgeAdmin().port());
                     stop.await();
                 }
                 out.println("stopping ...");
             }
         } finally {
-            deleteTree(work);
-            out.printf("stopped; every process this demo started has exited (%.1f s in all)%n",
-                    (System.nanoTime() - t0) / 1e9);
+            RunDir.cleanUp(run);  // the broker's and stream-app's files; the log stays to be read
+            out.printf("stopped; every process this demo started has exited (%.1f s in all); log %s%n",
+                    (System.nanoTime() - t0) / 1e9, RunDir.log());
             cleanedUp.countDown();
         }
         return 0;
@@ -206,7 +215,7 @@ public final class DemoCommand implements Callable<Integer> {
                 r.decisions(), r.seconds(), replayOut.resolve("report.html").toAbsolutePath());
     }
 
-    private void printTryIt(int routerPort, int streamPort) {
+    private void printTryIt(int routerPort, int streamPort, int bridgePort) {
         String svc = services.get(0);
         out.printf("""
                 every service keeps running; try the API (Ctrl-C stops everything):
@@ -216,7 +225,8 @@ public final class DemoCommand implements Callable<Integer> {
                   curl -s -H 'Authorization: Bearer %4$s' localhost:%1$d/v1/services/demo/%2$s/pods/%2$s-0/drain -d '{}'
                   curl -s localhost:%5$d/v1/services/demo/%2$s/pods      # stream-app's own view
                   curl -s localhost:%1$d/metrics | grep kvrelay_router
-                """, routerPort, svc, tokens(), adminToken, streamPort);
+                  curl -s localhost:%6$d/pods                            # the bridge: pods, workers, sequences
+                """, routerPort, svc, tokens(), adminToken, streamPort, bridgePort);
     }
 
     /** 64 token ids: four full blocks, for a curl line. */
@@ -228,11 +238,4 @@ public final class DemoCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // best effort: a temp dir
-        }
-    }
 }

@@ -1,6 +1,7 @@
 package io.kvrelay.launcher.demo;
 
 import io.kvrelay.ingest.IngestBridge;
+import io.kvrelay.ingest.admin.AdminServer;
 import io.kvrelay.ingest.config.AdminConfig;
 import io.kvrelay.ingest.config.BridgeConfig;
 import io.kvrelay.ingest.config.KafkaSinkConfig;
@@ -47,23 +48,23 @@ public final class DemoPipeline implements AutoCloseable {
     private final RedisServer redis;
     private final SimFleet fleet;
     private final IngestBridge bridge;
+    private final AdminServer bridgeAdmin;
     private final StreamApp stream;
     private final List<RouterApp> routers = new ArrayList<>();
 
     /**
      * Settings of one demo run.
      *
-     * @param routerPort the first router's port (0: any free one); further routers take any free port
-     * @param routers    router replicas (1 or more), sharing Redis and each other's decisions
-     * @param cost       the routers' cost model (null: the defaults)
+     * @param ports   the HTTP ports on 127.0.0.1
+     * @param routers router replicas (1 or more), sharing Redis and each other's decisions
+     * @param cost    the routers' cost model (null: the defaults)
      */
     public record Settings(Path workDir, String namespace, List<String> services, int podsPerService,
-                           int capacityBlocks, int routerPort, String adminToken, String topicPrefix, int routers,
+                           int capacityBlocks, Ports ports, String adminToken, String topicPrefix, int routers,
                            CostModel cost) {
         public Settings(Path workDir, String namespace, List<String> services, int podsPerService, int capacityBlocks,
-                        int routerPort, String adminToken, String topicPrefix) {
-            this(workDir, namespace, services, podsPerService, capacityBlocks, routerPort, adminToken, topicPrefix, 1,
-                    null);
+                        Ports ports, String adminToken, String topicPrefix) {
+            this(workDir, namespace, services, podsPerService, capacityBlocks, ports, adminToken, topicPrefix, 1, null);
         }
 
         public Settings {
@@ -83,6 +84,20 @@ public final class DemoPipeline implements AutoCloseable {
         }
     }
 
+    /**
+     * The HTTP ports, each 0 for any free one.
+     *
+     * @param router      the first router's (further routers take any free port)
+     * @param stream      stream-app's
+     * @param bridgeAdmin the bridge's admin API (health, metrics, pods)
+     */
+    public record Ports(int router, int stream, int bridgeAdmin) {
+        /** Any free ports: for tests and benchmarks, which must not collide with anything running. */
+        public static Ports any() {
+            return new Ports(0, 0, 0);
+        }
+    }
+
     public DemoPipeline(Settings s, Consumer<String> progress) throws IOException {
         try {
             progress.accept("starting Kafka (KRaft, child JVM)");
@@ -92,16 +107,19 @@ public final class DemoPipeline implements AutoCloseable {
             progress.accept("starting " + s.services().size() * s.podsPerService() + " simulated vLLM pods");
             fleet = track(SimFleet.start(podConfigs(s)));
             progress.accept("starting ingest-bridge, stream-app and router-api");
+            AdminConfig admin = new AdminConfig("127.0.0.1", s.ports().bridgeAdmin(), s.adminToken());
             bridge = track(new IngestBridge(new BridgeConfig("demo-bridge",
                     new KafkaSinkConfig(kafka.bootstrapServers(), s.topicPrefix(), true, (short) 1, "lz4", 5, Map.of()),
-                    ZmqConfig.defaults(), new AdminConfig("127.0.0.1", 0, s.adminToken()), 0, 1_000,
-                    bridgePods(fleet))).start());
+                    ZmqConfig.defaults(), admin, 0, 1_000, bridgePods(fleet))).start());
+            // The HTTP API a deployed bridge has (health, metrics, pods), so the README's calls work on the demo too.
+            bridgeAdmin = track(new AdminServer(bridge, admin).start());
             stream = track(new StreamApp(StreamAppConfig.local(kafka.bootstrapServers(), s.workDir().resolve("stream"))
-                    .withApplicationId(s.topicPrefix() + "-stream").withTopicPrefix(s.topicPrefix())
+                    .withHttpPort(s.ports().stream()).withApplicationId(s.topicPrefix() + "-stream")
+                    .withTopicPrefix(s.topicPrefix())
                     .withAdminToken(s.adminToken())).start());
             for (int i = 0; i < s.routers(); i++) {
                 routers.add(track(new RouterApp(new RouterConfig(i == 0 ? "demo-router" : "demo-router-" + (i + 1),
-                        "127.0.0.1", i == 0 ? s.routerPort() : 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
+                        "127.0.0.1", i == 0 ? s.ports().router() : 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
                         0, 200, 0, LinkConfig.of(redis.host(), redis.port(), Set.of(s.namespace())), s.cost(),
                         kafka.bootstrapServers(), s.topicPrefix(), 0, s.adminToken(), null)).start()));
             }
@@ -155,6 +173,11 @@ public final class DemoPipeline implements AutoCloseable {
 
     public IngestBridge bridge() {
         return bridge;
+    }
+
+    /** The bridge's admin HTTP server (health, metrics, pods), on 127.0.0.1. */
+    public AdminServer bridgeAdmin() {
+        return bridgeAdmin;
     }
 
     public StreamApp stream() {

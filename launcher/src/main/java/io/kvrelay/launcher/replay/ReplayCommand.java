@@ -89,7 +89,9 @@ public final class ReplayCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}; decisions do not record output lengths)")
     double decodeMs;
 
-    @Option(names = "--out", defaultValue = "kvrelay-replay", description = "output directory (default: ${DEFAULT-VALUE})")
+    // Under the temp root, not the working directory: run from a clone, a relative default wrote into the repository.
+    @Option(names = "--out", defaultValue = "${java.io.tmpdir}/kvrelay-replay",
+            description = "output directory (default: ${DEFAULT-VALUE})")
     Path out;
 
     @Option(names = "--dump-state",

@@ -8,20 +8,24 @@ import io.kvrelay.launcher.replay.ReplayCommand;
 import io.kvrelay.policies.whatif.WhatIfSettings;
 import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.Topics;
+import io.kvrelay.testkit.RequiredTools;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the README's run command does, for a few seconds: every part starts on this machine (broker and Redis as child
  * processes), the chat workload is routed through the router and served by the simulated pods, pod load reaches the
- * router, and closing the pipeline stops everything it started (the broker's and Redis's ports are free again).
+ * router, the README's curl calls answer against it, and closing the pipeline stops everything it started (the
+ * broker's and Redis's ports are free again).
  */
 class DemoIT {
     @TempDir
@@ -32,8 +36,9 @@ class DemoIT {
         DemoStats stats = new DemoStats();
         String bootstrap;
         int redisPort;
-        DemoPipeline.Settings settings = new DemoPipeline.Settings(dir, "demo", List.of("svc-a", "svc-b"), 2, 500, 0,
-                "token", "it-demo");
+        // The demo's own services, so the README's calls (written for a user's demo) name pods that exist here.
+        DemoPipeline.Settings settings = new DemoPipeline.Settings(dir, "demo", List.of("llama-8b", "qwen-7b"), 2, 500,
+                DemoPipeline.Ports.any(), "token", "it-demo");
         try (DemoPipeline pipeline = new DemoPipeline(settings, step -> { })) {
             bootstrap = pipeline.kafka().bootstrapServers();
             redisPort = pipeline.redis().port();
@@ -54,6 +59,7 @@ class DemoIT {
             assertThat(pipeline.bridge().metrics().count("kvrelay.bridge.events")).isPositive();
             assertThat(pipeline.bridge().metrics().count("kvrelay.bridge.produce.errors")).isZero();
             replayTheDemosLog(pipeline, total);
+            theReadmesCallsAnswer(pipeline, "token");
         }
         int kafkaPort = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
         assertThat(listening(kafkaPort)).as("broker stopped").isFalse();
@@ -88,6 +94,30 @@ class DemoIT {
         assertThat(replayed).as("replayed hit rate of the decisions vs the simulator's")
                 .isCloseTo(total.hitRate(), within(0.05));
         assertThat(dir.resolve("replay").resolve("report.html")).exists();
+    }
+
+    /**
+     * The README's curl lines for the bridge's admin API, stream-app and the router, as a user runs them against a
+     * demo: each answers 2xx (the demo's namespace has these services and pods; the bridge has its admin HTTP).
+     */
+    private static void theReadmesCallsAnswer(DemoPipeline pipeline, String token) throws Exception {
+        RequiredTools.require("curl", "apt-get install curl");
+        Map<Integer, Integer> ports = Map.of(8080, pipeline.router().port(), 8090, pipeline.stream().httpPort(),
+                8081, pipeline.bridgeAdmin().port());
+        List<String> calls = new ArrayList<>();
+        calls.addAll(ReadmeCalls.after("### HTTP (admin port, default 8081)"));
+        calls.addAll(ReadmeCalls.after("Its calls, here against a running demo (`demo --keep-running`: stream-app"));
+        calls.addAll(ReadmeCalls.after("Its calls, here against a running demo (`demo --keep-running`: router"));
+        assertThat(calls).as("README calls found").hasSizeGreaterThan(18);
+        for (String call : calls) {
+            ReadmeCalls.Answer a = ReadmeCalls.run(call, ports, token);
+            assertThat(a.status()).as("%s%n  answered: %s", call, a.body()).isBetween(200, 299);
+        }
+        ReadmeCalls.Answer pods = ReadmeCalls.run("curl -s localhost:8081/pods", ports, token);
+        assertThat(pods.body()).as("the bridge's pods").contains("llama-8b-0", "qwen-7b-1");
+        ReadmeCalls.Answer route = ReadmeCalls.run(calls.stream().filter(c -> c.contains("/v1/route -d"))
+                .findFirst().orElseThrow(), ports, token);
+        assertThat(route.body()).as("a llama-8b pod chosen").contains("\"name\":\"llama-8b-");
     }
 
     private static boolean listening(int port) {

@@ -6,11 +6,15 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.sun.net.httpserver.HttpServer;
 import io.kvrelay.ingest.config.BridgeConfig;
 import io.kvrelay.ingest.config.ConfigLoader;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.testkit.RequiredTools;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,13 +23,16 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
  * No Docker engine runs here, so {@code docker-compose.yml} is checked as far as this machine can: Compose itself
  * validates it (Debian's {@code docker-compose}, installed by {@code .ci/run}), every jar a service image copies exists
  * after the Maven build (this runs after {@code package}), every mounted config file parses into the same config
- * record the CLI reads, and the bridge's pods are the ones the simulator container serves.
+ * record the CLI reads, the bridge's pods are the ones the simulator container serves, the broker is reachable from
+ * the host where the docs read it, and the health checks pass on a 200 status only (run here against a local server).
  */
 class ComposeFilesIT {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -112,6 +119,114 @@ class ComposeFilesIT {
             assertThat(pod.pubPort()).isEqualTo(base + 2 * i);
             assertThat(pod.replayPort()).isEqualTo(base + 2 * i + 1);
             assertThat(pod.servingPort()).isEqualTo(serving + i);
+        }
+    }
+
+    /**
+     * The README and schemas/CONSUMING.md read the topics from the host ({@code kcat -b localhost:9092},
+     * {@code replay --bootstrap-servers localhost:9092}): that port is published, onto a listener that advertises the
+     * same host address (the broker sends clients on to its advertised address; {@code kafka:9092} is unknown on the
+     * host).
+     */
+    @Test
+    void shouldPublishKafkaWhereTheDocsReadIt() throws Exception {
+        JsonNode kafka = compose().path("services").path("kafka");
+        Map<String, String> listeners = listenerMap(kafka.path("environment").path("KAFKA_LISTENERS").asText());
+        Map<String, String> advertised = listenerMap(kafka.path("environment").path("KAFKA_ADVERTISED_LISTENERS")
+                .asText());
+        Map<Integer, Integer> published = new java.util.HashMap<>();  // host port -> container port
+        kafka.path("ports").forEach(p -> {
+            String[] hc = p.asText().split(":");
+            published.put(Integer.parseInt(hc[hc.length - 2]), Integer.parseInt(hc[hc.length - 1]));
+        });
+        java.util.Set<Integer> docPorts = new java.util.TreeSet<>();
+        Pattern hostKafka = Pattern.compile("(?:-b|--bootstrap-servers) localhost:(\\d+)");
+        for (String doc : new String[] {"README.md", "schemas/CONSUMING.md"}) {
+            Matcher m = hostKafka.matcher(Files.readString(ROOT.resolve(doc)));
+            while (m.find()) {
+                docPorts.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        assertThat(docPorts).as("host Kafka addresses in the docs").isNotEmpty();
+        for (int port : docPorts) {
+            assertThat(published).as("Kafka's published ports").containsKey(port);
+            String listener = listeners.entrySet().stream()
+                    .filter(e -> e.getValue().endsWith(":" + published.get(port))).map(Map.Entry::getKey)
+                    .findFirst().orElseThrow(() -> new AssertionError("no listener on " + published.get(port)));
+            assertThat(advertised.get(listener)).as("what listener %s advertises", listener)
+                    .isEqualTo("localhost:" + port);
+        }
+        // The containers keep theirs.
+        assertThat(advertised).containsEntry("PLAINTEXT", "kafka:9092");
+    }
+
+    private static Map<String, String> listenerMap(String spec) {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (String l : spec.split(",")) {
+            String[] nameAddr = l.strip().split("://", 2);
+            out.put(nameAddr[0], nameAddr[1]);
+        }
+        return out;
+    }
+
+    /**
+     * Each kvrelay service's health check, run here as Docker would ({@code sh -c}) against a local server in place of
+     * the service: a 200 passes; a 503 whose body says 200 (the old check grepped "200" anywhere) and a closed port
+     * fail.
+     */
+    @Test
+    void shouldPassHealthChecksOnStatus200Only() throws Exception {
+        RequiredTools.require("bash", "apt-get install bash");
+        for (String service : new String[] {"ingest-bridge", "stream-app", "router-api"}) {
+            JsonNode test = compose().path("services").path(service).path("healthcheck").path("test");
+            assertThat(test.get(0).asText()).as(service).isEqualTo("CMD-SHELL");
+            // Compose writes a literal $ as $$; the container's shell gets it unescaped.
+            String cmd = test.get(1).asText().replace("$$", "$");
+            int port = Integer.parseInt(compose().path("services").path(service).path("ports").get(0).asText()
+                    .split(":")[1]);
+            assertThat(cmd).as(service).contains("/dev/tcp/127.0.0.1/" + port + " ");
+            assertThat(runCheck(cmd, port, 200, "{\"status\":\"UP\"}")).as("%s on a 200", service).isZero();
+            assertThat(runCheck(cmd, port, 503, "{\"status\":\"DOWN\",\"reason\":\"200 records behind\"}"))
+                    .as("%s on a 503 that mentions 200", service).isNotZero();
+            assertThat(runCheck(cmd, port, -1, null)).as("%s with nothing listening", service).isNotZero();
+        }
+    }
+
+    /**
+     * The check's exit code against a local server answering {@code status} ({@code -1}: the port closed again, so
+     * nothing listens). Docker stops a check after its {@code timeout}; here a check that hangs fails the test.
+     */
+    private static int runCheck(String cmd, int composePort, int status, String body) throws Exception {
+        HttpServer server = null;
+        int port;
+        if (status > 0) {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server.createContext("/health", ex -> {
+                byte[] b = body.getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(status, b.length);
+                ex.getResponseBody().write(b);
+                ex.close();
+            });
+            server.start();
+            port = server.getAddress().getPort();
+        } else {
+            try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = closed.getLocalPort();
+            }
+        }
+        try {
+            String local = cmd.replace("/dev/tcp/127.0.0.1/" + composePort + " ", "/dev/tcp/127.0.0.1/" + port + " ");
+            Process p = new ProcessBuilder("sh", "-c", local).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("health check still running after 60 s: " + local);
+            }
+            return p.exitValue();
+        } finally {
+            if (server != null) {
+                server.stop(0);
+            }
         }
     }
 

@@ -47,6 +47,14 @@ import org.junit.jupiter.api.Test;
  */
 class GroundTruthTest {
     private static final int BLOCK_SIZE = 16;
+    /**
+     * Enough for every cache to fill and churn many times over (capacity evictions while serving, explicit evictions,
+     * clears; asserted below) yet fast: each step costs a TopologyTestDriver round trip, which dominates the test
+     * (20,000 steps took 108 s on a busy CI machine and showed nothing 5,000 do not).
+     */
+    private static final int STEPS = 5_000;
+    /** Mid-run, so the restarted worker has a history before and after. */
+    private static final int RESTART_STEP = STEPS / 2 + 17;
 
     private record SimWorker(String pod, int rank, KvCacheModel cache, PayloadEncoder encoder) {
         String workerKey() {
@@ -73,18 +81,18 @@ class GroundTruthTest {
         AvroCodec<KvEventBatch> codec = AvroCodec.kvEvents();
         Random rnd = new Random(7);
         Map<String, Long> seq = new HashMap<>();
-        int stores = 0, evictions = 0, clears = 0, restarts = 0;
+        int stores = 0, evictions = 0, capacityEvictions = 0, clears = 0, restarts = 0;
 
         try (TopologyTestDriver driver = new TopologyTestDriver(IndexTopology.build(topics, metrics, false), p)) {
             // The analytics replay runs the same records through the same EventApplier, outside Kafka Streams.
             ReplayState replay = new ReplayState(new SimpleMeterRegistry());
             TestInputTopic<byte[], byte[]> in = driver.createInputTopic(topics.kvEvents().name(),
                     new ByteArraySerializer(), new ByteArraySerializer());
-            for (int step = 0; step < 20_000; step++) {
+            for (int step = 0; step < STEPS; step++) {
                 SimWorker w = workers.get(rnd.nextInt(workers.size()));
                 int dice = rnd.nextInt(1000);
                 List<SimEvent> events;
-                if (step == 12_345) {
+                if (step == RESTART_STEP) {
                     // vLLM restarts: its cache is gone without an event; the bridge sees the sequence go back.
                     w.cache().reset();
                     restarts++;
@@ -105,6 +113,9 @@ class GroundTruthTest {
                     WorkloadGenerator.Request r = gen.next();
                     events = w.cache().serve(r.tokens(), r.lora()).events();
                     stores++;
+                    if (events.stream().anyMatch(e -> e instanceof SimEvent.Removed)) {
+                        capacityEvictions++;  // a full cache made room: the LRU path the index must follow
+                    }
                 }
                 if (events.isEmpty()) {
                     continue;
@@ -134,6 +145,7 @@ class GroundTruthTest {
                     .isEqualTo(IndexSnapshot.of(index));
             assertThat(stores).isGreaterThan(1000);
             assertThat(evictions).isGreaterThan(100);
+            assertThat(capacityEvictions).as("serves that evicted to make room").isGreaterThan(1000);
             assertThat(clears).isGreaterThan(10);
             assertThat(restarts).isEqualTo(1);
             // Every parent was known and every event well formed: nothing was skipped.

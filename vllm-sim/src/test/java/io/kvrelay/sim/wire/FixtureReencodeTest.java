@@ -1,7 +1,6 @@
 package io.kvrelay.sim.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,21 +22,27 @@ import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageUnpacker;
 
 /**
- * Re-encodes each shared fixture (real msgspec output) from the content its manifest describes and compares bytes.
+ * Re-encodes each vllm-wire fixture (real msgspec output) from the content its manifest describes and compares bytes.
  *
  * <p>The manifest lists only the fields consumers need; the rest was read off a hex dump of each file and is added
  * below per fixture ({@link #supplement}). Not re-encoded: {@code bad-not-a-batch} ({@code {"hello":"world"}}, no
  * batch to describe) and {@code bad-truncated} (checked instead to be a strict prefix of {@code array-full}'s bytes).
  */
 class FixtureReencodeTest {
-    private static final Path DIR = Path.of("..", "..", "shared", "fixtures", "vllm-wire");
+    /**
+     * The repository's one copy of the fixtures, kept with the decoder's tests in ingest-bridge (which depends on this
+     * module, not the other way round, so it cannot come through the classpath). Maven runs tests from the module's
+     * directory.
+     */
+    private static final Path DIR = Path.of("..", "ingest-bridge", "src", "test", "resources", "vllm-wire");
     private static JsonNode manifest;
 
     @BeforeAll
     static void loadManifest() throws IOException {
-        assumeTrue(Files.isRegularFile(DIR.resolve("manifest.json")),
-                "shared fixtures not found at " + DIR.toAbsolutePath().normalize() + " (run from the module dir)");
-        manifest = new ObjectMapper().readTree(DIR.resolve("manifest.json").toFile());
+        Path file = DIR.resolve("manifest.json");
+        assertThat(file).as("fixtures at " + DIR.toAbsolutePath().normalize() + " (tests run from the module dir)")
+                .isRegularFile();
+        manifest = new ObjectMapper().readTree(file.toFile());
     }
 
     static Stream<Arguments> reproducible() {
