@@ -16,7 +16,7 @@ stamp="$("$java_home/bin/java" -version 2>&1 | head -1) $(sha256sum "$0" | cut -
 if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
   exit 0
 fi
-rm -rf "$out" && mkdir -p "$out/opt" "$out/etc" "$out/tmp" "$out/proc" "$out/var/lib/kvrelay"
+rm -rf "$out" && mkdir -p "$out/opt" "$out/etc" "$out/tmp" "$out/proc" "$out/var/lib/kvrelay/state"
 "$java_home/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --compress=2 --output "$out/opt/java"
 # What the runtime's binaries and libraries need, and what the libraries' natives (RocksDB, zstd, snappy, lz4;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.sun.net.httpserver.HttpServer;
+import io.kvrelay.http.KvrelayVersion;
 import io.kvrelay.ingest.config.BridgeConfig;
 import io.kvrelay.ingest.config.ConfigLoader;
 import io.kvrelay.router.config.RouterConfig;
@@ -15,11 +16,11 @@ import io.kvrelay.testkit.RequiredTools;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -29,8 +30,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * No Docker engine runs here, so {@code docker-compose.yml} is checked as far as this machine can: Compose itself
- * validates it (Debian's {@code docker-compose}, installed by {@code .ci/run}), every jar a service image copies exists
- * after the Maven build (this runs after {@code package}), every mounted config file parses into the same config
+ * validates it (Debian's {@code docker-compose}, installed by {@code .ci/run}), every image a service runs is one
+ * the Maven build made (this runs after {@code package}), every mounted config file parses into the same config
  * record the CLI reads, the bridge's pods are the ones the simulator container serves, the broker is reachable from
  * the host where the docs read it, and the health checks pass on a 200 status only (run here against a local server).
  */
@@ -69,24 +70,26 @@ class ComposeFilesIT {
         }
     }
 
+    /** Each kvrelay service runs an image the Maven build made (a Jib tarball naming it), of this version. */
     @Test
-    void shouldFindEveryJarAndDockerfileTheImagesCopy() throws Exception {
+    void shouldNameTheImagesTheBuildMakes() throws Exception {
         JsonNode services = compose().path("services");
-        List<String> built = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = services.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> s = it.next();
-            JsonNode build = s.getValue().path("build");
-            if (build.isMissingNode()) {
-                continue;
-            }
-            built.add(s.getKey());
-            assertThat(ROOT.resolve(build.path("context").asText(".")).resolve(build.path("dockerfile").asText()))
-                    .as("%s: Dockerfile", s.getKey()).isRegularFile();
-            String jar = build.path("args").path("JAR").asText();
-            assertThat(ROOT.resolve(jar)).as("%s: the jar its image copies (mvn install first)", s.getKey())
-                    .isRegularFile();
+        Map<String, String> tarballs = Map.of("vllm-sim", "vllm-sim/target/vllm-sim-image.tar",
+                "ingest-bridge", "ingest-bridge/target/ingest-bridge-image.tar",
+                "stream-app", "stream-app/target/stream-app-image.tar",
+                "router-api", "router-api/target/router-image.tar");
+        for (Map.Entry<String, String> t : tarballs.entrySet()) {
+            JsonNode service = services.path(t.getKey());
+            assertThat(service.path("build").isMissingNode()).as("%s: no Dockerfile build", t.getKey()).isTrue();
+            String image = service.path("image").asText();
+            assertThat(image).as(t.getKey()).startsWith("kvrelay/").endsWith(":" + KvrelayVersion.current());
+            Path tar = ROOT.resolve(t.getValue());
+            assertThat(tar).as("%s: its image tarball (mvn install first)", t.getKey()).isRegularFile();
+            Process p = new ProcessBuilder("tar", "-xOf", tar.toString(), "manifest.json").start();
+            JsonNode manifest = new ObjectMapper().readTree(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(manifest.get(0).get("RepoTags").get(0).asText()).as(t.getKey()).isEqualTo(image);
         }
-        assertThat(built).containsExactlyInAnyOrder("vllm-sim", "ingest-bridge", "stream-app", "router-api");
     }
 
     @Test
@@ -170,38 +173,36 @@ class ComposeFilesIT {
     }
 
     /**
-     * Each kvrelay service's health check, run here as Docker would ({@code sh -c}) against a local server in place of
-     * the service: a 200 passes; a 503 whose body says 200 (the old check grepped "200" anywhere) and a closed port
-     * fail.
+     * Each kvrelay service's health check, run here as the container would run it (the image's java with the image's
+     * classpath: here this test's, which holds the same HealthProbe) against a local server in place of the service:
+     * a 200 passes; a 503 whose body says 200 (the first checks grepped "200" anywhere) and a closed port fail.
+     * ImagesIT runs the probe inside an image against a live simulator.
      */
     @Test
     void shouldPassHealthChecksOnStatus200Only() throws Exception {
-        RequiredTools.require("bash", "apt-get install bash");
-        for (String service : new String[] {"ingest-bridge", "stream-app", "router-api"}) {
+        for (String service : new String[] {"vllm-sim", "ingest-bridge", "stream-app", "router-api"}) {
             JsonNode test = compose().path("services").path(service).path("healthcheck").path("test");
-            assertThat(test.get(0).asText()).as(service).isEqualTo("CMD-SHELL");
-            // Compose writes a literal $ as $$; the container's shell gets it unescaped.
-            String cmd = test.get(1).asText().replace("$$", "$");
-            int port = Integer.parseInt(compose().path("services").path(service).path("ports").get(0).asText()
-                    .split(":")[1]);
-            assertThat(cmd).as(service).contains("/dev/tcp/127.0.0.1/" + port + " ");
-            assertThat(runCheck(cmd, port, 200, "{\"status\":\"UP\"}")).as("%s on a 200", service).isZero();
-            assertThat(runCheck(cmd, port, 503, "{\"status\":\"DOWN\",\"reason\":\"200 records behind\"}"))
+            List<String> cmd = new ArrayList<>();
+            test.forEach(t -> cmd.add(t.asText()));
+            assertThat(cmd.subList(0, 5)).as(service).containsExactly("CMD", "java", "-cp",
+                    "@/app/jib-classpath-file", "io.kvrelay.http.HealthProbe");
+            URI url = URI.create(cmd.get(5));
+            assertThat(url.getHost()).isEqualTo("127.0.0.1");
+            String path = url.getPath();
+            assertThat(runCheck(path, 200, "{\"status\":\"UP\"}")).as("%s on a 200", service).isZero();
+            assertThat(runCheck(path, 503, "{\"status\":\"DOWN\",\"reason\":\"200 records behind\"}"))
                     .as("%s on a 503 that mentions 200", service).isNotZero();
-            assertThat(runCheck(cmd, port, -1, null)).as("%s with nothing listening", service).isNotZero();
+            assertThat(runCheck(path, -1, null)).as("%s with nothing listening", service).isNotZero();
         }
     }
 
-    /**
-     * The check's exit code against a local server answering {@code status} ({@code -1}: the port closed again, so
-     * nothing listens). Docker stops a check after its {@code timeout}; here a check that hangs fails the test.
-     */
-    private static int runCheck(String cmd, int composePort, int status, String body) throws Exception {
+    /** The probe's exit code against a local server answering {@code status} on {@code path} (-1: nothing listens). */
+    private static int runCheck(String path, int status, String body) throws Exception {
         HttpServer server = null;
         int port;
         if (status > 0) {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            server.createContext("/health", ex -> {
+            server.createContext(path, ex -> {
                 byte[] b = body.getBytes(StandardCharsets.UTF_8);
                 ex.sendResponseHeaders(status, b.length);
                 ex.getResponseBody().write(b);
@@ -215,12 +216,13 @@ class ComposeFilesIT {
             }
         }
         try {
-            String local = cmd.replace("/dev/tcp/127.0.0.1/" + composePort + " ", "/dev/tcp/127.0.0.1/" + port + " ");
-            Process p = new ProcessBuilder("sh", "-c", local).redirectErrorStream(true)
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                    System.getProperty("java.class.path"), "io.kvrelay.http.HealthProbe",
+                    "http://127.0.0.1:" + port + path).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new AssertionError("health check still running after 60 s: " + local);
+                throw new AssertionError("health check still running after 60 s");
             }
             return p.exitValue();
         } finally {
