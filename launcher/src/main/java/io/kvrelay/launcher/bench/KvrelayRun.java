@@ -48,7 +48,8 @@ public final class KvrelayRun {
                               CostModel cost, int routers, Path workDir, Consumer<String> progress)
             throws IOException, InterruptedException {
         DemoPipeline.Settings settings = new DemoPipeline.Settings(workDir, NAMESPACE, spec.services(),
-                spec.podsPerService(), spec.capacityBlocks(), DemoPipeline.Ports.any(), "bench-token", "kvrelay-bench", routers, cost);
+                spec.podsPerService(), spec.capacityBlocks(), DemoPipeline.Ports.any(), "bench-token", "kvrelay-bench",
+                routers, cost);
         try (DemoPipeline pipeline = new DemoPipeline(settings, step -> progress.accept("  " + step + " ..."));
              FreshnessProbe freshness = new FreshnessProbe(pipeline.stream().httpPort(), NAMESPACE)) {
             List<RouterClient> clients = new ArrayList<>();

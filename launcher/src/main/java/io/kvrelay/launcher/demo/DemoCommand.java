@@ -110,8 +110,8 @@ public final class DemoCommand implements Callable<Integer> {
             out.printf("kvrelay demo: %d services x %d pods, %.0f req/s for %d s; run dir %s, log %s%n",
                     services.size(), podsPerService, rate, durationSeconds, run, RunDir.log());
             DemoPipeline.Settings settings = new DemoPipeline.Settings(RunDir.data(run), NAMESPACE, services,
-                    podsPerService, capacityBlocks, new DemoPipeline.Ports(routerPort, streamPort, bridgeAdminPort), adminToken,
-                    "kvrelay-demo");
+                    podsPerService, capacityBlocks, new DemoPipeline.Ports(routerPort, streamPort, bridgeAdminPort),
+                    adminToken, "kvrelay-demo");
             try (DemoPipeline pipeline = new DemoPipeline(settings, step -> out.println("  " + step + " ..."))) {
                 int port = pipeline.router().port();
                 out.printf("  ready in %.1f s: router http://127.0.0.1:%d, stream-app http://127.0.0.1:%d, "

@@ -74,6 +74,7 @@ final class ReadmeCalls {
         }
         int nl = out.lastIndexOf('\n');
         String code = out.substring(nl + 1).strip();
-        return new Answer(line, code.matches("\\d{3}") ? Integer.parseInt(code) : -1, nl < 0 ? out : out.substring(0, nl));
+        int status = code.matches("\\d{3}") ? Integer.parseInt(code) : -1;
+        return new Answer(line, status, nl < 0 ? out : out.substring(0, nl));
     }
 }
