@@ -2,6 +2,7 @@ package io.kvrelay.router;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.http.HttpServer;
+import io.kvrelay.http.MetricsRegistries;
 import io.kvrelay.http.frames.FramedClient;
 import io.kvrelay.router.admin.PodDrainer;
 import io.kvrelay.router.clients.StreamAppClient;
@@ -19,7 +20,6 @@ import io.kvrelay.router.state.ServiceStateCache;
 import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.schemas.Topics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
@@ -34,7 +34,7 @@ public final class RouterApp implements AutoCloseable {
     /** A prefix-match answer names each pod holding part of the prompt: far below this for any real fleet. */
     private static final int MAX_INDEX_ANSWER_BYTES = 8 * 1024 * 1024;
 
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry = MetricsRegistries.prometheus();
     private final RedisLinkStore store;
     private final LinkService links;
     private final ServiceStateCache states;

@@ -2,6 +2,7 @@ package io.kvrelay.stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.http.HttpLimits;
+import io.kvrelay.http.MetricsRegistries;
 import io.kvrelay.schemas.PodCommandWriter;
 import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.Topics;
@@ -17,7 +18,6 @@ import io.kvrelay.stream.store.PrefixIndexStore;
 import io.kvrelay.stream.store.StoreNames;
 import io.kvrelay.stream.topology.IndexTopology;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
@@ -42,7 +42,7 @@ public final class StreamApp implements AutoCloseable {
 
     private final StreamAppConfig config;
     private final Topics topics;
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry = MetricsRegistries.prometheus();
     private final StreamMetrics metrics = new StreamMetrics(registry);
     private final QueryHttpServer http;
     private final PrefixIndexServer index;

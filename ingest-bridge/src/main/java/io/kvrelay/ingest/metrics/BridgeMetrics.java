@@ -1,5 +1,6 @@
 package io.kvrelay.ingest.metrics;
 
+import io.kvrelay.http.MetricsRegistries;
 import io.kvrelay.schemas.avro.DeadLetterKind;
 import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.WorkerResetReason;
@@ -8,7 +9,6 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.EnumMap;
 import java.util.Map;
@@ -59,7 +59,7 @@ public final class BridgeMetrics {
     private final Map<String, Counter> podMetricsMissing = new ConcurrentHashMap<>();
 
     public BridgeMetrics() {
-        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.registry = MetricsRegistries.prometheus();
         for (EventOrigin o : EventOrigin.values()) {
             batches.put(o, Counter.builder("kvrelay.bridge.batches").description("Batches handed to Kafka")
                     .tag("origin", o.name().toLowerCase()).register(registry));

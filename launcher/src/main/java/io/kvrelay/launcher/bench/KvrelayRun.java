@@ -65,12 +65,13 @@ public final class KvrelayRun {
             Outcome o = dispatch(stream, layout, model, pipeline, clients, freshness);
             if (clients.size() > 1) {
                 for (RouterApp r : pipeline.routers()) {
-                    io.micrometer.core.instrument.DistributionSummary lag = r.registry()
-                            .find("kvrelay.router.inflight.shared.lag.ms").summary();
+                    io.micrometer.core.instrument.Timer lag = r.registry()
+                            .find("kvrelay.router.inflight.shared.lag").timer();
                     if (lag != null) {
                         progress.accept(String.format(java.util.Locale.ROOT, "  router on port %d counted %d "
                                 + "decisions of the other replicas, %.1f ms after they were taken on average (max "
-                                + "%.0f ms)", r.port(), lag.count(), lag.mean(), lag.max()));
+                                + "%.0f ms)", r.port(), lag.count(), lag.mean(java.util.concurrent.TimeUnit.MILLISECONDS),
+                                lag.max(java.util.concurrent.TimeUnit.MILLISECONDS)));
                     }
                 }
             }

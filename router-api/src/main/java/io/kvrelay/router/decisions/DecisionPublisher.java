@@ -60,7 +60,8 @@ public final class DecisionPublisher implements AutoCloseable {
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.producer = producer;
         this.topic = topic;
-        this.published = Counter.builder("kvrelay.router.decisions.published").register(registry);
+        this.published = Counter.builder("kvrelay.router.decisions.published")
+                .description("decisions written to the route-decisions topic").register(registry);
         this.dropped = Counter.builder("kvrelay.router.decisions.dropped")
                 .description("decisions not published: the buffer was full (Kafka slow or down)").register(registry);
         this.failed = Counter.builder("kvrelay.router.decisions.failed")

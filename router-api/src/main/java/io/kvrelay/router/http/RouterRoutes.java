@@ -84,7 +84,8 @@ public final class RouterRoutes {
         this.credentials = new Credentials(adminToken, namespaceTokens);
         this.metrics = registry;
         this.routerId = routerId;
-        this.routeTimer = Timer.builder("kvrelay.router.route").publishPercentiles(0.5, 0.99)
+        this.routeTimer = Timer.builder("kvrelay.router.route")
+                .description("route decisions, request read to answer written").publishPercentiles(0.5, 0.99)
                 .distributionStatisticExpiry(Duration.ofMinutes(1)).register(registry);
         this.staleDecisions = Counter.builder("kvrelay.router.decisions.stale")
                 .description("decisions that chose a pod on its last known state (pipeline or stream-app behind)")

@@ -5,8 +5,8 @@ import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.KafkaClients;
 import io.kvrelay.schemas.avro.RouteDecision;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * into this replica's {@link InFlightLedger}, so each replica counts the work all of them just sent. Reads every
  * partition from its end, without a consumer group (every replica needs every decision, and none from before its
  * start), and skips its own (already counted when made). A decision reaches the others within the publisher's linger
- * plus one fetch: tens of milliseconds ({@code kvrelay_router_inflight_shared_lag_ms}). Kafka down means the replicas
+ * plus one fetch: tens of milliseconds ({@code kvrelay_router_inflight_shared_lag_seconds}). Kafka down means the replicas
  * count only their own decisions until it is back: routing goes on.
  */
 public final class DecisionFeed implements AutoCloseable {
@@ -40,7 +40,7 @@ public final class DecisionFeed implements AutoCloseable {
     private final InFlightLedger ledger;
     private final Counter shared;
     private final Counter undecodable;
-    private final DistributionSummary lagMs;
+    private final Timer lag;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile boolean reading;
@@ -56,8 +56,8 @@ public final class DecisionFeed implements AutoCloseable {
                 .description("other replicas' decisions added to this replica's in-flight work").register(registry);
         this.undecodable = Counter.builder("kvrelay.router.inflight.undecodable")
                 .description("route-decisions records that could not be decoded (skipped)").register(registry);
-        this.lagMs = DistributionSummary.builder("kvrelay.router.inflight.shared.lag.ms")
-                .description("another replica's decision instant to this replica counting it, ms")
+        this.lag = Timer.builder("kvrelay.router.inflight.shared.lag")
+                .description("another replica's decision instant to this replica counting it")
                 .publishPercentiles(0.5, 0.99).register(registry);
         io.micrometer.core.instrument.Gauge.builder("kvrelay.router.inflight.feed.reading", () -> reading ? 1 : 0)
                 .description("1 while this replica reads the other replicas' decisions (0: topic missing, or stopped)")
@@ -143,7 +143,7 @@ public final class DecisionFeed implements AutoCloseable {
         long atMs = d.getAtMicros() / 1000;
         ledger.add(d.getChosenPod(), atMs, d.getPrefillMs());
         shared.increment();
-        lagMs.record(Math.max(0, System.currentTimeMillis() - atMs));
+        lag.record(Math.max(0, System.currentTimeMillis() - atMs), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -49,8 +49,10 @@ public final class StreamMetrics {
     public StreamMetrics(MeterRegistry registry) {
         this.registry = registry;
         batches = Counter.builder("kvrelay.stream.batches").description("KV-event batches applied").register(registry);
-        blocksStored = Counter.builder("kvrelay.stream.blocks.stored").register(registry);
-        blocksRemoved = Counter.builder("kvrelay.stream.blocks.removed").register(registry);
+        blocksStored = Counter.builder("kvrelay.stream.blocks.stored").description("blocks added to the prefix index")
+                .register(registry);
+        blocksRemoved = Counter.builder("kvrelay.stream.blocks.removed")
+                .description("blocks removed from the prefix index (BlockRemoved)").register(registry);
         unknownParentBlocks = skipped("unknown_parent");
         unkeyedBlocks = skipped("no_tokens_unknown_hash");
         malformedStored = skipped("token_count_mismatch");
@@ -65,21 +67,28 @@ public final class StreamMetrics {
                 .register(registry);
         unknownMediumBlocks = Counter.builder("kvrelay.stream.blocks.unknown.medium")
                 .description("blocks whose medium is not GPU, CPU or STORAGE; indexed as STORAGE").register(registry);
-        tierAdds = Counter.builder("kvrelay.stream.tier.adds").register(registry);
+        tierAdds = Counter.builder("kvrelay.stream.tier.adds")
+                .description("blocks a worker already held, stored again in another medium (GPU, CPU, STORAGE)")
+                .register(registry);
         cleared = Counter.builder("kvrelay.stream.worker.purges").description("AllBlocksCleared and WorkerReset")
                 .register(registry);
-        entriesPurged = Counter.builder("kvrelay.stream.entries.purged").register(registry);
+        entriesPurged = Counter.builder("kvrelay.stream.entries.purged")
+                .description("index entries removed by worker purges (AllBlocksCleared, WorkerReset)").register(registry);
         undecodable = Counter.builder("kvrelay.stream.records.undecodable")
                 .description("records on the input topics that are not a known Avro record; logged and skipped")
                 .register(registry);
-        podCommands = Counter.builder("kvrelay.stream.pod.commands").register(registry);
-        podStatuses = Counter.builder("kvrelay.stream.pod.statuses").register(registry);
+        podCommands = Counter.builder("kvrelay.stream.pod.commands")
+                .description("pod commands applied (drain, undrain)").register(registry);
+        podStatuses = Counter.builder("kvrelay.stream.pod.statuses")
+                .description("pod status records applied (bridge heartbeats and load)").register(registry);
         applyLag = Timer.builder("kvrelay.stream.apply.lag")
                 .description("Kafka record timestamp to applied in the index")
                 .publishPercentiles(0.5, 0.99).distributionStatisticExpiry(Duration.ofMinutes(1))
                 .register(registry);
-        indexRebuild = Timer.builder("kvrelay.stream.index.rebuild").register(registry);
-        rebuildEntries = DistributionSummary.builder("kvrelay.stream.index.rebuild.entries").register(registry);
+        indexRebuild = Timer.builder("kvrelay.stream.index.rebuild")
+                .description("rebuilds of a shard's in-memory index from its store after a restore").register(registry);
+        rebuildEntries = DistributionSummary.builder("kvrelay.stream.index.rebuild.entries")
+                .description("entries read back per index rebuild").register(registry);
     }
 
     public static StreamMetrics inMemory() {
