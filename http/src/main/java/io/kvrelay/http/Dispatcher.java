@@ -23,7 +23,11 @@ final class Dispatcher {
     final Executor workers;
     final HttpLimits limits;
 
-    Dispatcher(Routes routes, ObjectMapper json, ErrorMapper errors, Executor workers, HttpLimits limits) {
+    final HttpMetrics metrics;
+
+    Dispatcher(Routes routes, ObjectMapper json, ErrorMapper errors, Executor workers, HttpLimits limits,
+               HttpMetrics metrics) {
+        this.metrics = metrics;
         this.routes = routes;
         this.json = json;
         this.errors = errors;

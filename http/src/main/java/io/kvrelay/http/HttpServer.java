@@ -1,6 +1,7 @@
 package io.kvrelay.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -44,7 +45,13 @@ public final class HttpServer implements AutoCloseable {
      */
     public HttpServer(String name, String host, int port, int ioThreads, HttpLimits limits, Routes routes,
                       ObjectMapper json, ErrorMapper errors) throws InterruptedException {
-        this(name, host, port, eventLoops(name, ioThreads), true, limits, routes, json, errors);
+        this(name, host, port, ioThreads, limits, routes, json, errors, null);
+    }
+
+    /** ... recording every request in {@code metrics} ({@code http_server_requests_seconds}, by route). */
+    public HttpServer(String name, String host, int port, int ioThreads, HttpLimits limits, Routes routes,
+                      ObjectMapper json, ErrorMapper errors, MeterRegistry metrics) throws InterruptedException {
+        this(name, host, port, eventLoops(name, ioThreads), true, limits, routes, json, errors, metrics);
     }
 
     /**
@@ -54,7 +61,13 @@ public final class HttpServer implements AutoCloseable {
      */
     public HttpServer(String name, String host, int port, EventLoopGroup loops, HttpLimits limits, Routes routes,
                       ObjectMapper json, ErrorMapper errors) throws InterruptedException {
-        this(name, host, port, loops, false, limits, routes, json, errors);
+        this(name, host, port, loops, limits, routes, json, errors, null);
+    }
+
+    /** ... recording every request in {@code metrics} ({@code http_server_requests_seconds}, by route). */
+    public HttpServer(String name, String host, int port, EventLoopGroup loops, HttpLimits limits, Routes routes,
+                      ObjectMapper json, ErrorMapper errors, MeterRegistry metrics) throws InterruptedException {
+        this(name, host, port, loops, false, limits, routes, json, errors, metrics);
     }
 
     /** The event loops of a server named {@code name}; 0 threads = the number of processors. */
@@ -64,7 +77,8 @@ public final class HttpServer implements AutoCloseable {
     }
 
     private HttpServer(String name, String host, int port, EventLoopGroup loops, boolean ownLoops, HttpLimits limits,
-                       Routes routes, ObjectMapper json, ErrorMapper errors) throws InterruptedException {
+                       Routes routes, ObjectMapper json, ErrorMapper errors, MeterRegistry metrics)
+            throws InterruptedException {
         this.name = name;
         this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(name + "-http-accept", true),
                 NioIoHandler.newFactory());
@@ -73,7 +87,8 @@ public final class HttpServer implements AutoCloseable {
         this.workers = new ThreadPoolExecutor(limits.workerThreads(), limits.workerThreads(), 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(limits.workerQueue()), new DefaultThreadFactory(name + "-http-worker", true));
         workers.allowCoreThreadTimeOut(true);
-        Dispatcher dispatcher = new Dispatcher(routes, json, errors, workers, limits);
+        Dispatcher dispatcher = new Dispatcher(routes, json, errors, workers, limits,
+                metrics == null ? HttpMetrics.NONE : new HttpMetrics(metrics));
         ConnectionLimit limit = new ConnectionLimit(limits.maxConnections(), open);
         ServerBootstrap b = new ServerBootstrap().group(boss, loops).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)

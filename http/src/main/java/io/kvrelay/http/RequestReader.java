@@ -40,6 +40,8 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
     private final HttpLimits limits;
     private HttpRequest head;
     private Routes.Match match;
+    /** When the request being served began (its head arrived), for the request timer. */
+    private long startNanos;
     private CompositeByteBuf body;
     private int limit;
     /** After an error mid-request: the rest of it is dropped and the connection closes once the answer is out. */
@@ -86,6 +88,7 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
 
     private void head(ChannelHandlerContext ctx, HttpRequest req) {
         head = req;
+        startNanos = System.nanoTime();
         match = null;
         discarding = false;
         DecoderResult d = req.decoderResult();
@@ -155,6 +158,10 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
     }
 
     private void write(ChannelHandlerContext ctx, Reply reply, boolean keepAlive) {
+        if (head != null) {
+            dispatcher.metrics.record(head.method().name(), match == null ? null : match.route(), reply.status(),
+                    System.nanoTime() - startNanos);
+        }
         FullHttpResponse res;
         try {
             res = response(reply);

@@ -83,7 +83,7 @@ public final class RouterApp implements AutoCloseable {
         }
         try {
             http = new HttpServer("router", config.httpHost(), config.httpPort(), loops, config.http(),
-                    routes.routes(), new ObjectMapper(), RouterRoutes::error);
+                    routes.routes(), new ObjectMapper(), RouterRoutes::error, registry);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding the router's port", e);

@@ -55,7 +55,7 @@ public final class AdminServer implements AutoCloseable {
                 .withMaxBodyBytes(MAX_BODY);
         try {
             server = new HttpServer("bridge-admin", cfg.host(), cfg.port(), 1, limits, routes(), json,
-                    AdminServer::error);
+                    AdminServer::error, bridge.metrics().registry());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding the admin port", e);

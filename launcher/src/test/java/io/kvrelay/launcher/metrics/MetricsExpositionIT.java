@@ -103,7 +103,9 @@ class MetricsExpositionIT {
                         String exposition = scrape(http, part.getValue());
                         assertThat(exposition).as(part.getKey())
                                 .contains("jvm_memory_used_bytes", "jvm_gc_pause_seconds", "process_cpu_usage",
-                                        "process_uptime_seconds", "jvm_threads_live_threads");
+                                        "process_uptime_seconds", "jvm_threads_live_threads",
+                                        // the scrape before this one, by its route's pattern
+                                        "http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/metrics\"");
                         all.append(exposition);
                         String lint = promtool(exposition);
                         if (!lint.isBlank()) {
@@ -111,6 +113,7 @@ class MetricsExpositionIT {
                         }
                     }
                     assertThat(problems).as("promtool check metrics").isEmpty();
+                    assertThat(all.toString()).contains("uri=\"/v1/route\"");
                     // The alerts and the dashboard query what the parts expose, by the exposed names.
                     Map<String, Set<String>> exposedFor = Map.of(
                             "deploy/prometheus/kvrelay-alerts.yml", names(atStart.toString()),

@@ -24,6 +24,7 @@ import io.kvrelay.router.links.NamespaceNotOwnedException;
 import io.kvrelay.schemas.avro.CandidateScore;
 import io.kvrelay.schemas.avro.RouteDecision;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -58,6 +59,7 @@ public final class RouterRoutes {
     private final String routerId;
     private final Timer routeTimer;
     private final Counter staleDecisions;
+    private final Counter withoutIndex;
     private final InFlightLedger inFlight;
     /** First reads of a service's pods (blocking): a few threads that exist only while such reads happen. */
     private final ExecutorService coldReads = new ThreadPoolExecutor(0, 8, 30, TimeUnit.SECONDS,
@@ -90,8 +92,16 @@ public final class RouterRoutes {
         this.staleDecisions = Counter.builder("kvrelay.router.decisions.stale")
                 .description("decisions that chose a pod on its last known state (pipeline or stream-app behind)")
                 .register(registry);
+        this.withoutIndex = Counter.builder("kvrelay.router.decisions.without.index")
+                .description("decisions made without the prefix index (stream-app did not answer within the fan-out "
+                        + "deadline): routed on load alone").register(registry);
         Gauge.builder("kvrelay.router.pods.stale", states, ServiceStateCache::stalePods)
                 .description("pods of the cached services that are routed on their last known state").register(registry);
+        FunctionCounter.builder("kvrelay.router.state.refresh.failures", states, c -> c.stats().failedUpdates())
+                .description("pod-state refreshes from stream-app that failed (the last state keeps serving)")
+                .register(registry);
+        Gauge.builder("kvrelay.router.state.services", states, c -> c.stats().entries())
+                .description("services whose pod state the router caches").register(registry);
     }
 
     /** Every endpoint, with where it runs and the body it accepts. */
@@ -286,6 +296,9 @@ public final class RouterRoutes {
         routeTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
         if (res.stale()) {
             staleDecisions.increment();
+        }
+        if (!res.indexAvailable()) {
+            withoutIndex.increment();
         }
         if (decisions != null) {
             long atMicros = System.currentTimeMillis() * 1000;

@@ -53,7 +53,7 @@ public final class QueryHttpServer implements AutoCloseable {
         this.metrics = metrics;
         this.commands = commands;
         this.adminToken = adminToken;
-        this.server = new HttpServer("stream-app", host, port, 0, limits, routes(), json, e -> null);
+        this.server = new HttpServer("stream-app", host, port, 0, limits, routes(), json, e -> null, metrics);
     }
 
     public int port() {
