@@ -93,8 +93,30 @@ public final class StreamApp implements AutoCloseable {
         streams.setStateListener((now, before) -> local.assignmentChanged());
         this.queries = new ClusterQueries(streams, local,
                 new RemoteQueryClient(json, Duration.ofMillis(config.remoteTimeoutMs())), self,
-                topics.kvEvents().name(), index.port());
+                topics.kvEvents().name(), index.port(), registry);
         ref[0] = queries;
+        // Index entries per shard, as Kafka Streams meters a store: one gauge per partition of the event topic,
+        // NaN where another instance holds the shard (or while this one restores it).
+        for (int p = 0; p < topics.kvEvents().partitions(); p++) {
+            int partition = p;
+            io.micrometer.core.instrument.Gauge.builder("kvrelay.stream.index.entries", () -> shardEntries(partition))
+                    .description("(block, worker) entries in the prefix index's shard of this partition; NaN where "
+                            + "this instance does not hold it").tag("partition", String.valueOf(p)).register(registry);
+        }
+    }
+
+    private double shardEntries(int partition) {
+        try {
+            for (PrefixIndexStore shard : streams.store(StoreQueryParameters.fromNameAndType(StoreNames.PREFIX_INDEX,
+                    IndexShards.TYPE)).shards()) {
+                if (shard.partition() == partition) {
+                    return shard.index().entryCount();
+                }
+            }
+        } catch (RuntimeException e) {
+            // stores restoring or migrating: nothing to say
+        }
+        return Double.NaN;
     }
 
     static Properties streamsProperties(StreamAppConfig c, HostInfo self) {

@@ -113,7 +113,12 @@ class MetricsExpositionIT {
                         }
                     }
                     assertThat(problems).as("promtool check metrics").isEmpty();
-                    assertThat(all.toString()).contains("uri=\"/v1/route\"");
+                    assertThat(all.toString()).contains("uri=\"/v1/route\"")
+                            // stream-app's query API, metered: the router's question came in on the index port
+                            .containsPattern("kvrelay_stream_query_prefix_match_seconds_count\\{outcome=\"found\",?\\} [1-9]")
+                            .contains("kvrelay_stream_index_entries{partition=\"0\"}",
+                                    "kvrelay_stream_query_fanout_failures_total{reason=\"instance_unavailable\"}",
+                                    "kvrelay_router_decisions_without_index_total");
                     // The alerts and the dashboard query what the parts expose, by the exposed names.
                     Map<String, Set<String>> exposedFor = Map.of(
                             "deploy/prometheus/kvrelay-alerts.yml", names(atStart.toString()),

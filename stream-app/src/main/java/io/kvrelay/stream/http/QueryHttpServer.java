@@ -76,7 +76,7 @@ public final class QueryHttpServer implements AutoCloseable {
                 .add("POST", "/v1/prefix-match", WORKER, MAX_PREFIX_MATCH_BODY, r -> {
                     ClusterQueries q = queries();
                     PrefixMatchRequest req = PrefixMatchJson.parse(r.jsonBody());
-                    return outcome(local(r) ? q.local().prefixMatch(req)
+                    return outcome(local(r) ? q.localPrefixMatch(req)
                             : q.prefixMatch(req, r.json().writeValueAsBytes(PrefixMatchJson.forward(req))));
                 })
                 .add("GET", "/v1/services/{ns}/{service}/pods", WORKER, 0, r -> {

@@ -1,6 +1,8 @@
 package io.kvrelay.stream.query;
 
 import io.kvrelay.stream.store.StoreNames;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -26,6 +28,11 @@ import org.apache.kafka.streams.state.HostInfo;
 public final class ClusterQueries {
     private final KafkaStreams streams;
     private final LocalQueries local;
+    /** The local prefix-match, metered ({@link MeteredPrefixMatchQuery}). */
+    private final PrefixMatchQuery prefixMatches;
+    private final Counter notRunning;
+    private final Counter instanceFailed;
+    private final Counter rebalancing;
     private final RemoteQueryClient remote;
     private final HostInfo self;
     private final String eventsTopic;
@@ -33,13 +40,29 @@ public final class ClusterQueries {
 
     /** @param indexPort this instance's binary prefix-match port, told to routers; null = none */
     public ClusterQueries(KafkaStreams streams, LocalQueries local, RemoteQueryClient remote, HostInfo self,
-                          String eventsTopic, Integer indexPort) {
+                          String eventsTopic, Integer indexPort, MeterRegistry registry) {
+        this.prefixMatches = new MeteredPrefixMatchQuery(local, registry);
+        this.notRunning = fanOutFailures(registry, "not_running");
+        this.instanceFailed = fanOutFailures(registry, "instance_unavailable");
+        this.rebalancing = fanOutFailures(registry, "partitions_missing");
         this.indexPort = indexPort;
         this.streams = streams;
         this.local = local;
         this.remote = remote;
         this.self = self;
         this.eventsTopic = eventsTopic;
+    }
+
+    private static Counter fanOutFailures(MeterRegistry registry, String reason) {
+        return Counter.builder("kvrelay.stream.query.fanout.failures")
+                .description("queries across instances answered 503, by reason (this instance not running, another "
+                        + "instance unavailable, partitions missing during a rebalance)")
+                .tag("reason", reason).register(registry);
+    }
+
+    /** The prefix match over this instance's own shards (the binary index port, the JSON API's local=true). */
+    public QueryOutcome<PrefixMatch> localPrefixMatch(PrefixMatchRequest req) {
+        return prefixMatches.prefixMatch(req);
     }
 
     public LocalQueries local() {
@@ -59,7 +82,7 @@ public final class ClusterQueries {
     }
 
     public QueryOutcome<PrefixMatch> prefixMatch(PrefixMatchRequest req, byte[] localBody) {
-        return fanOut(local.prefixMatch(req), i -> remote.prefixMatch(i, localBody), parts -> {
+        return fanOut(prefixMatches.prefixMatch(req), i -> remote.prefixMatch(i, localBody), parts -> {
             List<PrefixMatch.WorkerMatch> all = new ArrayList<>();
             List<Integer> partitions = new ArrayList<>();
             parts.forEach(p -> {
@@ -92,6 +115,7 @@ public final class ClusterQueries {
 
     public QueryOutcome<PodView> pod(String namespace, String service, String pod) {
         if (streams.state() != KafkaStreams.State.RUNNING) {
+            notRunning.increment();
             return QueryOutcome.unavailable("stream-app is " + streams.state());
         }
         KeyQueryMetadata meta = streams.queryMetadataForKey(StoreNames.POD_STATE,
@@ -112,6 +136,7 @@ public final class ClusterQueries {
                                        Function<InstanceInfo, CompletableFuture<QueryOutcome<T>>> ask,
                                        Function<List<T>, T> merge, Function<T, List<Integer>> partitionsOf) {
         if (streams.state() != KafkaStreams.State.RUNNING) {
+            notRunning.increment();
             return QueryOutcome.unavailable("stream-app is " + streams.state());
         }
         List<InstanceInfo> instances = instances();
@@ -129,8 +154,10 @@ public final class ClusterQueries {
             if (o instanceof QueryOutcome.Found<T> f) {
                 parts.add(f.value());
             } else if (o instanceof QueryOutcome.Unavailable<T> u) {
+                instanceFailed.increment();
                 return u;
             } else {
+                instanceFailed.increment();
                 return QueryOutcome.unavailable("an instance could not answer: " + o);
             }
         }
@@ -139,6 +166,7 @@ public final class ClusterQueries {
         instances.forEach(i -> expected.addAll(i.activePartitions()));
         Set<Integer> answered = new TreeSet<>(partitionsOf.apply(merged));
         if (expected.isEmpty() || !answered.equals(expected)) {
+            rebalancing.increment();
             return QueryOutcome.unavailable("partitions answered " + answered + " but the event log has "
                     + expected + ": a rebalance is under way");
         }

@@ -29,7 +29,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * Queries over the stores of this instance only (the partitions whose tasks run here). Plain Java, no HTTP; thread-safe
  * (the stores are). {@link ClusterQueries} merges the answers of every instance.
  */
-public final class LocalQueries {
+public final class LocalQueries implements PrefixMatchQuery {
     private final Supplier<IndexShards> indexes;
     private final Supplier<ReadOnlyKeyValueStore<String, byte[]>> podStates;
     private final Clock clock;
@@ -47,6 +47,7 @@ public final class LocalQueries {
         this.liveness = liveness;
     }
 
+    @Override
     public QueryOutcome<PrefixMatch> prefixMatch(PrefixMatchRequest req) {
         List<PrefixIndexStore> shards;
         try {

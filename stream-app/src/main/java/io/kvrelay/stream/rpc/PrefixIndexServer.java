@@ -44,7 +44,7 @@ public final class PrefixIndexServer implements AutoCloseable {
             throw new FrameException(FrameStatus.UNAVAILABLE, "starting");
         }
         PrefixMatchRpc.Request req = PrefixMatchRpc.decodeRequest(request); // IllegalArgumentException: INVALID
-        QueryOutcome<PrefixMatch> o = q.local().prefixMatch(
+        QueryOutcome<PrefixMatch> o = q.localPrefixMatch(
                 new PrefixMatchRequest(req.namespace(), req.service(), req.keys(), List.of()));
         if (o instanceof QueryOutcome.Found<PrefixMatch> f) {
             return PrefixMatchRpc.encode(response(f.value()));
