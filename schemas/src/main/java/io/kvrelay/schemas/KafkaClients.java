@@ -50,13 +50,6 @@ public record KafkaClients(String bootstrapServers, Map<String, String> properti
         return new KafkaClients(bootstrapServers, Map.of());
     }
 
-    /** The same cluster and settings with {@code more} on top (a part's own defaults an operator may override). */
-    public KafkaClients with(Map<String, String> more) {
-        Map<String, String> all = new TreeMap<>(more);
-        all.putAll(properties);
-        return new KafkaClients(bootstrapServers, all);
-    }
-
     public Properties producerProperties(String clientId, Map<String, ?> defaults) {
         return producerProperties(clientId, defaults, Map.of());
     }
