@@ -10,6 +10,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -162,6 +164,10 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
             dispatcher.metrics.record(head.method().name(), match == null ? null : match.route(), reply.status(),
                     System.nanoTime() - startNanos);
         }
+        if (reply.body() instanceof Reply.Stream stream) {
+            stream(ctx, reply.status(), stream, keepAlive);
+            return;
+        }
         FullHttpResponse res;
         try {
             res = response(reply);
@@ -181,6 +187,11 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.writeAndFlush(res);
+        answered(ctx);
+    }
+
+    /** The answer is out: the connection waits for the client's next request (and reads what it already sent). */
+    private void answered(ChannelHandlerContext ctx) {
         head = null;
         busy = false;
         deadlines(ctx).idle();
@@ -227,6 +238,77 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         if (c instanceof LastHttpContent || drained > DRAIN_BYTES) {
             draining = false;
             ctx.close();
+        }
+    }
+
+    /**
+     * A streamed body: the head with chunked transfer encoding, then each piece as the handler sends it, flushed; the
+     * end answers the request as a whole answer does. No clock runs meanwhile (the request is whole; the stream may
+     * last as long as the producer wants). The client closing the connection ends it and tells the producer.
+     */
+    private void stream(ChannelHandlerContext ctx, int status, Reply.Stream stream, boolean keepAlive) {
+        DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, stream.contentType())
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+        HttpUtil.setTransferEncodingChunked(res, true);
+        if (!keepAlive) {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        ctx.writeAndFlush(res);
+        ChannelSink sink = new ChannelSink(ctx, keepAlive);
+        try {
+            stream.body().start(sink);
+        } catch (RuntimeException e) {
+            log.warn("a streamed body failed to start for {} {}", head == null ? "?" : head.method(),
+                    head == null ? "?" : head.uri(), e);
+            ctx.close();
+        }
+    }
+
+    /** The sink of one streamed body: writes go through the channel (Netty queues them on its event loop, in order). */
+    private final class ChannelSink implements Reply.StreamSink {
+        private final ChannelHandlerContext ctx;
+        private final boolean keepAlive;
+        private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+        ChannelSink(ChannelHandlerContext ctx, boolean keepAlive) {
+            this.ctx = ctx;
+            this.keepAlive = keepAlive;
+        }
+
+        @Override
+        public boolean send(byte[] piece) {
+            if (ended.get() || !ctx.channel().isActive()) {
+                return false;
+            }
+            ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(piece)));
+            return true;
+        }
+
+        @Override
+        public void end() {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
+            if (!keepAlive) {
+                ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            if (ctx.executor().inEventLoop()) {
+                answered(ctx);
+            } else {
+                ctx.executor().execute(() -> answered(ctx));
+            }
+        }
+
+        @Override
+        public void onClientGone(Runnable r) {
+            ctx.channel().closeFuture().addListener(f -> {
+                if (!ended.get()) {
+                    r.run();
+                }
+            });
         }
     }
 

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,6 +33,7 @@ class HttpServerIT {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private HttpServer server;
     private final CountDownLatch release = new CountDownLatch(1);
+    private final CountDownLatch clientGone = new CountDownLatch(1);
 
     @BeforeEach
     void start() throws Exception {
@@ -56,6 +58,24 @@ class HttpServerIT {
                     }
                     return Reply.ok(Map.of("n", r.param("n")));
                 }))
+                .get("/stream/{n}", r -> Reply.ok(new Reply.Stream("text/event-stream", sink -> {
+                    int n = Integer.parseInt(r.param("n"));
+                    java.util.concurrent.ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+                    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+                    sink.onClientGone(() -> {
+                        clientGone.countDown();
+                        timer.shutdownNow();
+                    });
+                    timer.scheduleAtFixedRate(() -> {
+                        int i = sent.getAndIncrement();
+                        if (n > 0 && i >= n) {
+                            sink.end();
+                            timer.shutdown();
+                        } else {
+                            sink.send(("data: " + i + "\n\n").getBytes(StandardCharsets.UTF_8));
+                        }
+                    }, 0, 20, TimeUnit.MILLISECONDS);
+                })))
                 .add("GET", "/block", Routes.Mode.WORKER, 0, r -> {
                     release.await(30, TimeUnit.SECONDS);
                     return Reply.ok(Map.of());
@@ -64,6 +84,40 @@ class HttpServerIT {
                 : null;
         HttpLimits limits = HttpLimits.defaults().withTimeouts(3_000, 5_000).withMaxConnections(300);
         server = new HttpServer("test", "127.0.0.1", 0, 2, limits, routes, JSON, errors);
+    }
+
+    /** A streamed body arrives piece by piece, ends, and the connection serves the next request. */
+    @Test
+    void streamsABodyThenServesTheNextRequest() throws Exception {
+        String base = "http://127.0.0.1:" + server.port();
+        HttpResponse<java.util.stream.Stream<String>> res = client.send(HttpRequest.newBuilder(
+                URI.create(base + "/stream/5")).build(), HttpResponse.BodyHandlers.ofLines());
+        assertThat(res.statusCode()).isEqualTo(200);
+        assertThat(res.headers().firstValue("content-type")).hasValue("text/event-stream");
+        assertThat(res.body().filter(l -> !l.isEmpty()).toList())
+                .containsExactly("data: 0", "data: 1", "data: 2", "data: 3", "data: 4");
+        HttpResponse<String> next = client.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(next.statusCode()).isEqualTo(200);
+    }
+
+    /** A client that leaves mid-stream is noticed: the producer is told and stops. */
+    @Test
+    void tellsTheProducerWhenTheClientLeavesMidStream() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.getOutputStream().write("GET /stream/0 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    StandardCharsets.US_ASCII));
+            int events = 0;
+            for (String line = in.readLine(); line != null && events < 3; line = in.readLine()) {
+                if (line.startsWith("data: ")) {
+                    events++;
+                }
+            }
+            assertThat(events).isEqualTo(3);
+        }
+        assertThat(clientGone.await(30, TimeUnit.SECONDS)).as("the producer heard the client go").isTrue();
     }
 
     @Test
