@@ -23,7 +23,8 @@ rm -rf "$out" && mkdir -p "$out/opt" "$out/etc" "$out/tmp" "$out/proc" "$out/var
 # unpacked to /tmp at run time) need besides: the C++ runtime.
 {
   find "$out/opt/java" -type f \( -name '*.so' -o -path '*/bin/*' \) -exec ldd {} \; 2>/dev/null
-  ldconfig -p | grep -oE '/[^ ]*/libstdc\+\+\.so\.6$' | head -1
+  # (awk reads all of ldconfig's output: with pipefail, a reader that stops early would fail the build)
+  ldconfig -p | awk '/libstdc\+\+\.so\.6 / && !found { print $NF; found = 1 }'
 } | grep -oE '/[^ ]+\.so[^ ]*' | grep -v "^$out" | sort -u | while read -r lib; do
   [ -e "$lib" ] || continue
   mkdir -p "$out$(dirname "$lib")"
