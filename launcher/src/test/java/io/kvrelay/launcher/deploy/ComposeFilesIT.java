@@ -73,6 +73,7 @@ class ComposeFilesIT {
     /** Each kvrelay service runs an image the Maven build made (a Jib tarball naming it), of this version. */
     @Test
     void shouldNameTheImagesTheBuildMakes() throws Exception {
+        ImagesIT.assumeImagesAreBuilt();
         JsonNode services = compose().path("services");
         Map<String, String> tarballs = Map.of("vllm-sim", "vllm-sim/target/vllm-sim-image.tar",
                 "ingest-bridge", "ingest-bridge/target/ingest-bridge-image.tar",
