@@ -25,15 +25,36 @@ import org.apache.kafka.common.TopicPartition;
 final class EventLogReader implements AutoCloseable {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    /** What a read covers: per partition, the first offset and the offset to stop before. */
-    record Window(Map<TopicPartition, Long> start, Map<TopicPartition, Long> end) {
+    /**
+     * How far a partition's timestamps may go back between records (several bridges writing one partition, each
+     * with its own clock): a window given as instants reads this much further on both sides, then keeps the records
+     * stamped inside it.
+     */
+    static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
+
+    /**
+     * What a read covers: per partition, the first offset and the offset to stop before, and for a window given as
+     * instants the stretch of time [from, to) its records must be stamped in ({@code within}; none = every record).
+     */
+    record Window(Map<TopicPartition, Long> start, Map<TopicPartition, Long> end, Map<TopicPartition, long[]> within) {
         Window {
             start = Map.copyOf(start);
             end = Map.copyOf(end);
+            within = within == null ? Map.of() : Map.copyOf(within);
+        }
+
+        Window(Map<TopicPartition, Long> start, Map<TopicPartition, Long> end) {
+            this(start, end, Map.of());
         }
 
         static Window empty() {
             return new Window(Map.of(), Map.of());
+        }
+
+        /** Whether a record of {@code p} stamped {@code ts} is in the window's stretch of time (if it has one). */
+        boolean holds(TopicPartition p, long ts) {
+            long[] b = within.get(p);
+            return b == null || (ts >= b[0] && ts < b[1]);
         }
 
         /** Records to read in all, for the progress bar. */
@@ -49,9 +70,11 @@ final class EventLogReader implements AutoCloseable {
         Window plus(Window other) {
             Map<TopicPartition, Long> s = new HashMap<>(start);
             Map<TopicPartition, Long> e = new HashMap<>(end);
+            Map<TopicPartition, long[]> t = new HashMap<>(within);
             s.putAll(other.start);
             e.putAll(other.end);
-            return new Window(s, e);
+            t.putAll(other.within);
+            return new Window(s, e, t);
         }
     }
 
@@ -88,10 +111,20 @@ final class EventLogReader implements AutoCloseable {
         consumer.partitionsFor(topic, TIMEOUT).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
         Map<TopicPartition, Long> begin = consumer.beginningOffsets(parts, TIMEOUT);
         Map<TopicPartition, Long> end = consumer.endOffsets(parts, TIMEOUT);
-        Map<TopicPartition, Long> start = resolve(parts, from, begin, begin, end);
-        Map<TopicPartition, Long> stop = resolve(parts, to, end, begin, end);
+        // Instants: Kafka's offsetsForTimes is exact only while a partition's timestamps never go back, so read
+        // CLOCK_SKEW further on each side and keep the records stamped inside [from, to).
+        Map<TopicPartition, Long> start = resolve(parts, from instanceof LogPosition.At at
+                ? new LogPosition.At(at.at().minus(CLOCK_SKEW)) : from, begin, begin, end);
+        Map<TopicPartition, Long> stop = resolve(parts, to instanceof LogPosition.At at
+                ? new LogPosition.At(at.at().plus(CLOCK_SKEW)) : to, end, begin, end);
         stop.replaceAll((p, o) -> Math.max(o, start.get(p)));
-        return new Window(start, stop);
+        Map<TopicPartition, long[]> within = new HashMap<>();
+        if (from instanceof LogPosition.At || to instanceof LogPosition.At) {
+            long fromMs = from instanceof LogPosition.At at ? at.at().toEpochMilli() : Long.MIN_VALUE;
+            long toMs = to instanceof LogPosition.At at ? at.at().toEpochMilli() : Long.MAX_VALUE;
+            parts.forEach(p -> within.put(p, new long[] {fromMs, toMs}));
+        }
+        return new Window(start, stop, within);
     }
 
     /** Offsets of a position, clamped to what the log still holds. */
@@ -242,8 +275,10 @@ final class EventLogReader implements AutoCloseable {
                 ArrayDeque<ConsumerRecord<byte[], byte[]>> q = heads.get(oldest);
                 ConsumerRecord<byte[], byte[]> r = q.pollFirst();
                 queued--;
-                sink.accept(r);
-                n++;
+                if (w.holds(oldest, r.timestamp())) {
+                    sink.accept(r);
+                    n++;
+                }
                 if (r.offset() + 1 >= w.end().get(oldest)) {
                     heads.remove(oldest); // this partition's window is done
                     consumer.pause(List.of(oldest));

@@ -46,4 +46,40 @@ class EventLogReaderIT {
             assertThat(reader.peakQueued()).as("records held at once").isLessThan(12_000);
         }
     }
+
+    /**
+     * A partition whose timestamps go back (two bridges' clocks writing one partition): a window given as instants
+     * holds exactly the records stamped inside it, wherever they sit in the log. offsetsForTimes alone cut
+     * [3 s, 6 s) at the offsets of the 5 s and 8 s records and so took the 2 s record between them, and cut
+     * [1.5 s, 2.5 s) to nothing.
+     */
+    @Test
+    void shouldHoldExactlyTheRecordsStampedInAWindowOfInstants() {
+        KafkaBroker broker = KafkaBroker.shared();
+        String topic = "it-reader-skew-" + System.nanoTime();
+        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()),
+                List.of(new TopicSpec(topic, 1, (short) 1, Map.of())));
+        long base = 1_700_000_000_000L;
+        try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(broker.bootstrapServers())) {
+            for (long at : new long[] {0, 5_000, 2_000, 8_000}) {
+                p.send(new ProducerRecord<>(topic, 0, base + at, null, new byte[8]));
+            }
+            p.flush();
+        }
+        try (EventLogReader reader = new EventLogReader(broker.bootstrapServers())) {
+            assertThat(stamps(reader, topic, base + 3_000, base + 6_000)).containsExactly(base + 5_000);
+            assertThat(stamps(reader, topic, base + 1_500, base + 2_500)).containsExactly(base + 2_000);
+            assertThat(stamps(reader, topic, base, base + 10_000)).containsExactly(base, base + 2_000, base + 5_000,
+                    base + 8_000);
+        }
+    }
+
+    private static List<Long> stamps(EventLogReader reader, String topic, long fromMs, long toMs) {
+        List<Long> out = new java.util.ArrayList<>();
+        long n = reader.read(reader.window(topic, new LogPosition.At(java.time.Instant.ofEpochMilli(fromMs)),
+                new LogPosition.At(java.time.Instant.ofEpochMilli(toMs))), r -> out.add(r.timestamp()));
+        assertThat(n).isEqualTo(out.size());
+        out.sort(null);
+        return out;
+    }
 }
