@@ -18,7 +18,6 @@ import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.testkit.KafkaBroker;
 import io.kvrelay.testkit.RedisServer;
 import io.kvrelay.testkit.TestProducers;
-import io.micrometer.core.instrument.DistributionSummary;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
