@@ -52,6 +52,28 @@ class DemoCommandIT {
         assertThat(list(cwd)).as("nothing written into the working directory").isEmpty();
     }
 
+    /**
+     * What the jar may hold: the demo's broker and Redis, this platform's natives, no test framework, none of what a
+     * running broker never loads, and fastutil cut to the classes reached (the run above uses the index, so a class
+     * the cut dropped would have failed it). The size is the issue's target for a download.
+     */
+    @Test
+    void shouldShipOnlyWhatRuns() throws Exception {
+        assertThat(JAR).isRegularFile();
+        long bytes = Files.size(JAR);
+        System.out.printf("launcher jar: %s, %.1f MB%n", JAR, bytes / 1e6);
+        assertThat(bytes).as("kvrelay.jar size, bytes").isLessThanOrEqualTo(60_000_000L);
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(JAR.toFile())) {
+            List<String> names = zip.stream().map(java.util.zip.ZipEntry::getName).toList();
+            assertThat(names).as("JUnit, scala-reflect, log4j-core").noneMatch(n -> n.startsWith("org/junit/")
+                    || n.startsWith("scala/reflect/internal/") || n.startsWith("org/apache/logging/log4j/core/"));
+            assertThat(names).as("the demo's broker").contains("kafka/server/KafkaApis.class");
+            long fastutil = names.stream().filter(n -> n.startsWith("it/unimi/dsi/fastutil/")).count();
+            assertThat(fastutil).as("fastutil classes reached (the whole library has 3,445)")
+                    .isBetween(100L, 2_000L);
+        }
+    }
+
     private static List<Path> list(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.toList();

@@ -10,6 +10,10 @@ import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.PodSource;
 import io.kvrelay.schemas.rpc.PrefixMatchRpc;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,19 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.apache.hc.client5.http.HttpResponseException;
-import org.apache.hc.client5.http.classic.methods.HttpGet;
-import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
-import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
-import org.apache.hc.core5.http.io.SocketConfig;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.util.TimeValue;
-import org.apache.hc.core5.util.Timeout;
 
 /**
  * stream-app as the router uses it. Prefix matches go over the binary API ({@link PrefixMatchRpc} in framed calls,
@@ -48,15 +39,13 @@ import org.apache.hc.core5.util.Timeout;
  * JSON API with blocking calls on pooled keep-alive connections: they run off the request path. Thread-safe.
  */
 public final class StreamAppClient implements io.kvrelay.router.state.PodSource, PrefixIndex, AutoCloseable {
-    /** Per stream-app instance, for pod-state reads and discovery. */
-    private static final int MAX_CONNECTIONS = 16;
     private static final Logger log = LoggerFactory.getLogger(StreamAppClient.class);
 
     private final List<String> seeds;
     private final Duration deadline;
     /** For pod-state reads and discovery: off the request path, so they may wait longer than a fan-out. */
     private final Duration stateDeadline;
-    private final CloseableHttpClient http;
+    private final HttpClient http;
     private final ExecutorService discovery;
     private final ObjectMapper json = new ObjectMapper();
     private volatile Known known = Known.NONE;
@@ -84,16 +73,9 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         this.frames = frames;
         this.deadline = deadline;
         this.stateDeadline = stateDeadline;
-        PoolingHttpClientConnectionManager pool = PoolingHttpClientConnectionManagerBuilder.create()
-                .setMaxConnTotal(MAX_CONNECTIONS).setMaxConnPerRoute(MAX_CONNECTIONS)
-                .setDefaultConnectionConfig(ConnectionConfig.custom()
-                        .setConnectTimeout(Timeout.of(stateDeadline))
-                        .setTimeToLive(TimeValue.ofMinutes(5)).build())
-                .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
-                .build();
-        this.http = HttpClients.custom().setConnectionManager(pool).disableAutomaticRetries()
-                .disableCookieManagement().disableRedirectHandling().disableContentCompression()
-                .evictIdleConnections(TimeValue.ofSeconds(30)).build();
+        // The JDK's client keeps connections alive and pools them per host; these calls are off the request path.
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(stateDeadline)
+                .followRedirects(HttpClient.Redirect.NEVER).build();
         this.discovery = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "stream-app-discovery");
             t.setDaemon(true);
@@ -271,28 +253,24 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         return 0;
     }
 
-    private byte[] get(String url, long untilNanos) throws PodSource.Unavailable {
-        return execute(new HttpGet(url), untilNanos);
-    }
-
     /** One blocking exchange on a pooled keep-alive connection, bounded by what is left of the deadline. */
-    private byte[] execute(HttpUriRequestBase request, long untilNanos) throws PodSource.Unavailable {
+    private byte[] get(String url, long untilNanos) throws PodSource.Unavailable {
         long leftMs = TimeUnit.NANOSECONDS.toMillis(untilNanos - System.nanoTime());
         if (leftMs <= 0) {
-            throw new PodSource.Unavailable(request.getRequestUri() + ": deadline passed before the call");
+            throw new PodSource.Unavailable(url + ": deadline passed before the call");
         }
-        request.setConfig(RequestConfig.custom().setResponseTimeout(Timeout.ofMilliseconds(leftMs))
-                .setConnectionRequestTimeout(Timeout.ofMilliseconds(leftMs)).build());
         try {
-            return http.execute(request, response -> {
-                byte[] b = response.getEntity() == null ? new byte[0] : EntityUtils.toByteArray(response.getEntity());
-                if (response.getCode() != 200) {
-                    throw new HttpResponseException(response.getCode(), "answered " + response.getCode());
-                }
-                return b;
-            });
-        } catch (IOException e) {
-            throw new PodSource.Unavailable(request.getRequestUri() + ": " + e);
+            HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(url))
+                    .timeout(Duration.ofMillis(leftMs)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() != 200) {
+                throw new PodSource.Unavailable(url + ": answered " + response.statusCode());
+            }
+            return response.body();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new PodSource.Unavailable(url + ": " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PodSource.Unavailable(url + ": interrupted");
         }
     }
 
@@ -308,11 +286,8 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
     public void close() {
         discovery.shutdownNow();
         frames.close();
-        try {
-            http.close();
-        } catch (IOException e) {
-            // closing pooled connections
-        }
+        // java.net.http.HttpClient has close() only from Java 21: its idle connections end with the selector thread,
+        // which stops once the client is unreachable.
     }
 
     static PodInfo podInfo(JsonNode p) {
