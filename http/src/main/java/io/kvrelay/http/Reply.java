@@ -1,10 +1,29 @@
 package io.kvrelay.http;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * A handler's answer: a status and a body, which is JSON (any object Jackson writes), text ({@link Text}), bytes
- * with their own content type ({@link Bytes}), or a body written as it is produced ({@link Stream}).
+ * with their own content type ({@link Bytes}), or a body written as it is produced ({@link Stream}); and headers of
+ * the handler's own (content type and length are the server's).
  */
-public record Reply(int status, Object body) {
+public record Reply(int status, Object body, Map<String, String> headers) {
+    public Reply {
+        headers = headers == null ? Map.of() : Map.copyOf(headers);
+    }
+
+    public Reply(int status, Object body) {
+        this(status, body, Map.of());
+    }
+
+    /** This reply with one more header. */
+    public Reply withHeader(String name, String value) {
+        Map<String, String> h = new LinkedHashMap<>(headers);
+        h.put(name, value);
+        return new Reply(status, body, h);
+    }
+
     /** Prometheus text exposition, or any other text. */
     public record Text(String text, String contentType) {
     }

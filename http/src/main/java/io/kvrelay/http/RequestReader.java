@@ -165,7 +165,7 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
                     System.nanoTime() - startNanos);
         }
         if (reply.body() instanceof Reply.Stream stream) {
-            stream(ctx, reply.status(), stream, keepAlive);
+            stream(ctx, reply, stream, keepAlive);
             return;
         }
         FullHttpResponse res;
@@ -246,8 +246,10 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
      * end answers the request as a whole answer does. No clock runs meanwhile (the request is whole; the stream may
      * last as long as the producer wants). The client closing the connection ends it and tells the producer.
      */
-    private void stream(ChannelHandlerContext ctx, int status, Reply.Stream stream, boolean keepAlive) {
-        DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+    private void stream(ChannelHandlerContext ctx, Reply reply, Reply.Stream stream, boolean keepAlive) {
+        DefaultHttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.valueOf(reply.status()));
+        reply.headers().forEach(res.headers()::set);
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, stream.contentType())
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
         HttpUtil.setTransferEncodingChunked(res, true);
@@ -323,11 +325,13 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
             bytes = raw.bytes();
             type = raw.contentType();
         } else {
-            bytes = dispatcher.json.writeValueAsBytes(b instanceof HttpError h ? h.body() : b);
+            bytes = dispatcher.json.writeValueAsBytes(b instanceof HttpError h
+                    ? (match == null ? Routes.ErrorShape.KVRELAY : match.route().errorShape()).body(h) : b);
             type = "application/json";
         }
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                 HttpResponseStatus.valueOf(reply.status()), Unpooled.wrappedBuffer(bytes));
+        reply.headers().forEach(res.headers()::set);
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
         if (b instanceof HttpError h) {
             long s = h.retryAfterSeconds();

@@ -33,8 +33,23 @@ public final class Routes {
      */
     public enum Mode { EVENT_LOOP, WORKER }
 
+    /**
+     * The body an error is written as, for APIs whose clients expect their own shape (OpenAI's
+     * {@code {"error": {"message", "type", ...}}}) instead of kvrelay's {@code {"error": message, ...}}.
+     */
+    @FunctionalInterface
+    public interface ErrorShape {
+        Object body(HttpError e);
+
+        ErrorShape KVRELAY = HttpError::body;
+    }
+
     /** One endpoint. {@code maxBodyBytes} 0 = the server's default. */
-    public record Route(String method, String pattern, Mode mode, int maxBodyBytes, AsyncHandler handler) {
+    public record Route(String method, String pattern, Mode mode, int maxBodyBytes, AsyncHandler handler,
+                        ErrorShape errorShape) {
+        public Route {
+            errorShape = errorShape == null ? ErrorShape.KVRELAY : errorShape;
+        }
     }
 
     /** A route with its pattern split once: matching runs on every request. */
@@ -46,6 +61,16 @@ public final class Routes {
     }
 
     private final List<Entry> routes = new ArrayList<>();
+    private ErrorShape errorShape = ErrorShape.KVRELAY;
+
+    /**
+     * The error shape of the routes added after this call (the body limit's 413 included); 404 and 405 for paths no
+     * route matches keep kvrelay's.
+     */
+    public Routes errorShape(ErrorShape shape) {
+        this.errorShape = shape == null ? ErrorShape.KVRELAY : shape;
+        return this;
+    }
 
     public Routes get(String pattern, Handler h) {
         return add("GET", pattern, Mode.EVENT_LOOP, 0, h);
@@ -65,7 +90,7 @@ public final class Routes {
                 throw new IllegalArgumentException("two routes for " + method + " " + pattern);
             }
         }
-        routes.add(new Entry(new Route(method, pattern, mode, maxBodyBytes, h), parts));
+        routes.add(new Entry(new Route(method, pattern, mode, maxBodyBytes, h, errorShape), parts));
         return this;
     }
 

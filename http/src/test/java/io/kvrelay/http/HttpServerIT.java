@@ -79,7 +79,18 @@ class HttpServerIT {
                 .add("GET", "/block", Routes.Mode.WORKER, 0, r -> {
                     release.await(30, TimeUnit.SECONDS);
                     return Reply.ok(Map.of());
-                });
+                })
+                .get("/headed", r -> Reply.ok(Map.of()).withHeader("x-served-by", "me"))
+                .get("/headed-stream", r -> Reply.ok(new Reply.Stream("text/plain", sink -> {
+                    sink.send("one".getBytes(StandardCharsets.UTF_8));
+                    sink.end();
+                })).withHeader("x-served-by", "me"))
+                // Routes of another API, whose clients expect errors in their own shape.
+                .errorShape(e -> Map.of("problem", Map.of("text", e.getMessage(), "status", e.status())))
+                .add("POST", "/other/{id}", Routes.Mode.EVENT_LOOP, 32, r -> {
+                    throw HttpError.badRequest("no " + r.param("id"));
+                })
+                .errorShape(null);
         ErrorMapper errors = t -> t instanceof java.io.UncheckedIOException ? HttpError.unavailable("Redis down", 1500)
                 : null;
         HttpLimits limits = HttpLimits.defaults().withTimeouts(3_000, 5_000).withMaxConnections(300);
@@ -199,6 +210,27 @@ class HttpServerIT {
         assertThat(json(down).path("retryAfterMs").asInt()).isEqualTo(1500);
         // The connection still serves after all of that.
         assertThat(get("/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void handlersAddHeadersAndRoutesChooseTheirErrorShape() throws Exception {
+        HttpResponse<String> headed = get("/headed");
+        assertThat(headed.headers().firstValue("x-served-by")).hasValue("me");
+        assertThat(headed.headers().firstValue("content-type")).hasValue("application/json");
+        HttpResponse<String> streamed = get("/headed-stream");
+        assertThat(streamed.headers().firstValue("x-served-by")).hasValue("me");
+        assertThat(streamed.body()).isEqualTo("one");
+        HttpResponse<String> shaped = send("POST", "/other/x", "{}");
+        assertThat(shaped.statusCode()).isEqualTo(400);
+        assertThat(json(shaped).path("problem").path("text").asText()).isEqualTo("no x");
+        HttpResponse<String> shapedTooLarge = send("POST", "/other/x", "{\"a\":\"" + "x".repeat(100) + "\"}");
+        assertThat(shapedTooLarge.statusCode()).isEqualTo(413);
+        assertThat(json(shapedTooLarge).path("problem").path("status").asInt()).isEqualTo(413);
+        HttpResponse<String> shapedBadJson = send("POST", "/other/x", "{");
+        assertThat(shapedBadJson.statusCode()).isEqualTo(400);
+        // Routes added after errorShape(null) keep kvrelay's shape.
+        assertThat(json(get("/nope")).path("error").isTextual()).isTrue();
+        assertThat(json(get("/fail")).path("error").isTextual()).isTrue();
     }
 
     @Test

@@ -10,7 +10,12 @@ import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.decide.IndexWait;
 import io.kvrelay.router.decide.RouteDecider;
 import io.kvrelay.router.decisions.DecisionPublisher;
+import io.kvrelay.router.decide.RoutingDecisions;
+import io.kvrelay.router.http.OpenAiRoutes;
 import io.kvrelay.router.http.RouterRoutes;
+import io.kvrelay.router.openai.PodProxy;
+import io.kvrelay.router.openai.PodTokenizer;
+import java.net.http.HttpClient;
 import io.kvrelay.router.inflight.DecisionFeed;
 import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.links.LinkService;
@@ -42,6 +47,8 @@ public final class RouterApp implements AutoCloseable {
     private final DecisionFeed feed;
     private final PodDrainer drainer;
     private final StreamAppClient streamApp;
+    private final RoutingDecisions routing;
+    private final OpenAiRoutes openAi;
     private final RouterRoutes routes;
     private final RouterConfig config;
     /** The HTTP server's event loops, shared with the stream-app client: a decision stays on its request's loop. */
@@ -71,8 +78,19 @@ public final class RouterApp implements AutoCloseable {
                 : new PodDrainer(new PodCommandWriter(kafka.get(), topics.podStatus().name()), states,
                 Duration.ofSeconds(3), Clock.systemUTC());
         this.config = c;
-        this.routes = new RouterRoutes(decider, links, states, decisions, drainer, c.adminToken(),
-                c.namespaceTokens(), c.routerId(), inFlight, registry);
+        this.routing = new RoutingDecisions(decider, states, decisions, c.routerId(), registry);
+        // The front door's client to the pods (tokenize, proxy): the JDK's, HTTP/1.1 like vLLM's server.
+        HttpClient pods = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofMillis(c.openai().connectTimeoutMs()))
+                .followRedirects(HttpClient.Redirect.NEVER).build();
+        ObjectMapper json = new ObjectMapper();
+        this.openAi = new OpenAiRoutes(c.openai(), routing, states,
+                new PodTokenizer(pods, json, Duration.ofMillis(c.openai().tokenizeTimeoutMs()),
+                        c.openai().tokenCacheTokens()),
+                new PodProxy(pods, inFlight, Duration.ofMillis(c.openai().responseTimeoutMs()),
+                        c.openai().maxAttempts()), c.adminToken(), c.namespaceTokens(), registry);
+        this.routes = new RouterRoutes(routing, links, states, drainer, c.adminToken(), c.namespaceTokens(),
+                c.routerId(), inFlight, registry);
     }
 
     public RouterApp start() {
@@ -83,7 +101,7 @@ public final class RouterApp implements AutoCloseable {
         }
         try {
             http = new HttpServer("router", config.httpHost(), config.httpPort(), loops, config.http(),
-                    routes.routes(), new ObjectMapper(), RouterRoutes::error, registry);
+                    openAi.addTo(routes.routes()), new ObjectMapper(), RouterRoutes::error, registry);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding the router's port", e);
@@ -106,6 +124,7 @@ public final class RouterApp implements AutoCloseable {
             http.close();
         }
         states.close();
+        routing.close();
         if (feed != null) {
             feed.close();
         }

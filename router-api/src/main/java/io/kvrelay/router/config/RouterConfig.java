@@ -2,6 +2,7 @@ package io.kvrelay.router.config;
 
 import io.kvrelay.http.HttpLimits;
 import io.kvrelay.router.links.LinkConfig;
+import io.kvrelay.router.openai.OpenAiConfig;
 import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.schemas.KafkaClients;
 import java.util.List;
@@ -38,13 +39,17 @@ import java.util.Map;
  * @param http              limits and timeouts of the HTTP server ({@link HttpLimits}; null = defaults)
  * @param kafka             client settings for the decision log's producer and reader and the drain writer
  *                          (security.protocol, SASL, SSL, config providers, tuning); null = none
+ * @param openai            the OpenAI-compatible front door: model → service, the user header, timeouts
+ *                          ({@link OpenAiConfig}; null = defaults)
  */
 public record RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
                            long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
                            CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
                            String adminToken, Boolean shareInFlight, Double indexWaitShare,
-                           Map<String, String> namespaceTokens, HttpLimits http, Map<String, String> kafka) {
+                           Map<String, String> namespaceTokens, HttpLimits http, Map<String, String> kafka,
+                           OpenAiConfig openai) {
     public RouterConfig {
+        openai = openai == null ? OpenAiConfig.defaults() : openai;
         kafka = kafka == null ? Map.of() : Map.copyOf(kafka);
         routerId = blank(routerId) ? "router" : routerId;
         httpHost = blank(httpHost) ? "127.0.0.1" : httpHost;
@@ -92,6 +97,24 @@ public record RouterConfig(String routerId, String httpHost, int httpPort, int h
         if (!(indexWaitShare >= 0 && indexWaitShare <= 1)) {
             throw new IllegalArgumentException("indexWaitShare must be in [0, 1], got " + indexWaitShare);
         }
+    }
+
+    /** Without the front door's settings: their defaults. */
+    public RouterConfig(String routerId, String httpHost, int httpPort, int httpThreads, List<String> streamAppUrls,
+                        long fanOutTimeoutMs, long stateRefreshMs, int defaultBlockSize, LinkConfig links,
+                        CostModel cost, String kafkaBootstrap, String topicPrefix, int decisionBuffer,
+                        String adminToken, Boolean shareInFlight, Double indexWaitShare,
+                        Map<String, String> namespaceTokens, HttpLimits http, Map<String, String> kafka) {
+        this(routerId, httpHost, httpPort, httpThreads, streamAppUrls, fanOutTimeoutMs, stateRefreshMs,
+                defaultBlockSize, links, cost, kafkaBootstrap, topicPrefix, decisionBuffer, adminToken, shareInFlight,
+                indexWaitShare, namespaceTokens, http, kafka, null);
+    }
+
+    /** This configuration with the front door's settings. */
+    public RouterConfig withOpenAi(OpenAiConfig o) {
+        return new RouterConfig(routerId, httpHost, httpPort, httpThreads, streamAppUrls, fanOutTimeoutMs,
+                stateRefreshMs, defaultBlockSize, links, cost, kafkaBootstrap, topicPrefix, decisionBuffer, adminToken,
+                shareInFlight, indexWaitShare, namespaceTokens, http, kafka, o);
     }
 
     /** Without Kafka client settings. */

@@ -3,10 +3,8 @@ package io.kvrelay.router.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.kvrelay.router.admin.PodDrainer;
 import io.kvrelay.router.state.PodSource;
-import io.kvrelay.router.decide.RouteDecider;
+import io.kvrelay.router.decide.RoutingDecisions;
 import io.kvrelay.router.decide.RouteRequest;
-import io.kvrelay.router.decide.RouteResult;
-import io.kvrelay.router.decisions.DecisionPublisher;
 import io.kvrelay.http.HttpError;
 import io.kvrelay.http.Reply;
 import io.kvrelay.http.Request;
@@ -16,29 +14,18 @@ import io.kvrelay.router.links.LinkDecision;
 import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.links.LinkWrite;
 import io.kvrelay.router.scoring.InFlight;
-import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.PodInfo;
 import io.kvrelay.router.state.ServiceStateCache;
 import io.kvrelay.router.links.LinksUnavailableException;
 import io.kvrelay.router.links.NamespaceNotOwnedException;
-import io.kvrelay.schemas.avro.CandidateScore;
-import io.kvrelay.schemas.avro.RouteDecision;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 import static io.kvrelay.http.Routes.Mode.EVENT_LOOP;
 import static io.kvrelay.http.Routes.Mode.WORKER;
@@ -49,52 +36,26 @@ import static io.kvrelay.http.Routes.Mode.WORKER;
  * {@link Credentials}; every string a client can store is bounded ({@link Names}).
  */
 public final class RouterRoutes {
-    private final RouteDecider decider;
+    private final RoutingDecisions decisions;
+    private final String routerId;
     private final LinkService links;
     private final ServiceStateCache states;
-    private final DecisionPublisher decisions;
     private final PodDrainer drainer;
     private final Credentials credentials;
     private final PrometheusMeterRegistry metrics;
-    private final String routerId;
-    private final Timer routeTimer;
-    private final Counter staleDecisions;
-    private final Counter withoutIndex;
     private final InFlightLedger inFlight;
-    /** First reads of a service's pods (blocking): a few threads that exist only while such reads happen. */
-    private final ExecutorService coldReads = new ThreadPoolExecutor(0, 8, 30, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "router-first-read");
-                t.setDaemon(true);
-                return t;
-            }, new ThreadPoolExecutor.CallerRunsPolicy());
-
-    /**
-     * @param decisions null = decisions are not published
-     * @param drainer   null = drain/undrain through the router are refused (no Kafka configured)
-     */
-    public RouterRoutes(RouteDecider decider, LinkService links, ServiceStateCache states,
-                        DecisionPublisher decisions, PodDrainer drainer, String adminToken,
-                        Map<String, String> namespaceTokens, String routerId, InFlightLedger inFlight,
-                        PrometheusMeterRegistry registry) {
-        this.decider = decider;
+    /** @param drainer null = drain/undrain through the router are refused (no Kafka configured) */
+    public RouterRoutes(RoutingDecisions decisions, LinkService links, ServiceStateCache states, PodDrainer drainer,
+                        String adminToken, Map<String, String> namespaceTokens, String routerId,
+                        InFlightLedger inFlight, PrometheusMeterRegistry registry) {
+        this.decisions = decisions;
+        this.routerId = routerId;
         this.inFlight = inFlight;
         this.links = links;
         this.states = states;
-        this.decisions = decisions;
         this.drainer = drainer;
         this.credentials = new Credentials(adminToken, namespaceTokens);
         this.metrics = registry;
-        this.routerId = routerId;
-        this.routeTimer = Timer.builder("kvrelay.router.route")
-                .description("route decisions, request read to answer written").publishPercentiles(0.5, 0.99)
-                .distributionStatisticExpiry(Duration.ofMinutes(1)).register(registry);
-        this.staleDecisions = Counter.builder("kvrelay.router.decisions.stale")
-                .description("decisions that chose a pod on its last known state (pipeline or stream-app behind)")
-                .register(registry);
-        this.withoutIndex = Counter.builder("kvrelay.router.decisions.without.index")
-                .description("decisions made without the prefix index (stream-app did not answer within the fan-out "
-                        + "deadline): routed on load alone").register(registry);
         Gauge.builder("kvrelay.router.pods.stale", states, ServiceStateCache::stalePods)
                 .description("pods of the cached services that are routed on their last known state").register(registry);
         FunctionCounter.builder("kvrelay.router.state.refresh.failures", states, c -> c.stats().failedUpdates())
@@ -116,19 +77,9 @@ public final class RouterRoutes {
                     RouteRequest req = RouteRequestJson.read(r.json().getFactory(), r.body());
                     credentials.requireRead(req.namespace(), r.header("Authorization"));
                     int listed = candidatesListed(r);
-                    // The decision stays on this loop; only a user's link that needs Redis (not in the local cache)
-                    // ends on a worker, since it may wait up to links.redisDeadlineMs.
-                    if (states.isCached(req.namespace(), req.service())) {
-                        return route(req, r, listed);
-                    }
-                    // A service's first request reads its pods from stream-app, a blocking call: not on the loop.
-                    return CompletableFuture.supplyAsync(() -> {
-                        try {
-                            return route(req, r, listed);
-                        } catch (PodSource.Unavailable e) {
-                            throw new CompletionException(e);
-                        }
-                    }, coldReads).thenCompose(f -> f);
+                    return decisions.decide(req, r.loop(), r.workers()).thenApply(res -> Reply.of(
+                            res.pod() == null ? 503 : 200, new Reply.Bytes(RouteAnswerJson.write(res, listed),
+                                    "application/json")));
                 })
                 .add("POST", "/v1/links/compute", WORKER, small, this::computeLink)
                 .add("GET", "/v1/links/{ns}/{user}", WORKER, 0, r -> {
@@ -248,7 +199,7 @@ public final class RouterRoutes {
         List<Map<String, Object>> pods = new ArrayList<>();
         for (PodInfo pod : states.pods(ns, service)) {
             pods.add(Map.of("pod", pod.pod(), "queuedMs", f.queuedMs(pod.pod()), "unreported",
-                    f.unreported(pod.pod())));
+                    f.unreported(pod.pod()), "open", f.open(pod.pod())));
         }
         return Reply.ok(Map.of("routerId", routerId, "pods", pods));
     }
@@ -270,11 +221,6 @@ public final class RouterRoutes {
     /** A prompt of 1M tokens (the decider's bound) as JSON fits in this. */
     static final int MAX_ROUTE_BODY = 8 * 1024 * 1024;
 
-    private CompletableFuture<Reply> route(RouteRequest req, Request r, int listed) throws PodSource.Unavailable {
-        long t0 = System.nanoTime();
-        return decider.routeAsync(req, r.loop(), r.workers()).thenApply(res -> reply(req, res, t0, listed));
-    }
-
     /** {@code ?candidates=N}: how many ranked candidates the answer lists (absent: all). */
     private static int candidatesListed(Request r) {
         String n = r.query("candidates");
@@ -290,42 +236,6 @@ public final class RouterRoutes {
             // below
         }
         throw HttpError.badRequest("candidates must be an int >= 0, got '" + n + "'");
-    }
-
-    private Reply reply(RouteRequest req, RouteResult res, long t0, int listed) {
-        routeTimer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
-        if (res.stale()) {
-            staleDecisions.increment();
-        }
-        if (!res.indexAvailable()) {
-            withoutIndex.increment();
-        }
-        if (decisions != null) {
-            long atMicros = System.currentTimeMillis() * 1000;
-            decisions.offer(() -> decision(req, res, atMicros));
-        }
-        return Reply.of(res.pod() == null ? 503 : 200, new Reply.Bytes(RouteAnswerJson.write(res, listed),
-                "application/json"));
-    }
-
-    private RouteDecision decision(RouteRequest req, RouteResult res, long atMicros) {
-        // The decider's own keys: analytics would otherwise need the block size it used.
-        List<Long> keys = new ArrayList<>(res.blockKeys().length);
-        for (long k : res.blockKeys()) {
-            keys.add(k);
-        }
-        List<CandidateScore> cands = new ArrayList<>();
-        for (PodScorer.Score s : res.candidates()) {
-            cands.add(new CandidateScore(s.pod().pod(), s.matched(), s.gpuMatched(), s.cost(), s.pod().running(),
-                    s.pod().waiting(), s.pod().kvCacheUsage(), s.queuedMs()));
-        }
-        return RouteDecision.newBuilder().setNamespace(req.namespace()).setService(req.service())
-                .setUserId(req.userId()).setLoraName(req.lora()).setBlockKeys(keys)
-                .setChosenPod(res.pod() == null ? null : res.pod().id()).setReason(res.reason())
-                .setSticky(res.sticky()).setRedisAvailable(res.redisAvailable())
-                .setIndexAvailable(res.indexAvailable()).setCandidates(cands).setLatencyMicros(res.latencyMicros())
-                .setAtMicros(atMicros).setRouterId(routerId)
-                .setPrefillMs(res.score() == null ? null : res.score().prefillMs()).build();
     }
 
     private Reply drain(Request r, boolean drain) throws Exception {

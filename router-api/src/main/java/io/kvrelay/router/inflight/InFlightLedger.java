@@ -68,6 +68,24 @@ public final class InFlightLedger {
         }
     }
 
+    /**
+     * A request proxied to {@code podId} now: counted as open on the pod until the returned handle runs (at its
+     * completion, failure or cancellation; later runs do nothing). Unlike a decision's estimate, which decays, this
+     * is exact for as long as the request lasts.
+     */
+    public Runnable open(String podId) {
+        int slash = podId.lastIndexOf('/');
+        PodWork w = services.computeIfAbsent(podId.substring(0, Math.max(slash, 0)), k -> new ConcurrentHashMap<>())
+                .computeIfAbsent(podId.substring(slash + 1), k -> new PodWork());
+        w.opened();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (done.compareAndSet(false, true)) {
+                w.closed();
+            }
+        };
+    }
+
     /** The figures of one service's pods now (pod names without namespace and service, as the scorer asks). */
     public InFlight view(String namespace, String service) {
         Map<String, PodWork> pods = services.getOrDefault(namespace + "/" + service, Map.of());
@@ -102,6 +120,12 @@ public final class InFlightLedger {
                 PodWork w = of(pod);
                 return w == null ? Double.NaN : w.meanPrefillMs();
             }
+
+            @Override
+            public int open(String pod) {
+                PodWork w = of(pod);
+                return w == null ? 0 : w.open();
+            }
         };
     }
 
@@ -116,6 +140,8 @@ public final class InFlightLedger {
         private final ArrayDeque<Long> sentAtMs = new ArrayDeque<>();
         private double meanPrefillMs = Double.NaN;
         private long lastAddMs;
+        /** Requests proxied to the pod and not finished; a pod with any is never forgotten. */
+        private int open;
 
         synchronized void add(long atMs, double prefillMs, long lagMs) {
             freeAtMs = Math.max(freeAtMs, atMs) + prefillMs;
@@ -147,7 +173,19 @@ public final class InFlightLedger {
         }
 
         synchronized long idleSince(long now) {
-            return now - lastAddMs;
+            return open > 0 ? 0 : now - lastAddMs;
+        }
+
+        synchronized void opened() {
+            open++;
+        }
+
+        synchronized void closed() {
+            open--;
+        }
+
+        synchronized int open() {
+            return open;
         }
     }
 }

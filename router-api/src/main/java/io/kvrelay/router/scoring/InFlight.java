@@ -15,6 +15,14 @@ public interface InFlight {
     /** Mean predicted prefill time (ms) of the requests recently sent to the pod; NaN when there were none. */
     double meanPrefillMs(String pod);
 
+    /**
+     * Requests this router is serving on the pod right now (proxied by its front door, not finished): an exact
+     * count of the pod's running and waiting requests that came this way, where the pod's reports lag.
+     */
+    default int open(String pod) {
+        return 0;
+    }
+
     /** Knows nothing: the pods' reports alone. */
     InFlight NONE = new InFlight() {
         @Override

@@ -183,9 +183,11 @@ public final class PodScorer {
         double reportedQueue = orZero(p.waiting()) * (Double.isNaN(mean) ? m.waitingMs() : mean);
         double queuedMs = Math.max(inFlight.queuedMs(p.pod()), reportedQueue);
         int unreported = inFlight.unreported(p.pod());
-        double cost = queuedMs + prefillMs + m.runningMs() * (orZero(p.running()) + unreported)
+        // Requests the front door is serving on the pod are known exactly; the pod's reports may not show them yet.
+        int open = inFlight.open(p.pod());
+        double cost = queuedMs + prefillMs + m.runningMs() * Math.max(orZero(p.running()) + unreported, open)
                 + m.kvUsageMs() * (p.kvCacheUsage() == null ? 0 : p.kvCacheUsage());
-        boolean overloaded = orZero(p.running()) + orZero(p.waiting()) + unreported >= m.maxInFlight()
+        boolean overloaded = Math.max(orZero(p.running()) + orZero(p.waiting()) + unreported, open) >= m.maxInFlight()
                 || (p.kvCacheUsage() != null && p.kvCacheUsage() >= m.maxKvUsage());
         return new Score(p, matched, gpuMatched, memoryMatched, cost, overloaded, queuedMs, prefillMs);
     }

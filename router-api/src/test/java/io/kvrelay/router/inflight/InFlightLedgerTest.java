@@ -71,4 +71,24 @@ class InFlightLedgerTest {
         ledger.add("ns/svc/a", 10_000, 100);
         assertThat(ledger.view("ns", "svc").queuedMs("a")).isEqualTo(70.0);
     }
+
+    @Test
+    void shouldCountProxiedRequestsUntilEachIsReleasedOnce() {
+        Runnable first = ledger.open("ns/svc/a");
+        Runnable second = ledger.open("ns/svc/a");
+        ledger.open("ns/svc/b");
+        assertThat(ledger.view("ns", "svc").open("a")).isEqualTo(2);
+        first.run();
+        first.run(); // a second release of the same request changes nothing
+        assertThat(ledger.view("ns", "svc").open("a")).isEqualTo(1);
+        now.set(now.get() + 3_600_000); // long after, with enough decisions to sweep idle pods out
+        for (int i = 0; i < 5_000; i++) {
+            ledger.add("ns/svc/c", now.get(), 1);
+        }
+        // An open request is never forgotten (pod b, idle as long, has one too).
+        assertThat(ledger.view("ns", "svc").open("a")).isEqualTo(1);
+        second.run();
+        assertThat(ledger.view("ns", "svc").open("a")).isZero();
+        assertThat(ledger.view("ns", "svc").open("b")).isEqualTo(1);
+    }
 }

@@ -171,6 +171,39 @@ class PodScorerTest {
                 .as("requests just sent count before the pod reports them").isTrue();
     }
 
+    /** Issue 15: requests the front door is proxying to a pod are known exactly, ahead of the pod's reports. */
+    @Test
+    void shouldCountOpenFrontDoorRequestsWhereThePodsReportsLag() {
+        InFlight open = new InFlight() {
+            @Override
+            public double queuedMs(String pod) {
+                return 0;
+            }
+
+            @Override
+            public int unreported(String pod) {
+                return 0;
+            }
+
+            @Override
+            public double meanPrefillMs(String pod) {
+                return Double.NaN;
+            }
+
+            @Override
+            public int open(String pod) {
+                return 64;
+            }
+        };
+        PodInfo reportsIdle = pod("a", 0, 0, null);
+        assertThat(scorer.score(reportsIdle, 10, 0, 0, 0, open).cost())
+                .isGreaterThan(scorer.score(reportsIdle, 10, 0, 0, 0, InFlight.NONE).cost());
+        assertThat(overloaded(reportsIdle, open)).as("64 open requests reach maxInFlight").isTrue();
+        PodInfo reportsMore = pod("a", 80, 0, null);
+        assertThat(scorer.score(reportsMore, 10, 0, 0, 0, open).cost()).as("the larger of the two counts")
+                .isEqualTo(scorer.score(reportsMore, 10, 0, 0, 0, InFlight.NONE).cost());
+    }
+
     private boolean overloaded(PodInfo p, InFlight f) {
         return scorer.score(p, 10, 0, 0, 0, f).overloaded();
     }
