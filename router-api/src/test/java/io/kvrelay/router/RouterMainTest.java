@@ -33,6 +33,18 @@ class RouterMainTest {
         assertThat(c.links().ownedNamespaces()).containsExactly("default");
     }
 
+    /** The example configuration the docs point at, front door included. */
+    @Test
+    void shouldReadTheExampleConfiguration() throws Exception {
+        RouterMain main = new RouterMain();
+        new CommandLine(main).parseArgs("--config", Path.of("examples", "router.json").toString());
+        RouterConfig c = main.config();
+        assertThat(c.openai().resolve("sim-model"))
+                .isEqualTo(new io.kvrelay.router.openai.OpenAiConfig.ModelTarget("sim-model", "default", "vllm"));
+        assertThat(c.openai().resolve("other")).isNull();
+        assertThat(c.openai().userHeader()).isEqualTo("x-user-id");
+    }
+
     /** The shapes docs/configuration.md shows under "Secured Kafka and Redis". */
     @Test
     void shouldReadKafkaSettingsAndRedisSecurityWithoutShowingTheSecrets() throws Exception {

@@ -10,6 +10,7 @@ import io.kvrelay.ingest.config.ZmqConfig;
 import io.kvrelay.router.RouterApp;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.links.LinkConfig;
+import io.kvrelay.router.openai.OpenAiConfig;
 import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.sim.SimFleet;
 import io.kvrelay.sim.SimPod;
@@ -121,7 +122,11 @@ public final class DemoPipeline implements AutoCloseable {
                 routers.add(track(new RouterApp(new RouterConfig(i == 0 ? "demo-router" : "demo-router-" + (i + 1),
                         "127.0.0.1", i == 0 ? s.ports().router() : 0, 0, List.of("http://127.0.0.1:" + stream.httpPort()),
                         0, 200, 0, LinkConfig.of(redis.host(), redis.port(), Set.of(s.namespace())), s.cost(),
-                        kafka.bootstrapServers(), s.topicPrefix(), 0, s.adminToken(), null)).start()));
+                        kafka.bootstrapServers(), s.topicPrefix(), 0, s.adminToken(), null)
+                        // The front door: a model is the service of its name (the pods serve it under that name).
+                        .withOpenAi(OpenAiConfig.defaults().withNamespace(s.namespace()).withModels(
+                                s.services().stream().collect(java.util.stream.Collectors.toMap(m -> m, m -> m)))))
+                        .start()));
             }
         } catch (IOException | RuntimeException e) {
             close();

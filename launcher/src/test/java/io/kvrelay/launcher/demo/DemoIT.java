@@ -108,6 +108,8 @@ class DemoIT {
         calls.addAll(ReadmeCalls.after("### HTTP (admin port, default 8081)"));
         calls.addAll(ReadmeCalls.after("Its calls, here against a running demo (`demo --keep-running`: stream-app"));
         calls.addAll(ReadmeCalls.after("Its calls, here against a running demo (`demo --keep-running`: router"));
+        List<String> frontDoor = ReadmeCalls.after("The front door's calls, against a running demo");
+        calls.addAll(frontDoor);
         assertThat(calls).as("README calls found").hasSizeGreaterThan(18);
         for (String call : calls) {
             ReadmeCalls.Answer a = ReadmeCalls.run(call, ports, token);
@@ -118,6 +120,13 @@ class DemoIT {
         ReadmeCalls.Answer route = ReadmeCalls.run(calls.stream().filter(c -> c.contains("/v1/route -d"))
                 .findFirst().orElseThrow(), ports, token);
         assertThat(route.body()).as("a llama-8b pod chosen").contains("\"name\":\"llama-8b-");
+        assertThat(frontDoor).as("the front door's calls").hasSize(4);
+        assertThat(ReadmeCalls.run(frontDoor.get(0), ports, token).body()).as("a chat completion")
+                .contains("\"object\":\"chat.completion\"", "\"cached_tokens\"");
+        assertThat(ReadmeCalls.run(frontDoor.get(1), ports, token).body()).as("a streamed chat")
+                .contains("chat.completion.chunk", "data: [DONE]");
+        assertThat(ReadmeCalls.run(frontDoor.get(3), ports, token).body()).as("the models")
+                .contains("\"object\":\"list\"");
     }
 
     private static boolean listening(int port) {

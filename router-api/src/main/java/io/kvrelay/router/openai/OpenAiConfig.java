@@ -48,6 +48,11 @@ public record OpenAiConfig(String namespace, Map<String, String> models, String 
         return new OpenAiConfig(null, null, null, 0, 0, 0, 0, 0, 0);
     }
 
+    public OpenAiConfig withNamespace(String ns) {
+        return new OpenAiConfig(ns, models, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs,
+                responseTimeoutMs, maxAttempts, maxBodyBytes);
+    }
+
     public OpenAiConfig withModels(Map<String, String> m) {
         return new OpenAiConfig(namespace, m, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs,
                 responseTimeoutMs, maxAttempts, maxBodyBytes);
