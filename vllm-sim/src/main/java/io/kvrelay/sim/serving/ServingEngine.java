@@ -220,6 +220,9 @@ public final class ServingEngine implements AutoCloseable {
     /** Stops serving: requests not finished hear {@link GenerationListener#onFailed}; gauges are left as they are. */
     @Override
     public void close() {
+        if (scheduler.isShutdown()) {
+            return;
+        }
         try {
             scheduler.submit(() -> {
                 IllegalStateException closed = new IllegalStateException("the pod closed");
