@@ -11,17 +11,20 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 final class ResponseShapes {
     /** The two generation APIs: their id prefix and object names. */
     enum Api {
-        COMPLETION("cmpl-", "text_completion", "text_completion"),
-        CHAT("chatcmpl-", "chat.completion", "chat.completion.chunk");
+        COMPLETION("cmpl-", "text_completion"),
+        CHAT("chatcmpl-", "chat.completion");
 
         final String idPrefix;
         final String object;
-        final String chunkObject;
 
-        Api(String idPrefix, String object, String chunkObject) {
+        Api(String idPrefix, String object) {
             this.idPrefix = idPrefix;
             this.object = object;
-            this.chunkObject = chunkObject;
+        }
+
+        /** vLLM names chat chunks apart ({@code chat.completion.chunk}); completion chunks are text_completion. */
+        String chunkObject() {
+            return this == CHAT ? object + ".chunk" : object;
         }
     }
 
@@ -69,7 +72,7 @@ final class ResponseShapes {
 
     /** The stream's last chunk with {@code include_usage}: no choices, the usage. */
     ObjectNode usageChunk(Usage usage) {
-        ObjectNode out = head(api.chunkObject);
+        ObjectNode out = head(api.chunkObject());
         out.putArray("choices");
         out.set("usage", usage(usage));
         return out;
@@ -83,7 +86,7 @@ final class ResponseShapes {
     }
 
     private ObjectNode chunk(String text, String finishReason, boolean includeUsage, boolean role) {
-        ObjectNode out = head(api.chunkObject);
+        ObjectNode out = head(api.chunkObject());
         ArrayNode choices = out.putArray("choices");
         ObjectNode choice = choices.addObject().put("index", 0);
         if (api == Api.CHAT) {
