@@ -46,13 +46,22 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--no-replay", description = "Run without the replay ROUTER.")
     boolean noReplay;
     @Option(names = {"--serving-base-port", "--metrics-base-port"},
-            description = "Serving port (with /metrics) of pod i: this port + i (0 = free ports). Default: none.")
+            description = "Serving port (OpenAI API, /metrics) of pod i: this port + i (0 = free ports). Default: none")
     Integer servingBasePort;
     @Option(names = "--no-metrics", description = "Bind the serving port but answer /metrics with 404.")
     boolean noMetrics;
     @Option(names = "--kv-usage-metric", defaultValue = "KV_CACHE_USAGE_PERC",
             description = "Name of the KV-usage gauge: ${COMPLETION-CANDIDATES} (vLLM v1+ / older).")
     KvUsageMetric kvUsageMetric;
+    @Option(names = "--prefill-ms-per-block", defaultValue = "2.0",
+            description = "OpenAI API: prefill time per uncached block, ms (default ${DEFAULT-VALUE}).")
+    double prefillMsPerBlock;
+    @Option(names = "--decode-ms-per-token", defaultValue = "5.0",
+            description = "OpenAI API: one decode step (a token per running request), ms (default ${DEFAULT-VALUE}).")
+    double decodeMsPerToken;
+    @Option(names = "--max-running", defaultValue = "256",
+            description = "OpenAI API: requests running at once per rank; more wait (default ${DEFAULT-VALUE}).")
+    int maxRunning;
     @Option(names = "--layout", defaultValue = "MAP_EVENTS", description = "${COMPLETION-CANDIDATES}")
     PayloadLayout layout;
     @Option(names = "--hash-encoding", defaultValue = "INT", description = "${COMPLETION-CANDIDATES}")
@@ -170,7 +179,9 @@ public final class SimMain implements Callable<Integer> {
                     .replyShape(replyShape).sndHwm(sndHwm).replayBufferSteps(bufferSteps).capacityBlocks(capacity)
                     .blockSize(blockSize).topic(t).model(model).servingPort(serving)
                     .serveMetrics(!noMetrics).kvUsageMetric(kvUsageMetric).seed(seed)
-                    .publishLogLimit(0).fidelity(fidelity()).restartPlan(restartPlan()).build());
+                    .publishLogLimit(0).fidelity(fidelity()).restartPlan(restartPlan())
+                    .prefillMsPerBlock(prefillMsPerBlock).decodeMsPerToken(decodeMsPerToken).maxRunning(maxRunning)
+                    .build());
         }
         return out;
     }

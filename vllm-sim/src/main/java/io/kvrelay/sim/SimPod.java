@@ -5,6 +5,8 @@ import io.kvrelay.sim.cache.CachedBlock;
 import io.kvrelay.sim.cache.KvCacheModel;
 import io.kvrelay.sim.metrics.SimMetricsServer;
 import io.kvrelay.sim.metrics.WorkerMetrics;
+import io.kvrelay.sim.serving.OpenAiApi;
+import io.kvrelay.sim.serving.ServingEngine;
 import io.kvrelay.sim.wire.SimEvent;
 import io.kvrelay.sim.zmq.KvEventPublisher;
 import io.kvrelay.sim.zmq.PublishLog;
@@ -24,7 +26,7 @@ import org.zeromq.ZMQException;
 /**
  * A simulated vLLM pod: one worker per data-parallel rank, each with its own KV cache model and KV-event publisher
  * (PUB on {@code pubBase + rank}, replay ROUTER on {@code replayBase + rank}), and an optional serving port with
- * {@code /metrics}.
+ * {@code /metrics} and vLLM's OpenAI API (served by a {@link ServingEngine} with a time model).
  *
  * <p>Thread-safe: each rank's operations are serialised on that worker; different ranks run in parallel.
  */
@@ -36,6 +38,7 @@ public final class SimPod implements AutoCloseable {
     private final PodRestarter restarter;
     private PodSockets sockets;
     private SimMetricsServer serving;
+    private ServingEngine engine;
     private boolean started;
     private boolean closed;
 
@@ -69,8 +72,10 @@ public final class SimPod implements AutoCloseable {
         try {
             sockets.bindAll(workers);
             if (config.servingPort() != null) {
+                engine = new ServingEngine(this, config.timeModel());
+                OpenAiApi api = new OpenAiApi(engine, config.model(), maxModelLen());
                 serving = new SimMetricsServer(config.model(), config.kvUsageMetric(), this::workerMetrics,
-                        config.host(), config.servingPort(), config.serveMetrics());
+                        config.host(), config.servingPort(), config.serveMetrics(), api::register);
             }
         } catch (RuntimeException e) {
             close();
@@ -254,6 +259,30 @@ public final class SimPod implements AutoCloseable {
     }
 
     /**
+     * A waiting request on {@code rank} is admitted: waiting - 1, running + 1, holding {@code promptBlocks} blocks as
+     * {@link #beginRequest} does, all in one step so a scrape never sees it twice or not at all.
+     *
+     * @throws IllegalStateException if no request is waiting
+     */
+    public void admitRequest(int rank, int promptBlocks) {
+        SimWorker w = worker(rank);
+        w.requests().add(1, -1, w.blocksHeldBy(promptBlocks));
+    }
+
+    /**
+     * The longest prompt plus completion the OpenAI API accepts (vLLM's {@code max_model_len}): what one rank's KV
+     * cache holds, {@code capacityBlocks × blockSize} tokens.
+     */
+    public int maxModelLen() {
+        return (int) Math.min(Integer.MAX_VALUE, (long) config.capacityBlocks() * config.blockSize());
+    }
+
+    /** The engine behind the OpenAI API of the serving port, or null without a serving port. */
+    public synchronized ServingEngine servingEngine() {
+        return engine;
+    }
+
+    /**
      * Moves {@code rank}'s running and waiting counts together (a request admitted from the queue is
      * {@code (+1, -1)}).
      *
@@ -352,6 +381,9 @@ public final class SimPod implements AutoCloseable {
         workers.forEach(SimWorker::release);
         if (serving != null) {
             serving.close();
+        }
+        if (engine != null) {
+            engine.close();
         }
         if (sockets != null) {
             sockets.detachAll(workers);

@@ -1,6 +1,7 @@
 package io.kvrelay.sim;
 
 import io.kvrelay.sim.metrics.KvUsageMetric;
+import io.kvrelay.sim.serving.TimeModel;
 import io.kvrelay.sim.wire.HashEncoding;
 import io.kvrelay.sim.wire.PayloadLayout;
 import io.kvrelay.sim.zmq.Fidelity;
@@ -25,13 +26,15 @@ import java.util.Objects;
  * @param fidelity        where every rank's publisher is as harsh as vLLM (replay serving, HWM, pacing, seq frame,
  *                        heartbeat); {@link Fidelity#roomy()} by default
  * @param restartPlan     what {@link SimPod#restart()} does; {@link RestartPlan#keepSockets()} by default
+ * @param timeModel       how long the OpenAI API on the serving port takes: prefill per uncached block, decode per
+ *                        token, requests running at once per rank ({@link TimeModel#defaults()})
  */
 public record SimPodConfig(String namespace, String service, String pod, String host, int pubBasePort,
                            Integer replayBasePort, int dpRanks, PayloadLayout layout, HashEncoding hashEncoding,
                            ReplayReplyShape replyShape, int sndHwm, int replayBufferSteps, int capacityBlocks,
                            int blockSize, String topic, String model, Integer servingPort,
                            boolean serveMetrics, KvUsageMetric kvUsageMetric, long seed, int publishLogLimit,
-                           Fidelity fidelity, RestartPlan restartPlan) {
+                           Fidelity fidelity, RestartPlan restartPlan, TimeModel timeModel) {
 
     public SimPodConfig {
         requireSegment("namespace", namespace);
@@ -46,6 +49,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         Objects.requireNonNull(kvUsageMetric, "kvUsageMetric");
         Objects.requireNonNull(fidelity, "fidelity");
         Objects.requireNonNull(restartPlan, "restartPlan");
+        Objects.requireNonNull(timeModel, "timeModel");
         if (host.isBlank()) {
             throw new IllegalArgumentException("host must not be blank (use * to bind every interface)");
         }
@@ -101,7 +105,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
                 .replyShape(replyShape).sndHwm(sndHwm).replayBufferSteps(replayBufferSteps)
                 .capacityBlocks(capacityBlocks).blockSize(blockSize).topic(topic).model(model)
                 .servingPort(servingPort).serveMetrics(serveMetrics).kvUsageMetric(kvUsageMetric).seed(seed)
-                .publishLogLimit(publishLogLimit).fidelity(fidelity).restartPlan(restartPlan);
+                .publishLogLimit(publishLogLimit).fidelity(fidelity).restartPlan(restartPlan).timeModel(timeModel);
     }
 
     private static void requireSegment(String what, String value) {
@@ -125,7 +129,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
      * with int hashes and the topic frame in replay (vLLM v0.26+), vLLM's hwm 100000 and buffer_steps 10000, 4096
      * blocks of 16 tokens, model "sim-model", topic {@code kv@<pod>@<model>} (llm-d's convention), no serving port
      * (metrics served with the current KV-usage name once one is set), seed 42, publish log of 100000 batches per
-     * worker, and the {@link FidelityPreset#ROOMY} fidelity and restart.
+     * worker, the {@link FidelityPreset#ROOMY} fidelity and restart, and {@link TimeModel#defaults()}.
      */
     public static final class Builder {
         private String namespace = "default";
@@ -151,6 +155,9 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         private int publishLogLimit = 100_000;
         private Fidelity fidelity = FidelityPreset.ROOMY.fidelity();
         private RestartPlan restartPlan = FidelityPreset.ROOMY.restartPlan();
+        private double prefillMsPerBlock = TimeModel.defaults().prefillMsPerBlock();
+        private double decodeMsPerToken = TimeModel.defaults().decodeMsPerToken();
+        private int maxRunning = TimeModel.defaults().maxRunning();
 
         private Builder(String pod) {
             this.pod = pod;
@@ -185,6 +192,17 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         public Builder publishLogLimit(int v) { publishLogLimit = v; return this; }
         public Builder fidelity(Fidelity v) { fidelity = v; return this; }
         public Builder restartPlan(RestartPlan v) { restartPlan = v; return this; }
+        /** Prefill time per uncached block of a served prompt, in ms (≥ 0; default 2). */
+        public Builder prefillMsPerBlock(double v) { prefillMsPerBlock = v; return this; }
+        /** Time of one decode step (one token of every running request), in ms (≥ 0; default 5). */
+        public Builder decodeMsPerToken(double v) { decodeMsPerToken = v; return this; }
+        /** Requests running at once per rank (vLLM's {@code --max-num-seqs}; > 0; default 256). */
+        public Builder maxRunning(int v) { maxRunning = v; return this; }
+        /** All three serving times at once. */
+        public Builder timeModel(TimeModel v) {
+            return prefillMsPerBlock(v.prefillMsPerBlock()).decodeMsPerToken(v.decodeMsPerToken())
+                    .maxRunning(v.maxRunning());
+        }
         /** Sets both the fidelity and the restart plan of {@code preset}; later calls may override either. */
         public Builder preset(FidelityPreset preset) {
             return fidelity(preset.fidelity()).restartPlan(preset.restartPlan());
@@ -194,7 +212,8 @@ public record SimPodConfig(String namespace, String service, String pod, String 
             String t = topic != null ? topic : "kv@" + pod + "@" + model;
             return new SimPodConfig(namespace, service, pod, host, pubBasePort, replayBasePort, dpRanks, layout,
                     hashEncoding, replyShape, sndHwm, replayBufferSteps, capacityBlocks, blockSize, t, model,
-                    servingPort, serveMetrics, kvUsageMetric, seed, publishLogLimit, fidelity, restartPlan);
+                    servingPort, serveMetrics, kvUsageMetric, seed, publishLogLimit, fidelity, restartPlan,
+                    new TimeModel(prefillMsPerBlock, decodeMsPerToken, maxRunning));
         }
     }
 }

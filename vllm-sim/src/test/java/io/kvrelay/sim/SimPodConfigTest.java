@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.kvrelay.sim.metrics.KvUsageMetric;
+import io.kvrelay.sim.serving.TimeModel;
 import io.kvrelay.sim.wire.PayloadLayout;
 import io.kvrelay.sim.zmq.Fidelity;
 import io.kvrelay.sim.zmq.ReplayServing;
@@ -58,6 +59,20 @@ class SimPodConfigTest {
         assertThatThrownBy(() -> SimPodConfig.builder("p").servingPort(70_000).build())
                 .hasMessageContaining("servingPort");
         assertThatThrownBy(() -> SimPodConfig.builder("p").host(" ").build()).hasMessageContaining("host");
+    }
+
+    @Test
+    void carriesTheServingTimeModelFromTheBuilderAndTheFlags() {
+        assertThat(SimPodConfig.builder("p").build().timeModel()).isEqualTo(TimeModel.defaults());
+        assertThatThrownBy(() -> SimPodConfig.builder("p").maxRunning(0).build()).hasMessageContaining("maxRunning");
+        assertThatThrownBy(() -> SimPodConfig.builder("p").decodeMsPerToken(-1).build())
+                .hasMessageContaining("decodeMsPerToken");
+        SimMain main = new SimMain();
+        new picocli.CommandLine(main).parseArgs("--pods", "2", "--prefill-ms-per-block", "3.5",
+                "--decode-ms-per-token", "1", "--max-running", "8");
+        assertThat(main.configs()).extracting(SimPodConfig::timeModel).containsOnly(new TimeModel(3.5, 1, 8));
+        assertThat(SimPodConfig.builder("p").maxRunning(8).build().toBuilder().build().timeModel().maxRunning())
+                .isEqualTo(8);
     }
 
     @Test

@@ -8,13 +8,15 @@ import io.kvrelay.http.HttpServer;
 import io.kvrelay.http.Reply;
 import io.kvrelay.http.Routes;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * A pod's serving port (where vLLM answers its OpenAI API and {@code GET /metrics}); the simulator serves only the
- * Prometheus text, under vLLM's metric names, so routers and the bridge that scrape load and cache usage can be
- * pointed at simulated pods. Values come from the cache models and the request gauges at each request.
+ * A pod's serving port (where vLLM answers its OpenAI API and {@code GET /metrics}): the Prometheus text, under vLLM's
+ * metric names, so routers and the bridge that scrape load and cache usage can be pointed at simulated pods, and the
+ * routes a caller adds (the pod adds {@code io.kvrelay.sim.serving.OpenAiApi}). Metric values come from the cache
+ * models and the request gauges at each request.
  */
 public final class SimMetricsServer implements AutoCloseable {
     private final String model;
@@ -26,6 +28,15 @@ public final class SimMetricsServer implements AutoCloseable {
     /** Binds {@code host:port} (0 = any free port; {@code *} = every interface) and starts serving. */
     public SimMetricsServer(String model, KvUsageMetric kvUsageMetric, Supplier<List<WorkerMetrics>> workers,
                             String host, int port, boolean serveMetrics) {
+        this(model, kvUsageMetric, workers, host, port, serveMetrics, routes -> { });
+    }
+
+    /**
+     * Binds {@code host:port} with {@code /metrics} and the routes {@code api} adds (the OpenAI API), on one server as
+     * vLLM serves both on its {@code --port}.
+     */
+    public SimMetricsServer(String model, KvUsageMetric kvUsageMetric, Supplier<List<WorkerMetrics>> workers,
+                            String host, int port, boolean serveMetrics, Consumer<Routes> api) {
         this.model = model;
         this.kvUsageMetric = kvUsageMetric;
         this.workers = workers;
@@ -36,6 +47,7 @@ public final class SimMetricsServer implements AutoCloseable {
             }
             return Reply.metrics(render(model, kvUsageMetric, workers.get()));
         });
+        api.accept(routes);
         try {
             this.server = new HttpServer("kvsim-serving", host.equals("*") ? "0.0.0.0" : host, port, 1,
                     HttpLimits.defaults().withWorkerThreads(1).withMaxConnections(256), routes, new ObjectMapper(),
