@@ -163,7 +163,7 @@ class OpenAiFrontDoorIT {
     @Order(4)
     void aClientThatLeavesMidStreamFreesThePodsSlot() {
         ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("sim-model")
-                .putAdditionalHeader("x-user-id", "dave").maxCompletionTokens(100_000)
+                .putAdditionalHeader("x-user-id", "dave").maxCompletionTokens(60_000)
                 .addUserMessage("Tell me everything about Kafka.").build();
         HttpResponseFor<StreamResponse<ChatCompletionChunk>> raw = client.chat().completions().withRawResponse()
                 .createStreaming(params);
@@ -172,7 +172,7 @@ class OpenAiFrontDoorIT {
             assertThat(stream.stream().iterator().next()).isNotNull(); // the answer has begun
             assertThat(running(pod)).as("the request runs on " + pod).isEqualTo(1);
         }
-        // 100,000 tokens would take minutes: only the client's leaving can end the request this soon.
+        // 60,000 tokens at 5 ms each would take 5 minutes: only the client's leaving can end the request this soon.
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                 .untilAsserted(() -> {
                     assertThat(running(pod)).as("requests running on " + pod).isZero();

@@ -75,9 +75,9 @@ public final class PipelineFixture implements AutoCloseable {
         List<PodConfig> subscribed = new ArrayList<>();
         for (SimPodConfig c : podConfigs) {
             SimPod pod = SimPod.start(c.servingPort() == null ? c.toBuilder().servingPort(0).build() : c);
-            pods.put(c.id(), pod);
+            pods.put(c.pod(), pod);
             started.add(pod);
-            subscribed.add(new PodConfig(c.namespace(), c.service(), c.id(), null, "127.0.0.1", pod.pubBasePort(),
+            subscribed.add(new PodConfig(c.namespace(), c.service(), c.pod(), null, "127.0.0.1", pod.pubBasePort(),
                     pod.replayBasePort(), c.dpRanks(), c.model(), "", pod.servingPort(), null));
         }
         RedisServer redis = RedisServer.start();
