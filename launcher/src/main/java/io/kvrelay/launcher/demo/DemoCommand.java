@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Runs the whole pipeline on embedded defaults: a Kafka broker (KRaft, child JVM), a Redis "
                 + "server (the system's redis-server, else a bundled one), simulated vLLM pods speaking the real "
-                + "ZeroMQ protocol, ingest-bridge, stream-app and router-api, and a multi-turn chat workload that "
-                + "routes every request through the router and runs it on the chosen pod.",
+                + "ZeroMQ protocol and vLLM's OpenAI API, ingest-bridge, stream-app and router-api, and a multi-turn "
+                + "chat workload sent to the router's OpenAI front door, which routes each request and proxies it to "
+                + "the chosen pod.",
                 "Ctrl-C stops everything it started; the next run starts clean."})
 public final class DemoCommand implements Callable<Integer> {
     private static final String NAMESPACE = "demo";
@@ -120,7 +121,7 @@ public final class DemoCommand implements Callable<Integer> {
                         pipeline.bridgeAdmin().port(), pipeline.redis().host(), pipeline.redis().port(),
                         pipeline.redis().kind(), pipeline.kafka().bootstrapServers());
                 DemoStats stats = new DemoStats();
-                try (DemoWorkload workload = new DemoWorkload(NAMESPACE, services, pipeline.fleet(), port, seed,
+                try (DemoWorkload workload = new DemoWorkload(NAMESPACE, services, port, seed,
                         stats)) {
                     if (!workload.awaitRoutable(podsPerService, Duration.ofSeconds(180))) {
                         out.println("  warning: not every pod is routable after 180 s; starting anyway");
@@ -153,7 +154,7 @@ public final class DemoCommand implements Callable<Integer> {
         long end = start + TimeUnit.SECONDS.toNanos(seconds);
         double lastEvents = events(pipeline);
         long lastTick = start;
-        out.println("   time |   req/s | KV hit | events/s | index lag p50/p99 ms | router p50/p99 ms | failures");
+        out.println("   time |   req/s | KV hit | events/s | index lag p50/p99 ms |   TTFT p50/p99 ms | failures");
         while (System.nanoTime() < end) {
             if (stop.await(progressSeconds, TimeUnit.SECONDS)) {
                 return;
@@ -192,7 +193,7 @@ public final class DemoCommand implements Callable<Integer> {
         stats.takeInterval();
         DemoStats.Window t = stats.total();
         out.printf(Locale.ROOT, "summary: %d requests, %d failed; KV-cache hit rate %.1f%% of prompt blocks; "
-                        + "%.1f%% answered by a sticky link; router latency p50 %.2f ms, p99 %.2f ms%n",
+                        + "%.1f%% answered by a sticky link; time to first token p50 %.2f ms, p99 %.2f ms%n",
                 t.requests(), t.failures(), 100 * t.hitRate(), 100 * t.stickyShare(), t.p50Ms(), t.p99Ms());
         if (stats.lastFailure() != null) {
             out.println("  last failure: " + stats.lastFailure());
@@ -219,6 +220,7 @@ public final class DemoCommand implements Callable<Integer> {
         String svc = services.get(0);
         out.printf("""
                 every service keeps running; try the API (Ctrl-C stops everything):
+                  curl -s localhost:%1$d/v1/chat/completions -H 'content-type: application/json' -H 'x-user-id: me' -d '{"model":"%2$s","messages":[{"role":"user","content":"Hello"}],"max_tokens":8}'
                   curl -s localhost:%1$d/v1/route -d '{"namespace":"demo","service":"%2$s","userId":"me","tokens":[%3$s]}'
                   curl -s 'localhost:%1$d/v1/services/demo/%2$s/pods?filter=routable'
                   curl -s localhost:%1$d/v1/links/demo/me/%2$s

@@ -32,7 +32,7 @@ public final class DemoStats {
     public record Window(long requests, long failures, double hitRate, double stickyShare, double p50Ms, double p99Ms) {
     }
 
-    void served(String pod, long routerNanos, int prompt, int cached, boolean wasSticky) {
+    void served(String pod, long ttftNanos, int prompt, int cached, boolean wasSticky) {
         requests.incrementAndGet();
         perPod.computeIfAbsent(pod, k -> new LongAdder()).increment();
         promptBlocks.addAndGet(prompt);
@@ -41,7 +41,7 @@ public final class DemoStats {
             sticky.incrementAndGet();
         }
         synchronized (latencies) {
-            latencies.add(routerNanos);
+            latencies.add(ttftNanos);
         }
     }
 

@@ -42,7 +42,7 @@ class DemoIT {
         try (DemoPipeline pipeline = new DemoPipeline(settings, step -> { })) {
             bootstrap = pipeline.kafka().bootstrapServers();
             redisPort = pipeline.redis().port();
-            try (DemoWorkload workload = new DemoWorkload("demo", settings.services(), pipeline.fleet(),
+            try (DemoWorkload workload = new DemoWorkload("demo", settings.services(),
                     pipeline.router().port(), 7, stats)) {
                 assertThat(workload.awaitRoutable(2, Duration.ofSeconds(180))).as("every pod routable").isTrue();
                 workload.start(20);

@@ -174,27 +174,7 @@ class PodScorerTest {
     /** Issue 15: requests the front door is proxying to a pod are known exactly, ahead of the pod's reports. */
     @Test
     void shouldCountOpenFrontDoorRequestsWhereThePodsReportsLag() {
-        InFlight open = new InFlight() {
-            @Override
-            public double queuedMs(String pod) {
-                return 0;
-            }
-
-            @Override
-            public int unreported(String pod) {
-                return 0;
-            }
-
-            @Override
-            public double meanPrefillMs(String pod) {
-                return Double.NaN;
-            }
-
-            @Override
-            public int open(String pod) {
-                return 64;
-            }
-        };
+        InFlight open = inFlight(0, 0, Double.NaN, 64);
         PodInfo reportsIdle = pod("a", 0, 0, null);
         assertThat(scorer.score(reportsIdle, 10, 0, 0, 0, open).cost())
                 .isGreaterThan(scorer.score(reportsIdle, 10, 0, 0, 0, InFlight.NONE).cost());
@@ -209,7 +189,16 @@ class PodScorerTest {
     }
 
     private static InFlight inFlight(double queuedMs, int unreported, double meanPrefillMs) {
+        return inFlight(queuedMs, unreported, meanPrefillMs, 0);
+    }
+
+    private static InFlight inFlight(double queuedMs, int unreported, double meanPrefillMs, int open) {
         return new InFlight() {
+            @Override
+            public int open(String pod) {
+                return open;
+            }
+
             @Override
             public double queuedMs(String pod) {
                 return queuedMs;
