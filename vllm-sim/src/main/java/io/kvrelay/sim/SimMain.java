@@ -62,6 +62,11 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--max-running", defaultValue = "256",
             description = "OpenAI API: requests running at once per rank; more wait (default ${DEFAULT-VALUE}).")
     int maxRunning;
+
+    @Option(names = "--tokenizer", description = "OpenAI API: tokenize with this Hugging Face tokenizer directory "
+            + "(tokenizer.json, tokenizer_config.json's chat template) instead of the simulator's own; the "
+            + "vllm-sim image has it, kvrelay.jar's simulator does not.")
+    String tokenizer;
     @Option(names = "--layout", defaultValue = "MAP_EVENTS", description = "${COMPLETION-CANDIDATES}")
     PayloadLayout layout;
     @Option(names = "--hash-encoding", defaultValue = "INT", description = "${COMPLETION-CANDIDATES}")
@@ -181,7 +186,7 @@ public final class SimMain implements Callable<Integer> {
                     .serveMetrics(!noMetrics).kvUsageMetric(kvUsageMetric).seed(seed)
                     .publishLogLimit(0).fidelity(fidelity()).restartPlan(restartPlan())
                     .prefillMsPerBlock(prefillMsPerBlock).decodeMsPerToken(decodeMsPerToken).maxRunning(maxRunning)
-                    .build());
+                    .tokenizerDir(tokenizer).build());
         }
         return out;
     }

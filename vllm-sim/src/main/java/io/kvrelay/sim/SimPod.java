@@ -6,6 +6,7 @@ import io.kvrelay.sim.cache.KvCacheModel;
 import io.kvrelay.sim.metrics.SimMetricsServer;
 import io.kvrelay.sim.metrics.WorkerMetrics;
 import io.kvrelay.sim.serving.OpenAiApi;
+import io.kvrelay.sim.serving.PromptTokenizer;
 import io.kvrelay.sim.serving.ServingEngine;
 import io.kvrelay.sim.wire.SimEvent;
 import io.kvrelay.sim.zmq.KvEventPublisher;
@@ -73,7 +74,8 @@ public final class SimPod implements AutoCloseable {
             sockets.bindAll(workers);
             if (config.servingPort() != null) {
                 engine = new ServingEngine(this, config.timeModel());
-                OpenAiApi api = new OpenAiApi(engine, config.model(), maxModelLen());
+                OpenAiApi api = new OpenAiApi(engine, config.model(), maxModelLen(),
+                        PromptTokenizer.of(config.tokenizerDir()));
                 serving = new SimMetricsServer(config.model(), config.kvUsageMetric(), this::workerMetrics,
                         config.host(), config.servingPort(), config.serveMetrics(), api::register);
             }

@@ -26,6 +26,8 @@ import java.util.Objects;
  * @param fidelity        where every rank's publisher is as harsh as vLLM (replay serving, HWM, pacing, seq frame,
  *                        heartbeat); {@link Fidelity#roomy()} by default
  * @param restartPlan     what {@link SimPod#restart()} does; {@link RestartPlan#keepSockets()} by default
+ * @param tokenizerDir    a Hugging Face tokenizer (tokenizer.json, tokenizer_config.json's chat template) the OpenAI
+ *                        API tokenizes with, as vLLM does with the model's; null = the simulator's own tokenizer
  * @param timeModel       how long the OpenAI API on the serving port takes: prefill per uncached block, decode per
  *                        token, requests running at once per rank ({@link TimeModel#defaults()})
  */
@@ -34,7 +36,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
                            ReplayReplyShape replyShape, int sndHwm, int replayBufferSteps, int capacityBlocks,
                            int blockSize, String topic, String model, Integer servingPort,
                            boolean serveMetrics, KvUsageMetric kvUsageMetric, long seed, int publishLogLimit,
-                           Fidelity fidelity, RestartPlan restartPlan, TimeModel timeModel) {
+                           Fidelity fidelity, RestartPlan restartPlan, TimeModel timeModel, String tokenizerDir) {
 
     public SimPodConfig {
         requireSegment("namespace", namespace);
@@ -105,7 +107,8 @@ public record SimPodConfig(String namespace, String service, String pod, String 
                 .replyShape(replyShape).sndHwm(sndHwm).replayBufferSteps(replayBufferSteps)
                 .capacityBlocks(capacityBlocks).blockSize(blockSize).topic(topic).model(model)
                 .servingPort(servingPort).serveMetrics(serveMetrics).kvUsageMetric(kvUsageMetric).seed(seed)
-                .publishLogLimit(publishLogLimit).fidelity(fidelity).restartPlan(restartPlan).timeModel(timeModel);
+                .publishLogLimit(publishLogLimit).fidelity(fidelity).restartPlan(restartPlan).timeModel(timeModel)
+                .tokenizerDir(tokenizerDir);
     }
 
     private static void requireSegment(String what, String value) {
@@ -155,6 +158,7 @@ public record SimPodConfig(String namespace, String service, String pod, String 
         private int publishLogLimit = 100_000;
         private Fidelity fidelity = FidelityPreset.ROOMY.fidelity();
         private RestartPlan restartPlan = FidelityPreset.ROOMY.restartPlan();
+        private String tokenizerDir;
         private double prefillMsPerBlock = TimeModel.defaults().prefillMsPerBlock();
         private double decodeMsPerToken = TimeModel.defaults().decodeMsPerToken();
         private int maxRunning = TimeModel.defaults().maxRunning();
@@ -213,7 +217,13 @@ public record SimPodConfig(String namespace, String service, String pod, String 
             return new SimPodConfig(namespace, service, pod, host, pubBasePort, replayBasePort, dpRanks, layout,
                     hashEncoding, replyShape, sndHwm, replayBufferSteps, capacityBlocks, blockSize, t, model,
                     servingPort, serveMetrics, kvUsageMetric, seed, publishLogLimit, fidelity, restartPlan,
-                    new TimeModel(prefillMsPerBlock, decodeMsPerToken, maxRunning));
+                    new TimeModel(prefillMsPerBlock, decodeMsPerToken, maxRunning), tokenizerDir);
+        }
+
+        /** A Hugging Face tokenizer directory for the OpenAI API (null: the simulator's own tokenizer). */
+        public Builder tokenizerDir(String v) {
+            tokenizerDir = v;
+            return this;
         }
     }
 }

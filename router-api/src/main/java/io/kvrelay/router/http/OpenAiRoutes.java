@@ -9,6 +9,7 @@ import io.kvrelay.http.Routes;
 import io.kvrelay.router.decide.RouteRequest;
 import io.kvrelay.router.decide.RouteResult;
 import io.kvrelay.router.decide.RoutingDecisions;
+import io.kvrelay.router.openai.LocalTokenizer;
 import io.kvrelay.router.openai.OpenAiConfig;
 import io.kvrelay.router.openai.OpenAiError;
 import io.kvrelay.router.openai.PodProxy;
@@ -52,6 +53,10 @@ public final class OpenAiRoutes {
     private final Credentials credentials;
     private final Counter tokenizeFailures;
     private final Counter retried;
+    /** Models tokenized in this process, by model name. */
+    private final Map<String, LocalTokenizer> local = new LinkedHashMap<>();
+    private final Counter verified;
+    private final Counter mismatches;
 
     public OpenAiRoutes(OpenAiConfig config, RoutingDecisions decisions, ServiceStateCache states,
                         PodTokenizer tokenizer, PodProxy proxy, String adminToken,
@@ -67,6 +72,14 @@ public final class OpenAiRoutes {
                 .register(registry);
         this.retried = Counter.builder("kvrelay.router.openai.retries")
                 .description("front-door requests sent to another pod because the chosen one refused or answered 503")
+                .register(registry);
+        config.tokenizers().forEach((model, dir) -> local.put(model, LocalTokenizer.load(dir)));
+        this.verified = Counter.builder("kvrelay.router.openai.tokenizer.verified")
+                .description("prompts tokenized in process and also by a pod, to compare (openai.verifyShare)")
+                .register(registry);
+        this.mismatches = Counter.builder("kvrelay.router.openai.tokenizer.mismatches")
+                .description("prompts the in-process tokenizer and a pod tokenized differently: a wrong tokenizer "
+                        + "or chat template configured for the model (routing then misses the pods' caches)")
                 .register(registry);
     }
 
@@ -169,12 +182,61 @@ public final class OpenAiRoutes {
                 question.set("add_special_tokens", body.get("add_special_tokens"));
             }
         }
+        LocalTokenizer own = local.get(target.model());
+        if (own != null && defaultsOnly(question)) {
+            int[] ids;
+            try {
+                ids = chat ? own.chat(question.get("messages"), !question.has("add_generation_prompt")
+                        || question.get("add_generation_prompt").asBoolean(true))
+                        : own.prompt(question.get("prompt").asText());
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new HttpError(400, "the model's chat template refused the messages: " + e.getMessage(),
+                        Map.of("param", "messages"));
+            }
+            if (config.verifyShare() > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble()
+                    < config.verifyShare()) {
+                verify(target, question, pods, ids);
+            }
+            return CompletableFuture.completedFuture(ids);
+        }
         return tokenizer.tokens(target.namespace() + "/" + target.service(), question, pods)
                 .exceptionally(e -> {
                     tokenizeFailures.increment();
                     log.debug("tokenization for {} failed, routing on load alone: {}", target.service(), e.toString());
                     return new int[0];
                 });
+    }
+
+    /** Whether the local tokenizer applies: none of the options that change vLLM's ids (own template, tools...). */
+    private static boolean defaultsOnly(ObjectNode question) {
+        for (String f : List.of("continue_final_message", "add_special_tokens", "chat_template",
+                "chat_template_kwargs", "tools")) {
+            JsonNode v = question.get(f);
+            if (v != null && !v.isNull() && !(f.equals("continue_final_message") && !v.asBoolean())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Asks a pod too, behind the request, and counts (and logs) a difference. */
+    private void verify(OpenAiConfig.ModelTarget target, ObjectNode question, List<PodInfo> pods, int[] ids) {
+        tokenizer.tokens(target.namespace() + "/" + target.service(), question, pods).whenComplete((theirs, e) -> {
+            if (e != null) {
+                return; // no pod to compare with now: not a mismatch
+            }
+            verified.increment();
+            if (!java.util.Arrays.equals(ids, theirs)) {
+                mismatches.increment();
+                int at = java.util.Arrays.mismatch(ids, theirs);
+                // Every mismatch is counted; the log says the first and then every hundredth, not one per request.
+                if (mismatches.count() % 100 == 1) {
+                    log.warn("model {}: the in-process tokenizer and pod tokenization differ ({} vs {} tokens, first "
+                            + "difference at token {}): check openai.tokenizers against the pods' model",
+                            target.model(), ids.length, theirs.length, at);
+                }
+            }
+        });
     }
 
     private CompletableFuture<Reply> forward(Request r, String path, RouteResult res) {

@@ -21,11 +21,36 @@ import java.util.Map;
  * @param responseTimeoutMs  until the pod's response head arrives (default 300,000: a non-streamed answer comes whole)
  * @param maxAttempts        pods tried for one request, counting the first (default 3)
  * @param maxBodyBytes       largest request body (default 8 MiB)
+ * @param tokenizers         model name → a directory with its Hugging Face tokenizer ({@code tokenizer.json}, and
+ *                           {@code tokenizer_config.json} for the chat template): that model's prompts are tokenized
+ *                           in this process instead of by a pod (the router's image carries the tokenizer; kvrelay.jar
+ *                           does not). Requests with options the local tokenizer does not apply (their own chat
+ *                           template, tools, non-default special tokens) still go to a pod
+ * @param verifyShare        share of locally tokenized requests also tokenized by a pod and compared, a mismatch
+ *                           counted and logged (default 0.01; 0 = never)
  */
 public record OpenAiConfig(String namespace, Map<String, String> models, String userHeader, long tokenizeTimeoutMs,
                            long tokenCacheTokens, long connectTimeoutMs, long responseTimeoutMs, int maxAttempts,
-                           int maxBodyBytes) {
+                           int maxBodyBytes, Map<String, String> tokenizers, Double verifyShare) {
+    /** Without local tokenizers. */
+    public OpenAiConfig(String namespace, Map<String, String> models, String userHeader, long tokenizeTimeoutMs,
+                        long tokenCacheTokens, long connectTimeoutMs, long responseTimeoutMs, int maxAttempts,
+                        int maxBodyBytes) {
+        this(namespace, models, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs, responseTimeoutMs,
+                maxAttempts, maxBodyBytes, null, null);
+    }
+
     public OpenAiConfig {
+        tokenizers = tokenizers == null ? Map.of() : Map.copyOf(tokenizers);
+        tokenizers.forEach((model, dir) -> {
+            if (model == null || model.isBlank() || dir == null || dir.isBlank()) {
+                throw new IllegalArgumentException("openai.tokenizers: a model and its directory must be non-empty");
+            }
+        });
+        verifyShare = verifyShare == null ? 0.01 : verifyShare;
+        if (!(verifyShare >= 0 && verifyShare <= 1)) {
+            throw new IllegalArgumentException("openai.verifyShare must be in [0, 1], got " + verifyShare);
+        }
         namespace = namespace == null || namespace.isBlank() ? "default" : namespace;
         models = models == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(models));
         models.forEach((model, target) -> target(model, target, "default"));
@@ -50,12 +75,18 @@ public record OpenAiConfig(String namespace, Map<String, String> models, String 
 
     public OpenAiConfig withNamespace(String ns) {
         return new OpenAiConfig(ns, models, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs,
-                responseTimeoutMs, maxAttempts, maxBodyBytes);
+                responseTimeoutMs, maxAttempts, maxBodyBytes, tokenizers, verifyShare);
     }
 
     public OpenAiConfig withModels(Map<String, String> m) {
         return new OpenAiConfig(namespace, m, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs,
-                responseTimeoutMs, maxAttempts, maxBodyBytes);
+                responseTimeoutMs, maxAttempts, maxBodyBytes, tokenizers, verifyShare);
+    }
+
+    /** With models tokenized in process ({@code model → tokenizer directory}), {@code share} of them verified. */
+    public OpenAiConfig withTokenizers(Map<String, String> t, double share) {
+        return new OpenAiConfig(namespace, models, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs,
+                responseTimeoutMs, maxAttempts, maxBodyBytes, t, share);
     }
 
     /** The service a model name is served by; null when models are listed and this one is not. */

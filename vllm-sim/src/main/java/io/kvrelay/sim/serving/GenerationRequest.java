@@ -21,11 +21,11 @@ record GenerationRequest(int[] prompt, int maxTokens, boolean stream, boolean in
     }
 
     /** A completions body: {@code prompt} is a string or an array of token ids. */
-    static GenerationRequest completion(JsonNode body, int maxModelLen) {
+    static GenerationRequest completion(JsonNode body, int maxModelLen, PromptTokenizer tokenizer) {
         JsonNode p = body.get("prompt");
         int[] prompt;
         if (p != null && p.isTextual()) {
-            prompt = SimTokenizer.encode(p.asText());
+            prompt = tokenizer.prompt(p.asText());
         } else if (p != null && p.isArray()) {
             prompt = new int[p.size()];
             for (int i = 0; i < prompt.length; i++) {
@@ -35,7 +35,7 @@ record GenerationRequest(int[] prompt, int maxTokens, boolean stream, boolean in
                     throw OpenAiError.badRequest("prompt must be a string or an array of token ids (batched prompts"
                             + " are not simulated)");
                 }
-                if (!t.canConvertToInt() || !SimTokenizer.inVocabulary(t.intValue())) {
+                if (!t.canConvertToInt() || !tokenizer.inVocabulary(t.intValue())) {
                     throw OpenAiError.badRequest("Token id " + t.asText() + " is out of vocabulary");
                 }
                 prompt[i] = t.intValue();
@@ -47,22 +47,22 @@ record GenerationRequest(int[] prompt, int maxTokens, boolean stream, boolean in
     }
 
     /** A chat body: {@code messages} through the chat template (with the generation prompt). */
-    static GenerationRequest chat(JsonNode body, int maxModelLen) {
-        int[] prompt = SimTokenizer.encode(chatPrompt(body));
+    static GenerationRequest chat(JsonNode body, int maxModelLen, PromptTokenizer tokenizer) {
+        int[] prompt = chatTokens(body, tokenizer);
         JsonNode newer = body.get("max_completion_tokens");
         String field = newer != null && !newer.isNull() ? "max_completion_tokens" : "max_tokens";
         return of(body, prompt, maxTokens(body, field), maxModelLen);
     }
 
-    /** The templated prompt of a body's {@code messages}, honouring {@code add_generation_prompt} (default true). */
-    static String chatPrompt(JsonNode body) {
+    /** A body's {@code messages} through the chat template, honouring {@code add_generation_prompt} (default true). */
+    static int[] chatTokens(JsonNode body, PromptTokenizer tokenizer) {
         JsonNode add = body.get("add_generation_prompt");
         if (add != null && !add.isNull() && !add.isBoolean()) {
             throw OpenAiError.badRequest("add_generation_prompt must be a boolean");
         }
         try {
-            return ChatTemplate.render(body.get("messages"), add == null || add.isNull() || add.asBoolean());
-        } catch (IllegalArgumentException e) {
+            return tokenizer.chat(body.get("messages"), add == null || add.isNull() || add.asBoolean());
+        } catch (IllegalArgumentException | IllegalStateException e) {
             throw OpenAiError.badRequest(e.getMessage());
         }
     }

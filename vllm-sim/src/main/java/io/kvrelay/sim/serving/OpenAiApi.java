@@ -23,12 +23,14 @@ public final class OpenAiApi {
     private static final int MAX_BODY_BYTES = 16 * 1024 * 1024;
 
     private final ServingEngine engine;
+    private final PromptTokenizer tokenizer;
     private final String model;
     private final int maxModelLen;
     private final ObjectMapper json = new ObjectMapper();
 
-    public OpenAiApi(ServingEngine engine, String model, int maxModelLen) {
+    public OpenAiApi(ServingEngine engine, String model, int maxModelLen, PromptTokenizer tokenizer) {
         this.engine = engine;
+        this.tokenizer = tokenizer;
         this.model = model;
         this.maxModelLen = maxModelLen;
     }
@@ -56,10 +58,10 @@ public final class OpenAiApi {
             JsonNode body = body(r);
             int[] tokens;
             if (body.has("messages")) {
-                tokens = SimTokenizer.encode(GenerationRequest.chatPrompt(body));
+                tokens = GenerationRequest.chatTokens(body, tokenizer);
             } else if (body.path("prompt").isTextual()) {
-                // add_special_tokens is accepted and ignored: the simulated tokenizer adds no BOS.
-                tokens = SimTokenizer.encode(body.get("prompt").asText());
+                // add_special_tokens is accepted and ignored: a prompt gets the tokenizer's specials, as vLLM's default.
+                tokens = tokenizer.prompt(body.get("prompt").asText());
             } else {
                 throw OpenAiError.badRequest("the body needs a string prompt or messages");
             }
@@ -78,8 +80,8 @@ public final class OpenAiApi {
         GenerationRequest g;
         try {
             JsonNode body = body(r);
-            g = api == ResponseShapes.Api.CHAT ? GenerationRequest.chat(body, maxModelLen)
-                    : GenerationRequest.completion(body, maxModelLen);
+            g = api == ResponseShapes.Api.CHAT ? GenerationRequest.chat(body, maxModelLen, tokenizer)
+                    : GenerationRequest.completion(body, maxModelLen, tokenizer);
         } catch (OpenAiError e) {
             return CompletableFuture.completedFuture(e.reply());
         }
