@@ -1,6 +1,7 @@
 package io.kvrelay.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -76,12 +77,25 @@ public final class HfTokenizer implements AutoCloseable {
 
     /** A prompt's token ids, the tokenizer's special tokens added (vLLM's default for a text prompt). */
     public int[] encodePrompt(String text) {
-        return ints(withSpecials.encode(text).getIds());
+        return ids(withSpecials, text, true);
     }
 
     /** A chat's token ids: the template's text encoded without special tokens (vLLM's default for a chat). */
     public int[] encodeChat(JsonNode messages, boolean addGenerationPrompt) {
-        return ints(plain.encode(renderChat(messages, addGenerationPrompt)).getIds());
+        return ids(plain, renderChat(messages, addGenerationPrompt), false);
+    }
+
+    /**
+     * The ids alone, through the binding's native calls: its {@code encode} also copies every token's text, offsets,
+     * type ids and masks into Java, which took most of the time for a long prompt and is never used here.
+     */
+    private static int[] ids(HuggingFaceTokenizer t, String text, boolean addSpecialTokens) {
+        long encoding = TokenizersLibrary.LIB.encode(t.getHandle(), text, addSpecialTokens);
+        try {
+            return ints(TokenizersLibrary.LIB.getTokenIds(encoding));
+        } finally {
+            TokenizersLibrary.LIB.deleteEncoding(encoding);
+        }
     }
 
     /** The template's text for {@code messages} (OpenAI's shape). */
