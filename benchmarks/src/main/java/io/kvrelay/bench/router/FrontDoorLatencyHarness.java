@@ -78,6 +78,16 @@ public final class FrontDoorLatencyHarness implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "8", description = "max_tokens of each chat request")
     int maxTokens;
 
+    @Option(names = "--unique-prompts", description = "every request a question never sent before, so the front "
+            + "door asks a pod to tokenize each one (default: 1,000 questions in turn, all in the router's "
+            + "tokenization cache after the warm-up)")
+    boolean uniquePrompts;
+
+    @Option(names = "--threads", defaultValue = "8",
+            description = "after each run, this JVM's busiest thread groups (names with digits as #) and their CPU "
+                    + "in ms per request, from /proc/self/task/*/stat (0: none)")
+    int threads;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new FrontDoorLatencyHarness()).execute(args));
     }
@@ -90,7 +100,7 @@ public final class FrontDoorLatencyHarness implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("kvrelay-front-door-");
-        String prefix = "frontdoor-" + System.currentTimeMillis();
+        String prefix = "fdbench-" + System.currentTimeMillis(); // Kafka Streams threads: fdbench-#-Strea...
         List<AutoCloseable> started = new ArrayList<>(); // closed last first, before the broker and Redis
         try (KafkaProcess kafka = KafkaProcess.start(dir.resolve("kafka"), 0);
              RedisServer redis = RedisServer.start()) {
@@ -136,10 +146,11 @@ public final class FrontDoorLatencyHarness implements Callable<Integer> {
             String frontDoor = routerUrl + "/v1/chat/completions";
             System.out.printf("%d pods (0 ms per prefill block, 0 ms per decode step), router on port %d with the "
                             + "front door, Redis %s; max_tokens %d, streamed; warm-up %d s at %d req/s through the "
-                            + "front door, then per rate %s req/s: direct, then front door, %d s each%n", pods,
-                    router.port(), redis.kind(), maxTokens, warmupSeconds, rates.get(0), rates, seconds);
-            List<String> options = List.of("-Dmode=chat", "-DmaxTokens=" + maxTokens);
-            LoadClients.openLoop(frontDoor, options, warmupSeconds, List.of(rates.get(0)), false);
+                            + "front door, then per rate %s req/s: direct, then front door, %d s each; %s%n", pods,
+                    router.port(), redis.kind(), maxTokens, warmupSeconds, rates.get(0), rates, seconds,
+                    uniquePrompts ? "every question new (tokenized by a pod)" : "1,000 questions in turn");
+            LoadClients.openLoop(frontDoor, options("warmup", rates.get(0) * warmupSeconds), warmupSeconds,
+                    List.of(rates.get(0)), false);
             int exit = 0;
             Map<Integer, Result[]> results = new LinkedHashMap<>();
             for (int rate : rates) {
@@ -148,10 +159,13 @@ public final class FrontDoorLatencyHarness implements Callable<Integer> {
                 for (int t = 0; t < 2; t++) {
                     String name = t == 0 ? "direct" : "front-door";
                     System.out.printf("%s rate=%d:%n", name, rate);
-                    LoadClients.Run run = LoadClients.openLoop(targets[t], options, seconds, List.of(rate), true);
+                    Map<String, Long> ticks0 = threadTicks();
+                    LoadClients.Run run = LoadClients.openLoop(targets[t], options(name + rate, rate * seconds),
+                            seconds, List.of(rate), true);
                     exit |= run.exit();
                     pair[t] = result(run);
                     System.out.printf("  %s rate=%d pipeline JVM: %s%n", name, rate, run.cpuLine());
+                    printThreads(ticks0, threadTicks(), run.requests());
                 }
                 results.put(rate, pair);
             }
@@ -171,6 +185,15 @@ public final class FrontDoorLatencyHarness implements Callable<Integer> {
             }
         }
         started.clear();
+    }
+
+    /** The generator's options for one run of {@code requests} requests, named {@code run}. */
+    private List<String> options(String run, int requests) {
+        List<String> o = new ArrayList<>(List.of("-Dmode=chat", "-DmaxTokens=" + maxTokens));
+        if (uniquePrompts) {
+            o.addAll(List.of("-Dbodies=" + requests, "-Dsalt=" + run + "-"));
+        }
+        return o;
     }
 
     /** The generator's line of one run, parsed, with this JVM's CPU over it. */
@@ -206,6 +229,40 @@ public final class FrontDoorLatencyHarness implements Callable<Integer> {
                     b.firstP50() - a.firstP50(), b.firstP99() - a.firstP99(), b.totalP50() - a.totalP50(),
                     b.totalP99() - a.totalP99(), b.cpuMsPerRequest() - a.cpuMsPerRequest());
         });
+    }
+
+    /** CPU ticks (1/100 s) of this JVM's live threads by name, digits as {@code #} (a pool's threads together). */
+    static Map<String, Long> threadTicks() throws IOException {
+        Map<String, Long> out = new java.util.HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(task.resolve("stat"));
+                } catch (IOException gone) {
+                    continue; // the thread ended
+                }
+                int close = stat.lastIndexOf(')');
+                String name = stat.substring(stat.indexOf('(') + 1, close).replaceAll("\\d+", "#");
+                String[] f = stat.substring(close + 2).split(" "); // f[0] is field 3 (state)
+                out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum); // utime, stime
+            }
+        }
+        return out;
+    }
+
+    /** The {@code --threads} busiest thread groups between two snapshots, in ms of CPU per request. */
+    private void printThreads(Map<String, Long> before, Map<String, Long> after, long requests) {
+        if (threads <= 0) {
+            return;
+        }
+        String top = after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0).sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(threads).map(e -> String.format(Locale.ROOT, "%s=%.3f", e.getKey(),
+                        e.getValue() * 10.0 / requests))
+                .reduce((a, b) -> a + " " + b).orElse("");
+        System.out.println("    busiest threads, ms CPU per request: " + top);
     }
 
     private static String loadavg() throws IOException {

@@ -30,11 +30,13 @@ import java.util.Random;
  *
  * <p>With {@code -Dmode=chat} it sends streamed OpenAI chat requests instead ({@link #chatBodies}: one of 4 shared
  * system prompts and a user question, {@code "stream": true}, {@code max_tokens} from {@code -DmaxTokens}, default
- * 8, header {@code x-user-id} for one of 200 users), {@code <url>} may list several URLs separated by commas
- * (request i goes to URL i mod n: round robin over pods), answers may be chunked, and a request counts as ok only if
- * it was a 200 whose body ended with {@code data: [DONE]}. Its line then has the first byte of the body (the first
- * server-sent event) and the whole answer, both from the scheduled time: {@code rate=R sent=N ok=N errors=N
- * first-byte p50=.. p99=.. max=.. total p50=.. p90=.. p99=.. max=.. connections=N} (ms).
+ * 8, header {@code x-user-id} for one of 200 users; {@code -Dbodies=N}, default 1,000, distinct questions sent in
+ * turn, each with {@code -Dsalt} in it, so a run can send questions no earlier run sent), {@code <url>} may list
+ * several URLs separated by commas (request i goes to URL i mod n: round robin over pods), answers may be chunked,
+ * and a request counts as ok only if it was a 200 whose body ended with {@code data: [DONE]}. Its line then has the
+ * first byte of the body (the first server-sent event) and the whole answer, both from the scheduled time:
+ * {@code rate=R sent=N ok=N errors=N first-byte p50=.. p99=.. max=.. total p50=.. p90=.. p99=.. max=..
+ * connections=N} (ms).
  */
 public final class OpenLoopLoad {
     private static final int MAX_CONNECTIONS = 512;
@@ -42,6 +44,8 @@ public final class OpenLoopLoad {
     private static final long TIMEOUT_NANOS = 10_000_000_000L;
     private static final boolean CHAT = "chat".equals(System.getProperty("mode", "route"));
     private static final int MAX_TOKENS = Integer.getInteger("maxTokens", 8);
+    private static final int CHAT_BODIES = Integer.getInteger("bodies", 1_000);
+    private static final String SALT = System.getProperty("salt", "");
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final InetSocketAddress[] targets;
@@ -64,7 +68,8 @@ public final class OpenLoopLoad {
         this.requests = new byte[uris.length][][];
         this.idle = new ArrayDeque[uris.length];
         this.backlog = new ArrayDeque[uris.length];
-        String[][] bodies = CHAT ? chatBodies(MAX_TOKENS) : new String[][] {bodies(PROMPT_TOKENS), null};
+        String[][] bodies = CHAT ? chatBodies(MAX_TOKENS, CHAT_BODIES, SALT)
+                : new String[][] {bodies(PROMPT_TOKENS), null};
         for (int t = 0; t < uris.length; t++) {
             targets[t] = new InetSocketAddress(uris[t].getHost(), uris[t].getPort());
             requests[t] = requests(uris[t], bodies[0], bodies[1]);
@@ -427,11 +432,12 @@ public final class OpenLoopLoad {
 
     /**
      * The streamed chat requests sent in chat mode, in order, as {bodies, users}: body b is user {@code user-(b %
-     * 200)}'s question b under system prompt b % 4 (so a user always has the same one), model {@code sim-model},
+     * 200)}'s question b (with {@code salt} in it) under system prompt b % 4 (so a user always has the same one),
+     * {@code count} of them, model {@code sim-model},
      * {@code max_tokens} as given, {@code "stream": true}. The four system prompts are about 200 words each (about
      * 400 tokens, 25 blocks of 16, of the simulator's tokenizer), so prefixes are shared across users.
      */
-    static String[][] chatBodies(int maxTokens) {
+    static String[][] chatBodies(int maxTokens, int count, String salt) {
         Random rnd = new Random(7);
         String[] words = {"route", "cache", "prefix", "token", "block", "pod", "fleet", "request", "answer", "model",
             "serve", "stream", "latency", "queue", "batch", "decode", "prefill", "memory", "link", "user"};
@@ -443,12 +449,12 @@ public final class OpenLoopLoad {
             }
             system[s] = sb.append('.').toString();
         }
-        String[] bodies = new String[1_000];
+        String[] bodies = new String[count];
         String[] users = new String[bodies.length];
         for (int b = 0; b < bodies.length; b++) {
             users[b] = "user-" + (b % 200);
             bodies[b] = "{\"model\":\"sim-model\",\"messages\":[{\"role\":\"system\",\"content\":\""
-                    + system[b % 4] + "\"},{\"role\":\"user\",\"content\":\"Question " + b + ": how does the "
+                    + system[b % 4] + "\"},{\"role\":\"user\",\"content\":\"Question " + salt + b + ": how does the "
                     + words[rnd.nextInt(words.length)] + " relate to the " + words[rnd.nextInt(words.length)]
                     + "?\"}],\"max_tokens\":" + maxTokens + ",\"stream\":true}";
         }
