@@ -72,6 +72,11 @@ public final class FrontDoorLatencyHarness implements Callable<Integer> {
             description = "seconds of load through the front door first, at the first rate, unreported")
     int warmupSeconds;
 
+    @Option(names = "--warmup-rate", defaultValue = "0",
+            description = "requests/s of the warm-up (0: the first of --rates; 30 s at 100 req/s leaves C2 compiling "
+                    + "the front door's path well into the measured runs)")
+    int warmupRate;
+
     @Option(names = "--pods", defaultValue = "4", description = "simulated pods of the service")
     int pods;
 
@@ -144,13 +149,14 @@ public final class FrontDoorLatencyHarness implements Callable<Integer> {
             String routerUrl = "http://127.0.0.1:" + router.port();
             awaitRoutable(routerUrl, pods);
             String frontDoor = routerUrl + "/v1/chat/completions";
+            int warmRate = warmupRate > 0 ? warmupRate : rates.get(0);
             System.out.printf("%d pods (0 ms per prefill block, 0 ms per decode step), router on port %d with the "
                             + "front door, Redis %s; max_tokens %d, streamed; warm-up %d s at %d req/s through the "
                             + "front door, then per rate %s req/s: direct, then front door, %d s each; %s%n", pods,
-                    router.port(), redis.kind(), maxTokens, warmupSeconds, rates.get(0), rates, seconds,
+                    router.port(), redis.kind(), maxTokens, warmupSeconds, warmRate, rates, seconds,
                     uniquePrompts ? "every question new (tokenized by a pod)" : "1,000 questions in turn");
-            LoadClients.openLoop(frontDoor, options("warmup", rates.get(0) * warmupSeconds), warmupSeconds,
-                    List.of(rates.get(0)), false);
+            LoadClients.openLoop(frontDoor, options("warmup", warmRate * warmupSeconds), warmupSeconds,
+                    List.of(warmRate), false);
             int exit = 0;
             Map<Integer, Result[]> results = new LinkedHashMap<>();
             for (int rate : rates) {
