@@ -26,8 +26,8 @@ final class LoadClients {
     private LoadClients() {
     }
 
-    /** What one client run cost this JVM. */
-    record Run(long requests, long cpuNanos, long wallNanos, int exit) {
+    /** What one client run cost this JVM, and the lines the client printed. */
+    record Run(long requests, long cpuNanos, long wallNanos, int exit, List<String> lines) {
         double cpuMsPerRequest() {
             return requests == 0 ? Double.NaN : cpuNanos / 1e6 / requests;
         }
@@ -46,9 +46,20 @@ final class LoadClients {
     /** The open-loop generator at each of {@code rates} for {@code seconds}; its lines to System.out if shown. */
     static Run openLoop(String url, int promptTokens, int seconds, List<Integer> rates, boolean show)
             throws IOException, InterruptedException {
+        return openLoop(url, List.of("-Dtokens=" + promptTokens), seconds, rates, show);
+    }
+
+    /**
+     * The open-loop generator with these JVM options ({@code -Dmode=chat}, say) at each of {@code rates} for
+     * {@code seconds}; {@code urls} may list several, separated by commas (see {@link OpenLoopLoad}).
+     */
+    static Run openLoop(String urls, List<String> options, int seconds, List<Integer> rates, boolean show)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-Dtokens=" + promptTokens, "-cp", System.getProperty("java.class.path"),
-                OpenLoopLoad.class.getName(), url, String.valueOf(seconds)));
+                "-Xmx512m"));
+        cmd.addAll(options);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), OpenLoopLoad.class.getName(), urls,
+                String.valueOf(seconds)));
         rates.forEach(r -> cmd.add(String.valueOf(r)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         if (!show) {
@@ -57,15 +68,19 @@ final class LoadClients {
         long cpu0 = cpuNanos();
         long t0 = System.nanoTime();
         Process p = pb.start();
+        List<String> printed = new ArrayList<>();
         if (show) {
             // Through this process's System.out, so whoever runs the harness (a test) reads them.
             try (var lines = p.inputReader().lines()) {
-                lines.forEach(System.out::println);
+                lines.forEach(l -> {
+                    System.out.println(l);
+                    printed.add(l);
+                });
             }
         }
         int exit = p.waitFor();
         long sent = (long) seconds * rates.stream().mapToInt(Integer::intValue).sum();
-        return new Run(sent, cpuNanos() - cpu0, System.nanoTime() - t0, exit);
+        return new Run(sent, cpuNanos() - cpu0, System.nanoTime() - t0, exit, printed);
     }
 
     /**
@@ -95,9 +110,11 @@ final class LoadClients {
         Process p = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--latency",
                 "-s", script.toString(), url, "--", bodies.toString()).redirectErrorStream(true).start();
         long requests = 0;
+        List<String> printed = new ArrayList<>();
         try (var lines = p.inputReader().lines()) {
             for (String l : (Iterable<String>) lines::iterator) {
                 System.out.println(l);
+                printed.add(l);
                 Matcher m = WRK_REQUESTS.matcher(l);
                 if (m.find()) {
                     requests = Long.parseLong(m.group(1));
@@ -105,7 +122,7 @@ final class LoadClients {
             }
         }
         int exit = p.waitFor();
-        return new Run(requests, cpuNanos() - cpu0, System.nanoTime() - t0, requests > 0 ? exit : 1);
+        return new Run(requests, cpuNanos() - cpu0, System.nanoTime() - t0, requests > 0 ? exit : 1, printed);
     }
 
     static long cpuNanos() {
