@@ -15,7 +15,7 @@ import io.kvrelay.router.http.OpenAiRoutes;
 import io.kvrelay.router.http.RouterRoutes;
 import io.kvrelay.router.openai.PodProxy;
 import io.kvrelay.router.openai.PodTokenizer;
-import java.net.http.HttpClient;
+import io.kvrelay.http.client.UpstreamClient;
 import io.kvrelay.router.inflight.DecisionFeed;
 import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.links.LinkService;
@@ -49,6 +49,7 @@ public final class RouterApp implements AutoCloseable {
     private final StreamAppClient streamApp;
     private final RoutingDecisions routing;
     private final OpenAiRoutes openAi;
+    private final UpstreamClient pods;
     private final RouterRoutes routes;
     private final RouterConfig config;
     /** The HTTP server's event loops, shared with the stream-app client: a decision stays on its request's loop. */
@@ -79,10 +80,9 @@ public final class RouterApp implements AutoCloseable {
                 Duration.ofSeconds(3), Clock.systemUTC());
         this.config = c;
         this.routing = new RoutingDecisions(decider, states, decisions, c.routerId(), registry);
-        // The front door's client to the pods (tokenize, proxy): the JDK's, HTTP/1.1 like vLLM's server.
-        HttpClient pods = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofMillis(c.openai().connectTimeoutMs()))
-                .followRedirects(HttpClient.Redirect.NEVER).build();
+        // The front door's client to the pods (tokenize, proxy), on the router's own loops.
+        this.pods = new UpstreamClient(loops, c.openai().maxConnectionsPerPod(),
+                Math.toIntExact(c.openai().connectTimeoutMs()));
         ObjectMapper json = new ObjectMapper();
         this.openAi = new OpenAiRoutes(c.openai(), routing, states,
                 new PodTokenizer(pods, json, Duration.ofMillis(c.openai().tokenizeTimeoutMs()),
@@ -137,6 +137,7 @@ public final class RouterApp implements AutoCloseable {
         links.close();
         store.close();
         streamApp.close();
+        pods.close();
         loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 }

@@ -43,7 +43,9 @@ class TokenizationAgreementIT {
         Path files = TestTokenizers.bytesChatMl(dir.resolve("tok"));
         try (SimPod pod = SimPod.start(SimPodConfig.builder("tok-0").namespace("ns").service("svc").model("m")
                 .servingPort(0).tokenizerDir(files.toString()).build())) {
-            PodTokenizer viaPod = new PodTokenizer(HttpClient.newHttpClient(), JSON, Duration.ofSeconds(30), 100_000);
+            io.netty.channel.EventLoopGroup loops = io.kvrelay.http.HttpServer.eventLoops("test-client", 1);
+            io.kvrelay.http.client.UpstreamClient client = new io.kvrelay.http.client.UpstreamClient(loops, 4, 5_000);
+            PodTokenizer viaPod = new PodTokenizer(client, JSON, Duration.ofSeconds(30), 100_000);
             LocalTokenizer local = LocalTokenizer.load(files.toString());
             List<PodInfo> pods = List.of(new PodInfo("ns", "svc", "tok-0", null, "127.0.0.1:" + pod.servingPort(),
                     true, true, false, 0, 0, 0.0, 16, 0));
@@ -70,6 +72,8 @@ class TokenizationAgreementIT {
                             generation).containsExactly(local.chat(messages, generation));
                 }
             }
+            client.close();
+            loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 

@@ -6,6 +6,7 @@ import io.kvrelay.http.HttpError;
 import io.kvrelay.http.Reply;
 import io.kvrelay.http.Request;
 import io.kvrelay.http.Routes;
+import io.kvrelay.http.client.UpstreamClient;
 import io.kvrelay.router.decide.RouteRequest;
 import io.kvrelay.router.decide.RouteResult;
 import io.kvrelay.router.decide.RoutingDecisions;
@@ -16,10 +17,10 @@ import io.kvrelay.router.openai.PodProxy;
 import io.kvrelay.router.openai.PodTokenizer;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.PodInfo;
+import io.kvrelay.router.state.PodSource;
 import io.kvrelay.router.state.ServiceStateCache;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -86,9 +87,9 @@ public final class OpenAiRoutes {
     /** Adds the front door's endpoints to {@code routes}, with OpenAI's error shape. */
     public Routes addTo(Routes routes) {
         return routes.errorShape(OpenAiError::body)
-                .addAsync("POST", "/v1/chat/completions", Routes.Mode.WORKER, config.maxBodyBytes(),
+                .addAsync("POST", "/v1/chat/completions", Routes.Mode.EVENT_LOOP, config.maxBodyBytes(),
                         r -> complete(r, "/v1/chat/completions", true))
-                .addAsync("POST", "/v1/completions", Routes.Mode.WORKER, config.maxBodyBytes(),
+                .addAsync("POST", "/v1/completions", Routes.Mode.EVENT_LOOP, config.maxBodyBytes(),
                         r -> complete(r, "/v1/completions", false))
                 .get("/v1/models", r -> Reply.ok(models()))
                 .errorShape(null);
@@ -125,17 +126,36 @@ public final class OpenAiRoutes {
         if ((user == null || user.isBlank()) && body.path("user").isTextual()) {
             user = body.path("user").asText();
         }
+        String userId = user;
+        // On the event loop, as /v1/route, unless a step may block or take long: a service's first read of its pods
+        // (stream-app), or a prompt tokenized in this process (milliseconds for a long one).
+        if (states.isCached(target.namespace(), target.service()) && !local.containsKey(target.model())) {
+            return proceed(r, path, chat, body, target, userId);
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return proceed(r, path, chat, body, target, userId);
+            } catch (PodSource.Unavailable e) {
+                throw new CompletionException(e);
+            }
+        }, r.workers()).thenCompose(f -> f).exceptionally(e -> {
+            throw new CompletionException(asHttpError(e, model));
+        });
+    }
+
+    private CompletableFuture<Reply> proceed(Request r, String path, boolean chat, JsonNode body,
+                                             OpenAiConfig.ModelTarget target, String userId)
+            throws PodSource.Unavailable {
         List<PodInfo> pods = states.pods(target.namespace(), target.service());
         if (pods.isEmpty()) {
-            throw OpenAiError.modelNotFound(model);
+            throw OpenAiError.modelNotFound(target.model());
         }
-        String userId = user;
         return promptTokens(body, chat, target, pods)
                 .thenCompose(tokens -> decisions.decide(RouteRequest.of(target.namespace(), target.service(), userId,
                         tokens, null), r.loop(), r.workers()))
                 .thenCompose(res -> forward(r, path, res))
                 .exceptionally(e -> {
-                    throw new CompletionException(asHttpError(e, model));
+                    throw new CompletionException(asHttpError(e, target.model()));
                 });
     }
 
@@ -264,9 +284,9 @@ public final class OpenAiRoutes {
                 retried.increment();
             }
             boolean events = up.contentType().startsWith("text/event-stream");
-            Reply reply = new Reply(up.response().statusCode(), new Reply.Stream(up.contentType(), sink -> {
+            Reply reply = new Reply(up.response().status(), new Reply.Stream(up.contentType(), sink -> {
                 Runnable cancel = PodProxy.relay(up, sink::send, failure -> {
-                    if (failure != null) {
+                    if (failure != null && !(failure instanceof java.util.concurrent.CancellationException)) {
                         log.warn("{}'s answer broke off: {}", up.pod().id(), failure.toString());
                         if (events) {
                             // What vLLM sends on a failure mid-stream; a client then knows it is cut short.
@@ -297,7 +317,7 @@ public final class OpenAiRoutes {
             return HttpError.unavailable("no pod serving " + model + " took the request after " + n.attempts()
                     + " attempt(s): " + n.getMessage(), 1_000);
         }
-        if (c instanceof HttpTimeoutException) {
+        if (c instanceof UpstreamClient.ResponseTimeout) {
             return new HttpError(504, "the pod did not answer in time");
         }
         if (c instanceof java.io.IOException) {

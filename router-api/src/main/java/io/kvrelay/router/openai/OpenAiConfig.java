@@ -28,16 +28,19 @@ import java.util.Map;
  *                           template, tools, non-default special tokens) still go to a pod
  * @param verifyShare        share of locally tokenized requests also tokenized by a pod and compared, a mismatch
  *                           counted and logged (default 0.01; 0 = never)
+ * @param maxConnectionsPerPod connections to one pod per event loop of the router (default 64); requests beyond wait
+ *                           for one to free
  */
 public record OpenAiConfig(String namespace, Map<String, String> models, String userHeader, long tokenizeTimeoutMs,
                            long tokenCacheTokens, long connectTimeoutMs, long responseTimeoutMs, int maxAttempts,
-                           int maxBodyBytes, Map<String, String> tokenizers, Double verifyShare) {
+                           int maxBodyBytes, Map<String, String> tokenizers, Double verifyShare,
+                           int maxConnectionsPerPod) {
     /** Without local tokenizers. */
     public OpenAiConfig(String namespace, Map<String, String> models, String userHeader, long tokenizeTimeoutMs,
                         long tokenCacheTokens, long connectTimeoutMs, long responseTimeoutMs, int maxAttempts,
                         int maxBodyBytes) {
         this(namespace, models, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs, responseTimeoutMs,
-                maxAttempts, maxBodyBytes, null, null);
+                maxAttempts, maxBodyBytes, null, null, 0);
     }
 
     public OpenAiConfig {
@@ -48,6 +51,8 @@ public record OpenAiConfig(String namespace, Map<String, String> models, String 
             }
         });
         verifyShare = verifyShare == null ? 0.01 : verifyShare;
+        maxConnectionsPerPod = maxConnectionsPerPod == 0 ? 64 : maxConnectionsPerPod;
+        positive("openai.maxConnectionsPerPod", maxConnectionsPerPod);
         if (!(verifyShare >= 0 && verifyShare <= 1)) {
             throw new IllegalArgumentException("openai.verifyShare must be in [0, 1], got " + verifyShare);
         }
@@ -75,18 +80,18 @@ public record OpenAiConfig(String namespace, Map<String, String> models, String 
 
     public OpenAiConfig withNamespace(String ns) {
         return new OpenAiConfig(ns, models, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs,
-                responseTimeoutMs, maxAttempts, maxBodyBytes, tokenizers, verifyShare);
+                responseTimeoutMs, maxAttempts, maxBodyBytes, tokenizers, verifyShare, maxConnectionsPerPod);
     }
 
     public OpenAiConfig withModels(Map<String, String> m) {
         return new OpenAiConfig(namespace, m, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs,
-                responseTimeoutMs, maxAttempts, maxBodyBytes, tokenizers, verifyShare);
+                responseTimeoutMs, maxAttempts, maxBodyBytes, tokenizers, verifyShare, maxConnectionsPerPod);
     }
 
     /** With models tokenized in process ({@code model → tokenizer directory}), {@code share} of them verified. */
     public OpenAiConfig withTokenizers(Map<String, String> t, double share) {
         return new OpenAiConfig(namespace, models, userHeader, tokenizeTimeoutMs, tokenCacheTokens, connectTimeoutMs,
-                responseTimeoutMs, maxAttempts, maxBodyBytes, t, share);
+                responseTimeoutMs, maxAttempts, maxBodyBytes, t, share, maxConnectionsPerPod);
     }
 
     /** The service a model name is served by; null when models are listed and this one is not. */

@@ -2,37 +2,33 @@ package io.kvrelay.router.openai;
 
 import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.state.PodInfo;
+import io.kvrelay.http.client.UpstreamClient;
 import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Flow;
 import java.util.function.Consumer;
 
 /**
- * Forwards a request to the pod the router chose and hands back the pod's answer as it comes. Another pod is tried
- * only where the first cannot have started the work: the connection was refused or did not open in time, or the pod
- * answered 503 (vLLM's "not ready / overloaded"). Anything else the pod answers is the answer. Each attempt counts
- * as open on its pod in the in-flight ledger until the answer ends, fails or the client leaves. Thread-safe.
+ * Forwards a request to the pod the router chose and hands back the pod's answer as it comes, on the router's own
+ * event loops ({@link UpstreamClient}: no thread hand-off per request or per relayed chunk, pooled keep-alive
+ * connections, at most a bound per loop and pod). Another pod is tried only where the first cannot have started the
+ * work: the connection was refused or did not open in time, or the pod answered 503 (vLLM's "not ready /
+ * overloaded"). Anything else the pod answers is the answer. Each attempt counts as open on its pod in the in-flight
+ * ledger until the answer ends, fails or the client leaves. Thread-safe.
  */
 public final class PodProxy {
-    private final HttpClient http;
+    private final UpstreamClient http;
     private final InFlightLedger inFlight;
-    private final Duration responseTimeout;
+    private final long responseTimeoutMs;
     private final int maxAttempts;
 
-    public PodProxy(HttpClient http, InFlightLedger inFlight, Duration responseTimeout, int maxAttempts) {
+    public PodProxy(UpstreamClient http, InFlightLedger inFlight, Duration responseTimeout, int maxAttempts) {
         this.http = http;
         this.inFlight = inFlight;
-        this.responseTimeout = responseTimeout;
+        this.responseTimeoutMs = responseTimeout.toMillis();
         this.maxAttempts = maxAttempts;
     }
 
@@ -40,10 +36,9 @@ public final class PodProxy {
      * The pod's answer as it starts: which pod (after how many attempts), its status and headers, its body to be
      * relayed with {@link #relay}. {@code release} ends the request's in-flight accounting (relay calls it).
      */
-    public record Upstream(PodInfo pod, int attempts, HttpResponse<Flow.Publisher<List<ByteBuffer>>> response,
-                           Runnable release) {
+    public record Upstream(PodInfo pod, int attempts, UpstreamClient.Response response, Runnable release) {
         public String contentType() {
-            return response.headers().firstValue("content-type").orElse("application/json");
+            return response.headers().getOrDefault("content-type", "application/json");
         }
     }
 
@@ -79,22 +74,20 @@ public final class PodProxy {
             return CompletableFuture.failedFuture(new NoPodTookIt(lastFailure, i));
         }
         PodInfo pod = pods.get(i);
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://" + pod.address() + path))
-                .timeout(responseTimeout).POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        headers.forEach(req::header);
+        PodAddress at = PodAddress.parse(pod.address());
         Runnable release = inFlight.open(pod.id());
-        return http.sendAsync(req.build(), HttpResponse.BodyHandlers.ofPublisher()).handle((res, err) -> {
+        return http.send(at.host(), at.port(), "POST", path, headers, body, responseTimeoutMs).handle((res, err) -> {
             if (err != null) {
                 release.run();
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-                if (cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException) {
+                if (cause instanceof ConnectException) {
                     return attempt(pods, i + 1, path, body, headers, pod.pod() + ": " + describe(cause));
                 }
                 return CompletableFuture.<Upstream>failedFuture(cause);
             }
-            if (res.statusCode() == 503) {
+            if (res.status() == 503) {
                 release.run();
-                discard(res.body());
+                res.body(piece -> { }, end -> { }); // read to its end: the connection stays usable
                 return attempt(pods, i + 1, path, body, headers, pod.pod() + " answered 503");
             }
             return CompletableFuture.completedFuture(new Upstream(pod, i + 1, res, release));
@@ -102,90 +95,19 @@ public final class PodProxy {
     }
 
     /**
-     * Relays the pod's body: each piece to {@code piece} as it arrives (the next is asked for once it returns), then
-     * {@code end} with null, or with the failure that cut it short. The returned handle cancels: the connection to
-     * the pod closes, so the pod stops the request. Either way the request's in-flight accounting ends.
+     * Relays the pod's body: each piece to {@code piece} as it arrives, then {@code end} with null, or with the
+     * failure that cut it short. The returned handle cancels: the connection to the pod closes, so the pod stops the
+     * request. Either way the request's in-flight accounting ends.
      */
     public static Runnable relay(Upstream up, Consumer<byte[]> piece, Consumer<Throwable> end) {
-        Flow.Subscription[] held = new Flow.Subscription[1];
-        Object lock = new Object();
-        boolean[] cancelled = new boolean[1];
-        up.response().body().subscribe(new Flow.Subscriber<>() {
-            @Override
-            public void onSubscribe(Flow.Subscription s) {
-                synchronized (lock) {
-                    held[0] = s;
-                    if (cancelled[0]) {
-                        s.cancel();
-                        return;
-                    }
-                }
-                s.request(1);
-            }
-
-            @Override
-            public void onNext(List<ByteBuffer> buffers) {
-                int n = 0;
-                for (ByteBuffer b : buffers) {
-                    n += b.remaining();
-                }
-                byte[] out = new byte[n];
-                int at = 0;
-                for (ByteBuffer b : buffers) {
-                    int len = b.remaining();
-                    b.get(out, at, len);
-                    at += len;
-                }
-                if (n > 0) {
-                    piece.accept(out);
-                }
-                held[0].request(1);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                up.release().run();
-                end.accept(t);
-            }
-
-            @Override
-            public void onComplete() {
-                up.release().run();
-                end.accept(null);
-            }
+        up.response().body(piece, failure -> {
+            up.release().run();
+            end.accept(failure);
         });
         return () -> {
-            Flow.Subscription s;
-            synchronized (lock) {
-                cancelled[0] = true;
-                s = held[0];
-            }
-            if (s != null) {
-                s.cancel();
-            }
             up.release().run();
+            up.response().cancel();
         };
-    }
-
-    private static void discard(Flow.Publisher<List<ByteBuffer>> body) {
-        body.subscribe(new Flow.Subscriber<>() {
-            @Override
-            public void onSubscribe(Flow.Subscription s) {
-                s.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(List<ByteBuffer> item) {
-            }
-
-            @Override
-            public void onError(Throwable t) {
-            }
-
-            @Override
-            public void onComplete() {
-            }
-        });
     }
 
     private static String describe(Throwable t) {

@@ -5,12 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.kvrelay.router.state.PodInfo;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.kvrelay.http.client.UpstreamClient;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,13 +18,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the question asked, under a deadline. Pods are asked in turn, so no one pod tokenizes for the whole fleet.
  */
 public final class PodTokenizer {
-    private final HttpClient http;
+    /** A 1M-token prompt's ids as JSON, with room. */
+    private static final int MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+    private final UpstreamClient http;
     private final ObjectMapper json;
     private final Duration deadline;
     private final Cache<String, int[]> cache;
     private final AtomicInteger turn = new AtomicInteger();
 
-    public PodTokenizer(HttpClient http, ObjectMapper json, Duration deadline, long cacheTokens) {
+    public PodTokenizer(UpstreamClient http, ObjectMapper json, Duration deadline, long cacheTokens) {
         this.http = http;
         this.json = json;
         this.deadline = deadline;
@@ -55,16 +56,16 @@ public final class PodTokenizer {
         } catch (java.io.IOException e) {
             return CompletableFuture.failedFuture(e);
         }
-        HttpRequest req = HttpRequest.newBuilder(URI.create("http://" + pod.address() + "/tokenize"))
-                .timeout(deadline).header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-        return http.sendAsync(req, HttpResponse.BodyHandlers.ofByteArray())
+        PodAddress at = PodAddress.parse(pod.address());
+        int[] status = new int[1];
+        return http.exchange(at.host(), at.port(), "POST", "/tokenize", Map.of("content-type", "application/json"),
+                        body, deadline.toMillis(), MAX_ANSWER_BYTES, status)
                 .orTimeout(deadline.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-                .thenApply(res -> {
-                    if (res.statusCode() != 200) {
-                        throw new IllegalStateException(pod.pod() + " answered /tokenize with " + res.statusCode());
+                .thenApply(answer -> {
+                    if (status[0] != 200) {
+                        throw new IllegalStateException(pod.pod() + " answered /tokenize with " + status[0]);
                     }
-                    int[] ids = parse(res.body(), pod);
+                    int[] ids = parse(answer, pod);
                     cache.put(key, ids);
                     return ids;
                 });
