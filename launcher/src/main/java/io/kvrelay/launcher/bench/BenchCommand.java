@@ -124,6 +124,13 @@ public final class BenchCommand implements Callable<Integer> {
                     + "links (Redis) and each other's in-flight work (route-decisions topic) (default: ${DEFAULT-VALUE})")
     int routers;
 
+    @Option(names = "--front-door",
+            description = "the kvrelay run sends each request to the router's OpenAI front door (POST /v1/completions "
+                    + "with the prompt's token ids, streamed) and the pods' own engines serve it with the model's "
+                    + "times: TTFT and finish are measured at the client, not modelled; no router latency or "
+                    + "freshness figures then")
+    boolean frontDoor;
+
     @Option(names = "--cost", paramLabel = "KEY=VALUE",
             description = "a cost constant of the routers (and of kvrelay-exact) other than its default ("
                     + CostModel.KEYS + "); prefillMsPerBlock defaults to --prefill-ms-per-block; repeatable")
@@ -205,8 +212,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (!skipKvrelay) {
             console.println("kvrelay: starting the pipeline (log: " + RunDir.log() + ")");
             try {
-                KvrelayRun.Outcome o = KvrelayRun.run(spec, stream, layout, model, cost, routers, RunDir.data(run),
-                        console::println);
+                KvrelayRun.Outcome o = KvrelayRun.run(spec, stream, layout, model, cost, routers, frontDoor,
+                        RunDir.data(run), console::println);
                 results.add(PolicyResult.of("kvrelay", o.served(), layout, sampleMs, model, o.extras()));
             } finally {
                 RunDir.cleanUp(run);  // the broker's and stream-app's files; the log and results stay

@@ -1,5 +1,6 @@
 package io.kvrelay.launcher.bench;
 
+import io.kvrelay.launcher.client.FrontDoorClient;
 import io.kvrelay.launcher.client.RouterClient;
 import io.kvrelay.launcher.demo.DemoPipeline;
 import io.kvrelay.policies.Percentile;
@@ -9,6 +10,7 @@ import io.kvrelay.router.RouterApp;
 import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.sim.ServedPrompt;
 import io.kvrelay.sim.SimPod;
+import io.kvrelay.sim.serving.TimeModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,9 +49,23 @@ public final class KvrelayRun {
     public static Outcome run(WorkloadSpec spec, List<BenchRequest> stream, FleetLayout layout, ServiceModel model,
                               CostModel cost, int routers, Path workDir, Consumer<String> progress)
             throws IOException, InterruptedException {
+        return run(spec, stream, layout, model, cost, routers, false, workDir, progress);
+    }
+
+    /**
+     * @param frontDoor requests go through the routers' OpenAI front door ({@code POST /v1/completions} with the
+     *                  prompt's token ids, streamed) and are served by the pods' own engines, timed like the model;
+     *                  TTFT and finish are then measured at the client instead of modelled
+     */
+    public static Outcome run(WorkloadSpec spec, List<BenchRequest> stream, FleetLayout layout, ServiceModel model,
+                              CostModel cost, int routers, boolean frontDoor, Path workDir, Consumer<String> progress)
+            throws IOException, InterruptedException {
+        // The pods' engines take the model's times (its fixed overhead has no counterpart there).
+        TimeModel engine = new TimeModel(model.prefillMsPerBlock(), model.decodeMsPerToken(),
+                TimeModel.defaults().maxRunning());
         DemoPipeline.Settings settings = new DemoPipeline.Settings(workDir, NAMESPACE, spec.services(),
                 spec.podsPerService(), spec.capacityBlocks(), DemoPipeline.Ports.any(), "bench-token", "kvrelay-bench",
-                routers, cost);
+                routers, cost, engine);
         try (DemoPipeline pipeline = new DemoPipeline(settings, step -> progress.accept("  " + step + " ..."));
              FreshnessProbe freshness = new FreshnessProbe(pipeline.stream().httpPort(), NAMESPACE)) {
             List<RouterClient> clients = new ArrayList<>();
@@ -62,7 +78,8 @@ public final class KvrelayRun {
             }
             progress.accept("  pipeline ready; replaying " + stream.size() + " requests in real time ("
                     + stream.get(stream.size() - 1).arrivalMs() / 1000 + " s)");
-            Outcome o = dispatch(stream, layout, model, pipeline, clients, freshness);
+            Outcome o = frontDoor ? throughFrontDoor(stream, layout, pipeline)
+                    : dispatch(stream, layout, model, pipeline, clients, freshness);
             if (clients.size() > 1) {
                 for (RouterApp r : pipeline.routers()) {
                     io.micrometer.core.instrument.Timer lag = r.registry()
@@ -77,6 +94,62 @@ public final class KvrelayRun {
             }
             return o;
         }
+    }
+
+    /**
+     * Each request at its arrival time to a router's front door (replica i mod routers), served by the pod's engine;
+     * what the client sees is what is charged: the first token and the end, from the scheduled arrival, and the
+     * cached tokens the pod reports.
+     */
+    private static Outcome throughFrontDoor(List<BenchRequest> stream, FleetLayout layout, DemoPipeline pipeline)
+            throws InterruptedException {
+        List<FrontDoorClient> doors = new ArrayList<>();
+        for (RouterApp r : pipeline.routers()) {
+            doors.add(new FrontDoorClient(r.port()));
+        }
+        List<Served> served = java.util.Collections.synchronizedList(new ArrayList<>(stream.size()));
+        List<Double> lagMs = new ArrayList<>(stream.size());
+        java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong sticky = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong withoutIndex = new java.util.concurrent.atomic.AtomicLong();
+        List<java.util.concurrent.CompletableFuture<?>> pending = new ArrayList<>(stream.size());
+        long start = System.nanoTime();
+        for (BenchRequest r : stream) {
+            long due = start + (long) (r.arrivalMs() * 1e6);
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            long sent = System.nanoTime();
+            lagMs.add(Math.max(0, sent - due) / 1e6);
+            pending.add(doors.get(r.index() % doors.size()).complete(r.service(), r.userId(), r.tokens(),
+                    Math.max(1, r.outputTokens())).whenComplete((a, e) -> {
+                        if (e != null) {
+                            failures.incrementAndGet();
+                            return;
+                        }
+                        int blockSize = r.promptBlocks() == 0 ? 16 : Math.max(1, r.tokens().length / r.promptBlocks());
+                        int hit = Math.min(r.promptBlocks(), a.cachedTokens() / blockSize);
+                        sticky.addAndGet(a.reason().startsWith("sticky") ? 1 : 0);
+                        withoutIndex.addAndGet(a.reason().contains("without-index") ? 1 : 0);
+                        double late = (sent - due) / 1e6;
+                        served.add(new Served(r.index(), layout.indexOf(a.pod()), r.arrivalMs(), r.promptBlocks(), hit,
+                                late + a.ttftNanos() / 1e6, r.arrivalMs() + late + a.totalNanos() / 1e6));
+                    }));
+        }
+        try {
+            java.util.concurrent.CompletableFuture.allOf(pending.toArray(java.util.concurrent.CompletableFuture[]::new))
+                    .get(10, TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // counted per request above
+        }
+        List<Served> done = new ArrayList<>(served);
+        done.sort(java.util.Comparator.comparingInt(Served::request));
+        // The front door does not report its decision time apart from the answer: no router latency here.
+        return new Outcome(done, new PolicyResult.KvrelayExtras(Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, 0,
+                Percentile.of(lagMs, 0.99), failures.get(),
+                done.isEmpty() ? Double.NaN : (double) sticky.get() / done.size(),
+                done.isEmpty() ? Double.NaN : (double) withoutIndex.get() / done.size()));
     }
 
     private static Outcome dispatch(List<BenchRequest> stream, FleetLayout layout, ServiceModel model,

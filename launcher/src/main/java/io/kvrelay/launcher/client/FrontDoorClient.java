@@ -24,9 +24,11 @@ public final class FrontDoorClient {
             .connectTimeout(Duration.ofSeconds(2)).build();
     private final ObjectMapper json = new ObjectMapper();
     private final URI chat;
+    private final URI completions;
 
     public FrontDoorClient(int routerPort) {
         this.chat = URI.create("http://127.0.0.1:" + routerPort + "/v1/chat/completions");
+        this.completions = URI.create("http://127.0.0.1:" + routerPort + "/v1/completions");
     }
 
     /**
@@ -50,6 +52,18 @@ public final class FrontDoorClient {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("model", model);
         body.put("messages", messages);
+        return stream(chat, body, user, maxTokens);
+    }
+
+    /** A completion of a prompt given as token ids (no tokenization anywhere: the ids are the engine's). */
+    public CompletableFuture<ChatAnswer> complete(String model, String user, int[] tokens, int maxTokens) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("model", model);
+        body.put("prompt", tokens);
+        return stream(completions, body, user, maxTokens);
+    }
+
+    private CompletableFuture<ChatAnswer> stream(URI uri, Map<String, Object> body, String user, int maxTokens) {
         body.put("max_tokens", maxTokens);
         body.put("stream", true);
         body.put("stream_options", Map.of("include_usage", true));
@@ -59,7 +73,7 @@ public final class FrontDoorClient {
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
-        HttpRequest req = HttpRequest.newBuilder(chat).timeout(Duration.ofSeconds(60))
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
                 .header("content-type", "application/json").header("x-user-id", user)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(bytes)).build();
         long t0 = System.nanoTime();
@@ -111,7 +125,8 @@ public final class FrontDoorClient {
             try {
                 JsonNode chunk = json.readTree(data);
                 for (JsonNode c : chunk.path("choices")) {
-                    String text = c.path("delta").path("content").asText("");
+                    // A chat chunk's delta.content, or a completion chunk's text.
+                    String text = c.has("text") ? c.path("text").asText("") : c.path("delta").path("content").asText("");
                     if (!text.isEmpty() && content.length() == 0) {
                         firstNanos = System.nanoTime();
                     }

@@ -15,6 +15,7 @@ import io.kvrelay.router.scoring.CostModel;
 import io.kvrelay.sim.SimFleet;
 import io.kvrelay.sim.SimPod;
 import io.kvrelay.sim.SimPodConfig;
+import io.kvrelay.sim.serving.TimeModel;
 import io.kvrelay.sim.wire.PayloadLayout;
 import io.kvrelay.stream.StreamApp;
 import io.kvrelay.stream.config.StreamAppConfig;
@@ -59,13 +60,21 @@ public final class DemoPipeline implements AutoCloseable {
      * @param ports   the HTTP ports on 127.0.0.1
      * @param routers router replicas (1 or more), sharing Redis and each other's decisions
      * @param cost    the routers' cost model (null: the defaults)
+     * @param timeModel how long the pods' OpenAI API takes to serve (null: the simulator's defaults)
      */
     public record Settings(Path workDir, String namespace, List<String> services, int podsPerService,
                            int capacityBlocks, Ports ports, String adminToken, String topicPrefix, int routers,
-                           CostModel cost) {
+                           CostModel cost, TimeModel timeModel) {
+        public Settings(Path workDir, String namespace, List<String> services, int podsPerService, int capacityBlocks,
+                        Ports ports, String adminToken, String topicPrefix, int routers, CostModel cost) {
+            this(workDir, namespace, services, podsPerService, capacityBlocks, ports, adminToken, topicPrefix, routers,
+                    cost, null);
+        }
+
         public Settings(Path workDir, String namespace, List<String> services, int podsPerService, int capacityBlocks,
                         Ports ports, String adminToken, String topicPrefix) {
-            this(workDir, namespace, services, podsPerService, capacityBlocks, ports, adminToken, topicPrefix, 1, null);
+            this(workDir, namespace, services, podsPerService, capacityBlocks, ports, adminToken, topicPrefix, 1, null,
+                    null);
         }
 
         public Settings {
@@ -82,6 +91,7 @@ public final class DemoPipeline implements AutoCloseable {
                 throw new IllegalArgumentException("capacityBlocks must be >= 16, got " + capacityBlocks);
             }
             services = List.copyOf(services);
+            timeModel = timeModel == null ? TimeModel.defaults() : timeModel;
         }
     }
 
@@ -146,7 +156,7 @@ public final class DemoPipeline implements AutoCloseable {
             for (int i = 0; i < s.podsPerService(); i++, n++) {
                 out.add(SimPodConfig.builder(service + "-" + i).namespace(s.namespace()).service(service)
                         .model(service).layout(LAYOUTS[n % LAYOUTS.length]).capacityBlocks(s.capacityBlocks())
-                        .servingPort(0).seed(1000 + n).build());
+                        .servingPort(0).seed(1000 + n).timeModel(s.timeModel()).build());
             }
         }
         return out;

@@ -53,6 +53,27 @@ class BenchRoutingIT {
         assertThat(svg.split("<rect").length - 1).as("background + 8 + 8 + 16 bars").isEqualTo(33);
     }
 
+    /** The kvrelay run through the routers' OpenAI front door: requests served by the pods' own engines. */
+    @Test
+    void shouldRunKvrelayThroughTheFrontDoor() throws Exception {
+        int code = new CommandLine(new BenchCommand()).execute("--duration", "5", "--rate", "10",
+                "--pods-per-service", "2", "--users", "8", "--capacity-blocks", "256", "--front-door",
+                "--out", out.toString());
+        assertThat(code).isZero();
+        JsonNode root = new ObjectMapper().readTree(out.resolve("routing-benchmark.json").toFile());
+        JsonNode kvrelay = null;
+        for (JsonNode r : root.path("results")) {
+            if (r.path("policy").asText().equals("kvrelay")) {
+                kvrelay = r;
+            }
+        }
+        assertThat(kvrelay).isNotNull();
+        assertThat(kvrelay.path("requests").asInt()).as("every request served through the front door").isEqualTo(50);
+        assertThat(kvrelay.path("kvrelay").path("failures").asLong()).isZero();
+        assertThat(kvrelay.path("hitRate").asDouble()).as("the pods' cached tokens").isBetween(0.0, 1.0);
+        assertThat(kvrelay.path("ttftP50Ms").asDouble()).as("measured at the client").isPositive();
+    }
+
     /** The README's trace command, small: trace-gen, then bench-routing --trace through two routers and a sweep. */
     @Test
     void shouldReplayATraceThroughTwoRouters() throws Exception {

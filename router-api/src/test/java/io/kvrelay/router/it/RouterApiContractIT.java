@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.router.RouterApp;
 import io.kvrelay.router.config.RouterConfig;
+import io.kvrelay.router.openai.OpenAiConfig;
 import io.kvrelay.router.links.LinkConfig;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.avro.BlockStored;
@@ -41,6 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RouterApiContractIT {
     private static final int BS = 16;
     private static final String TOKEN = "it-admin-token";
+    /** The pods' serving address: a port nothing listens on, so the front door's proxy is refused there. */
+    private static final int CLOSED_PORT = closedPort();
     private final ObjectMapper json = new ObjectMapper();
 
     @TempDir
@@ -69,7 +72,9 @@ class RouterApiContractIT {
                     500, 200, 0, LinkConfig.of(redis.host(), redis.port(), Set.of("ns")).withRetryIntervalMs(200)
                     // What is answered is checked here, not how fast: a busy machine's first Redis call takes > 5 ms.
                     .withRedisDeadlineMs(200),
-                    null, kafka.bootstrapServers(), prefix, 0, TOKEN, null);
+                    null, kafka.bootstrapServers(), prefix, 0, TOKEN, null)
+                    // The front door: a model is the service of its name in "ns".
+                    .withOpenAi(new OpenAiConfig("ns", null, null, 300, 0, 300, 0, 0, 0));
             try (RouterApp router = new RouterApp(rc).start()) {
                 OpenApiContract.Client anyone = contract.client("http://127.0.0.1:" + router.port());
                 OpenApiContract.Client operator = anyone.withToken(TOKEN);
@@ -142,6 +147,21 @@ class RouterApiContractIT {
                 assertThat(operator.post("/v1/services/ns/svc/pods/pod-1/undrain", null).body())
                         .contains("\"applied\":true");
 
+                // The OpenAI front door. These pods serve no OpenAI API (their port refuses connections), so a request
+                // is decided, refused by each pod in turn and answered 503, in OpenAI's error shape like every
+                // front-door error.
+                assertThat(anyone.get("/v1/models").body()).contains("\"object\":\"list\"");
+                String chat = "{\"model\":\"svc\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+                assertThat(anyone.post("/v1/chat/completions", chat).statusCode()).isEqualTo(503);
+                assertThat(anyone.post("/v1/chat/completions", "{\"model\":\"svc\"}").body())
+                        .contains("\"param\":\"messages\"");
+                assertThat(anyone.post("/v1/chat/completions", "{\"model\":").statusCode()).isEqualTo(400);
+                assertThat(anyone.post("/v1/completions", "{\"model\":\"svc\",\"prompt\":[1,2,3]}").statusCode())
+                        .isEqualTo(503);
+                assertThat(anyone.post("/v1/completions", "{\"model\":\"no-such-model\",\"prompt\":\"x\"}")
+                        .body()).contains("model_not_found");
+                assertThat(anyone.sendAs("POST", "GET", "/v1/completions", null).statusCode()).isEqualTo(405);
+
                 // Operations
                 assertThat(anyone.get("/v1/state-cache").statusCode()).isEqualTo(200);
                 assertThat(anyone.get("/health").body()).contains("UP");
@@ -157,6 +177,14 @@ class RouterApiContractIT {
         contract.assertEveryOperationCalled();
     }
 
+    private static int closedPort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private String route(String user, String service, int[] tokens) throws Exception {
         return json.writeValueAsString(Map.of("namespace", "ns", "service", service, "userId", user,
                 "tokens", tokens));
@@ -169,7 +197,7 @@ class RouterApiContractIT {
     private static byte[] status(String pod) {
         return AvroCodec.podStatus().encode(PodStatus.newBuilder().setNamespace("ns").setService("svc").setPod(pod)
                 .setState(PodState.CONNECTED).setWorkers(List.of(new WorkerStatus(0, true, 0L, 0L, 1L, 0L, 0L, 0L)))
-                .setAddress("10.0.0." + pod.charAt(4) + ":8000").setRunningRequests(1).setWaitingRequests(0)
+                .setAddress("127.0.0.1:" + CLOSED_PORT).setRunningRequests(1).setWaitingRequests(0)
                 .setKvCacheUsage(0.1).setReportedAtMicros(System.currentTimeMillis() * 1000).build());
     }
 
