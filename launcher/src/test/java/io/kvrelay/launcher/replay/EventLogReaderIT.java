@@ -19,13 +19,16 @@ import org.junit.jupiter.api.Test;
  * memory meanwhile (a replay of days of a busy topic would), and must still hand everything over in time order.
  */
 class EventLogReaderIT {
+    /** The records are stamped years ago: kept forever, or the broker's retention check would delete them mid-run. */
+    private static final Map<String, String> KEEP = Map.of("retention.ms", "-1");
+
     private static final int PER_PARTITION = 20_000;
 
     @Test
     void shouldMergeInTimeOrderWithBoundedReadAhead() {
         KafkaBroker broker = KafkaBroker.shared();
         String topic = "it-reader-" + System.nanoTime();
-        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), List.of(new TopicSpec(topic, 2, (short) 1, Map.of())));
+        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), List.of(new TopicSpec(topic, 2, (short) 1, KEEP)));
         try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(broker.bootstrapServers())) {
             for (int i = 0; i < PER_PARTITION; i++) {
                 p.send(new ProducerRecord<>(topic, 1, 1_000_000L + i, null, new byte[8])); // later, sent first
@@ -58,7 +61,7 @@ class EventLogReaderIT {
         KafkaBroker broker = KafkaBroker.shared();
         String topic = "it-reader-skew-" + System.nanoTime();
         TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()),
-                List.of(new TopicSpec(topic, 1, (short) 1, Map.of())));
+                List.of(new TopicSpec(topic, 1, (short) 1, KEEP)));
         long base = 1_700_000_000_000L;
         try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(broker.bootstrapServers())) {
             for (long at : new long[] {0, 5_000, 2_000, 8_000}) {

@@ -55,8 +55,13 @@ class ReplayIT {
     @BeforeAll
     static void seed() {
         broker = KafkaBroker.shared();
-        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), List.of(new TopicSpec(TOPIC, 4, (short) 1, Map.of()),
-                new TopicSpec(DECISIONS, 2, (short) 1, Map.of())));
+        // Kept forever: the records are stamped 2026-01-01, and under the default retention (7 days) the broker's
+        // retention check (30 s after its start, then every 5 min) deletes them, active segment included, wherever
+        // it runs between two reads of a test: a window then found 2 records instead of 5, or 6 instead of 8 (seen in
+        // long CI runs; a probe with a 2 s check interval deleted such records within seconds, not with this).
+        Map<String, String> keep = Map.of("retention.ms", "-1");
+        TopicCreator.ensure(KafkaClients.of(broker.bootstrapServers()), List.of(new TopicSpec(TOPIC, 4, (short) 1, keep),
+                new TopicSpec(DECISIONS, 2, (short) 1, keep)));
         KvEventBatchEncoder encoder = new KvEventBatchEncoder();
         AvroCodec<RouteDecision> decisions = AvroCodec.routeDecisions();
         try (KafkaProducer<byte[], byte[]> p = TestProducers.seeding(broker.bootstrapServers())) {
