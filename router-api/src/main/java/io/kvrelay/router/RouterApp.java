@@ -3,23 +3,24 @@ package io.kvrelay.router;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.http.HttpServer;
 import io.kvrelay.http.MetricsRegistries;
+import io.kvrelay.http.Probes;
+import io.kvrelay.http.client.UpstreamClient;
 import io.kvrelay.http.frames.FramedClient;
 import io.kvrelay.router.admin.PodDrainer;
 import io.kvrelay.router.clients.StreamAppClient;
 import io.kvrelay.router.config.RouterConfig;
 import io.kvrelay.router.decide.IndexWait;
 import io.kvrelay.router.decide.RouteDecider;
-import io.kvrelay.router.decisions.DecisionPublisher;
 import io.kvrelay.router.decide.RoutingDecisions;
+import io.kvrelay.router.decisions.DecisionPublisher;
 import io.kvrelay.router.http.OpenAiRoutes;
 import io.kvrelay.router.http.RouterRoutes;
-import io.kvrelay.router.openai.PodProxy;
-import io.kvrelay.router.openai.PodTokenizer;
-import io.kvrelay.http.client.UpstreamClient;
 import io.kvrelay.router.inflight.DecisionFeed;
 import io.kvrelay.router.inflight.InFlightLedger;
 import io.kvrelay.router.links.LinkService;
 import io.kvrelay.router.links.RedisLinkStore;
+import io.kvrelay.router.openai.PodProxy;
+import io.kvrelay.router.openai.PodTokenizer;
 import io.kvrelay.router.scoring.PodScorer;
 import io.kvrelay.router.state.ServiceStateCache;
 import io.kvrelay.schemas.KafkaClients;
@@ -101,7 +102,9 @@ public final class RouterApp implements AutoCloseable {
         }
         try {
             http = new HttpServer("router", config.httpHost(), config.httpPort(), loops, config.http(),
-                    openAi.addTo(routes.routes()), new ObjectMapper(), RouterRoutes::error, registry);
+                    openAi.addTo(Probes.add(routes.routes(), () -> streamApp.connected() ? null
+                            : "stream-app not reached yet (streamApp.urls)")), new ObjectMapper(), RouterRoutes::error,
+                    registry);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding the router's port", e);

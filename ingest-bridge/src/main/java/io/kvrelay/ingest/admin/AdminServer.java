@@ -1,9 +1,12 @@
 package io.kvrelay.ingest.admin;
 
+import static io.kvrelay.http.Routes.Mode.WORKER;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.http.HttpError;
 import io.kvrelay.http.HttpLimits;
 import io.kvrelay.http.HttpServer;
+import io.kvrelay.http.Probes;
 import io.kvrelay.http.Reply;
 import io.kvrelay.http.Request;
 import io.kvrelay.http.Routes;
@@ -20,8 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static io.kvrelay.http.Routes.Mode.WORKER;
 
 /**
  * The bridge's HTTP endpoint, on the shared server layer ({@link HttpServer}: limits, timeouts, JSON errors):
@@ -68,7 +69,10 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private Routes routes() {
-        return new Routes()
+        // Ready: running, and Kafka takes the records (what the bridge is for); /health says the same with details.
+        return Probes.add(new Routes(), () -> bridge.healthy() ? null
+                        : bridge.state() != IngestBridge.State.RUNNING ? "bridge is " + bridge.state()
+                        : "Kafka is not accepting records")
                 .get("/health", r -> health())
                 .add("GET", "/metrics", WORKER, 0, r -> Reply.metrics(bridge.metrics().scrape()))
                 .add("GET", "/pods", WORKER, 0, r -> Reply.ok(listPods()))

@@ -45,6 +45,8 @@ class AdminApiContractIT {
             await().atMost(Duration.ofSeconds(60)).until(bridge::healthy);
 
             assertThat(anyone.get("/health").statusCode()).isEqualTo(200);
+            assertThat(anyone.get("/livez").body()).contains("UP");
+            assertThat(anyone.get("/readyz").body()).contains("READY");
             assertThat(anyone.get("/metrics").body()).contains("kvrelay_bridge_");
             assertThat(anyone.get("/pods").body()).contains("ns/svc/pod-0");
             assertThat(anyone.get("/pods/ns/svc/pod-0").statusCode()).isEqualTo(200);

@@ -190,6 +190,9 @@ class ComposeFilesIT {
             URI url = URI.create(cmd.get(5));
             assertThat(url.getHost()).isEqualTo("127.0.0.1");
             String path = url.getPath();
+            if (!service.equals("vllm-sim")) {
+                assertThat(path).as("%s: the readiness probe", service).isEqualTo("/readyz");
+            }
             assertThat(runCheck(path, 200, "{\"status\":\"UP\"}")).as("%s on a 200", service).isZero();
             assertThat(runCheck(path, 503, "{\"status\":\"DOWN\",\"reason\":\"200 records behind\"}"))
                     .as("%s on a 503 that mentions 200", service).isNotZero();

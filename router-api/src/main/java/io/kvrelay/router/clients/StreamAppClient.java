@@ -83,6 +83,14 @@ public final class StreamAppClient implements io.kvrelay.router.state.PodSource,
         });
     }
 
+    /**
+     * Whether stream-app has been reached: its instances are known. Once they are, the router serves on (pod state
+     * cached, stale by design) through a later outage of stream-app.
+     */
+    public boolean connected() {
+        return !known.instances().isEmpty();
+    }
+
     /** Reads the instance list now, so the first request finds it (a failure is retried in the background). */
     public StreamAppClient start() {
         try {

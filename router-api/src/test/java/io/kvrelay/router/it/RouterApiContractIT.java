@@ -165,6 +165,8 @@ class RouterApiContractIT {
                 // Operations
                 assertThat(anyone.get("/v1/state-cache").statusCode()).isEqualTo(200);
                 assertThat(anyone.get("/health").body()).contains("UP");
+                assertThat(anyone.get("/livez").body()).contains("UP");
+                assertThat(anyone.get("/readyz").body()).as("stream-app reached").contains("READY");
                 assertThat(anyone.get("/metrics").body()).contains("kvrelay_router_");
 
                 // Redis down: the operations that cannot do without it answer 503.

@@ -1,10 +1,13 @@
 package io.kvrelay.stream.http;
 
+import static io.kvrelay.http.Routes.Mode.WORKER;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.http.HttpError;
 import io.kvrelay.http.HttpLimits;
 import io.kvrelay.http.HttpServer;
+import io.kvrelay.http.Probes;
 import io.kvrelay.http.Reply;
 import io.kvrelay.http.Request;
 import io.kvrelay.http.Routes;
@@ -18,8 +21,6 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
-
-import static io.kvrelay.http.Routes.Mode.WORKER;
 
 /**
  * The HTTP adapter of the query API, on the shared server layer ({@link HttpServer}); all logic lives in
@@ -61,7 +62,8 @@ public final class QueryHttpServer implements AutoCloseable {
     }
 
     private Routes routes() {
-        return new Routes()
+        // Ready: running with its stores restored (the same as /health, which stays for older checks).
+        return Probes.add(new Routes(), health)
                 .get("/health", r -> {
                     String down = health.get();
                     if (down != null) {

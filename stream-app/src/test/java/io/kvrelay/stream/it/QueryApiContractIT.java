@@ -70,6 +70,8 @@ class QueryApiContractIT {
             OpenApiContract.Client operator = anyone.withToken(TOKEN);
 
             assertThat(anyone.get("/health").statusCode()).isEqualTo(200);
+            assertThat(anyone.get("/livez").body()).contains("UP");
+            assertThat(anyone.get("/readyz").body()).contains("READY");
             assertThat(anyone.get("/metrics").body()).contains("kvrelay_stream_");
             assertThat(anyone.get("/v1/instances").statusCode()).isEqualTo(200);
 
@@ -108,6 +110,8 @@ class QueryApiContractIT {
                 json, () -> null, () -> "starting", new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), null, "")) {
             OpenApiContract.Client anyone = contract.client("http://127.0.0.1:" + starting.port());
             assertThat(anyone.get("/health").body()).contains("DOWN");
+            assertThat(anyone.get("/readyz").statusCode()).as("not ready while it is down").isEqualTo(503);
+            assertThat(anyone.get("/livez").statusCode()).as("but alive").isEqualTo(200);
             assertThat(anyone.get("/v1/instances").statusCode()).isEqualTo(503);
             assertThat(anyone.post("/v1/prefix-match", "{\"namespace\":\"ns\",\"service\":\"svc\",\"keys\":[]}")
                     .headers().firstValue("Retry-After")).isPresent();
