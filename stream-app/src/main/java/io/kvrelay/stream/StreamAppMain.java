@@ -38,6 +38,11 @@ public final class StreamAppMain implements Callable<Integer> {
             description = "Kafka Streams application id (overrides the file) (env KVRELAY_APPLICATION_ID)")
     String applicationId;
 
+    @Option(names = "--advertised-host", defaultValue = "${env:KVRELAY_ADVERTISED_HOST}",
+            description = "the host other instances and routers reach this one at, overrides the file (each replica "
+                    + "its own: a StatefulSet gives it from the pod's IP or name) (env KVRELAY_ADVERTISED_HOST)")
+    String advertisedHost;
+
     @Option(names = "--admin-token", defaultValue = "${env:KVRELAY_ADMIN_TOKEN}",
             description = "bearer token for admin calls, overrides the file: prefer the environment variable, a flag "
                     + "shows in the process list (env KVRELAY_ADMIN_TOKEN)")
@@ -84,6 +89,9 @@ public final class StreamAppMain implements Callable<Integer> {
         }
         if (adminToken != null && !adminToken.isBlank()) {
             node.put("adminToken", adminToken);
+        }
+        if (advertisedHost != null && !advertisedHost.isBlank()) {
+            node.put("advertisedHost", advertisedHost);
         }
         if (!node.has("bootstrapServers")) {
             node.put("bootstrapServers", "localhost:9092");

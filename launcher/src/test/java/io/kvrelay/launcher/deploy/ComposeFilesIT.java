@@ -64,7 +64,8 @@ class ComposeFilesIT {
     void shouldHoldNoSecret() throws Exception {
         for (String f : new String[] {"docker-compose.yml", "deploy/compose/bridge.json", "deploy/compose/stream.json",
                 "deploy/compose/router.json", "router-api/examples/router.json", "stream-app/examples/stream.json",
-                "ingest-bridge/examples/bridge.json"}) {
+                "ingest-bridge/examples/bridge.json", "deploy/k8s/base/bridge.json", "deploy/k8s/base/stream.json",
+                "deploy/k8s/base/router.json", "deploy/k8s/overlays/example/kustomization.yaml"}) {
             assertThat(java.nio.file.Files.readString(ROOT.resolve(f))).as(f).doesNotContain("change-me")
                     .doesNotContainPattern("\"(adminToken|token)\"\\s*:\\s*\"[^\"]");
         }
