@@ -1,9 +1,17 @@
 package io.kvrelay.ingest;
 
+import io.kvrelay.ingest.catalog.AdminPodLog;
+import io.kvrelay.ingest.catalog.DesiredPod;
+import io.kvrelay.ingest.catalog.PodCatalog;
+import io.kvrelay.ingest.catalog.PodSource;
 import io.kvrelay.ingest.config.BridgeConfig;
 import io.kvrelay.ingest.config.PodConfig;
+import io.kvrelay.ingest.discovery.KubernetesDiscovery;
+import io.kvrelay.ingest.fleet.FleetMembership;
+import io.kvrelay.ingest.fleet.Ownership;
 import io.kvrelay.ingest.handoff.BoundedHandoff;
 import io.kvrelay.ingest.metrics.BridgeMetrics;
+import io.kvrelay.ingest.pods.PodReconciler;
 import io.kvrelay.ingest.pods.PodRegistry;
 import io.kvrelay.ingest.pods.WorkerCapacity;
 import io.kvrelay.ingest.position.PositionRecovery;
@@ -16,8 +24,13 @@ import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.TopicSpec;
 import io.kvrelay.schemas.Topics;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.ZContext;
@@ -29,9 +42,14 @@ import org.zeromq.ZContext;
  * <pre>
  *   pod/rank SUB+DEALER threads --put (blocks when full)--> BoundedHandoff --drain--> KafkaPublisher --> Kafka
  * </pre>
+ *
+ * <p>Which pods run: the {@link PodCatalog} knows every pod (config file, admin API through the bridge-pods topic,
+ * Kubernetes), the {@link Ownership} says which are this bridge's (all, or its slots of a shared fleet), and the
+ * {@link PodReconciler} starts and stops workers to match.
  */
 public final class IngestBridge implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IngestBridge.class);
+    private static final Duration ADMIN_WRITE_TIMEOUT = Duration.ofSeconds(30);
 
     /** Lifecycle; only moves forward. */
     public enum State { CREATED, RUNNING, STOPPING, STOPPED }
@@ -43,10 +61,21 @@ public final class IngestBridge implements AutoCloseable {
     private final ZContext ctx = new ZContext();
     private final WorkerCapacity capacity;
     private final PodRegistry registry;
+    private final PodCatalog catalog = new PodCatalog();
+    private final PodReconciler reconciler;
+    private final ScheduledExecutorService resync = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "pod-reconcile");
+        t.setDaemon(true);
+        return t;
+    });
     private final KafkaPublisher publisher;
     private final PodMetricsScraper loadScraper;
     private final PodStatusReporter statusReporter;
     private final Thread publisherThread;
+    private AdminPodLog adminPods;
+    private AutoCloseable kubernetes;
+    private FleetMembership fleet;
+    private volatile String lastReconcileFailure;
     private volatile State state = State.CREATED;
 
     public IngestBridge(BridgeConfig config) {
@@ -65,6 +94,25 @@ public final class IngestBridge implements AutoCloseable {
                 () -> registry.pods().stream().map(PodRegistry.RunningPod::config).toList(), metrics);
         this.statusReporter = new PodStatusReporter(registry, loadScraper, handoff, metrics,
                 topics.podStatus().name(), config.instanceId(), config.zmq().livenessTimeoutMs());
+        this.reconciler = new PodReconciler(catalog, registry, new PodReconciler.Effects() {
+            @Override
+            public RecoveredPositions recover(List<PodConfig> pods) {
+                return recoverPositions(pods);
+            }
+
+            @Override
+            public void removed(PodConfig pod) {
+                loadScraper.forget(pod.key().id());
+                statusReporter.removed(pod);
+            }
+
+            @Override
+            public void released(PodConfig pod) {
+                loadScraper.forget(pod.key().id()); // its status is the new owner's to report
+            }
+        });
+        metrics.gaugeCatalog(() -> catalog.desired().size(), () -> catalog.desired().values().stream()
+                .filter(p -> ownership().owns(p.config().key())).count());
     }
 
     /** @throws RuntimeException if it cannot start; everything it opened is closed again */
@@ -74,6 +122,11 @@ public final class IngestBridge implements AutoCloseable {
         }
         try {
             startParts();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            state = State.RUNNING;
+            close();
+            throw new IllegalStateException("interrupted while starting", e);
         } catch (RuntimeException e) {
             state = State.RUNNING; // so close() tears down what did start
             close();
@@ -82,35 +135,118 @@ public final class IngestBridge implements AutoCloseable {
         return this;
     }
 
-    private void startParts() {
+    private void startParts() throws InterruptedException {
+        List<TopicSpec> needed = new ArrayList<>(topics.all());
+        if (config.fleet().enabled()) {
+            needed.add(topics.bridgeFleet());
+        }
         if (config.kafka().createTopics()) {
-            TopicCreator.ensure(config.kafka().clients(), topics.all());
+            TopicCreator.ensure(config.kafka().clients(), needed);
         } else {
             // Someone else creates them; writing before their leaders are ready can lose records (KAFKA-15591).
-            TopicCreator.awaitWritable(config.kafka().clients(),
-                    topics.all().stream().map(TopicSpec::name).toList());
+            TopicCreator.awaitWritable(config.kafka().clients(), needed.stream().map(TopicSpec::name).toList());
         }
         publisherThread.start();
-        // Where each worker's last batch is in Kafka: a restarted bridge resumes there instead of claiming losses.
-        RecoveredPositions recovered = recoverPositions(config.pods());
-        for (PodConfig pod : config.pods()) {
-            try {
-                registry.add(pod, recovered);
-            } catch (PodRegistry.CapacityExceededException e) {
-                log.error(e.getMessage()); // one line per refused pod; the others run
-            }
+        catalog.replaceAll(PodSource.CONFIG, config.pods().stream()
+                .map(p -> new DesiredPod(p, PodSource.CONFIG, null)).toList());
+        adminPods = new AdminPodLog(config.kafka().clients(), config.instanceId(), topics.bridgePods().name(), catalog)
+                .start(Duration.ofMillis(config.kafka().recovery().timeoutMs()));
+        if (config.discovery().kubernetes().enabled()) {
+            kubernetes = KubernetesDiscovery.start(config.discovery().kubernetes(), catalog, metrics);
         }
+        catalog.onChange(this::reconcileQuietly);
+        if (config.fleet().enabled()) {
+            // Owns nothing until Kafka assigns slots: the first pods start on the membership thread.
+            fleet = new FleetMembership(config.fleet(), config.kafka().clients(), config.kafka().topicPrefix(),
+                    config.instanceId(), topics.bridgeFleet().name(), new HandOver());
+            reconciler.ownership(fleet);
+            metrics.gaugeFleetSlots(() -> fleet.ownedSlots().size());
+            fleet.start();
+        } else {
+            // Where each worker's last batch is in Kafka: a restarted bridge resumes there instead of claiming losses.
+            reconciler.reconcile();
+        }
+        // A safety net: additions that failed (Kafka away during a recovery) are tried again.
+        resync.scheduleWithFixedDelay(this::reconcileQuietly, 10, 10, TimeUnit.SECONDS);
         // Same period, the scraper first: each status carries a scrape at most one interval old.
         loadScraper.start(config.statusIntervalMs());
         statusReporter.start(config.statusIntervalMs());
         state = State.RUNNING;
-        log.info("ingest bridge {} running: {} pod(s) -> {} ({}); capacity {} workers", config.instanceId(),
-                registry.pods().size(), topics.kvEvents().name(), config.kafka().bootstrapServers(), capacity.workers());
+        log.info("ingest bridge {} running: {} pod(s) -> {} ({}); capacity {} workers{}", config.instanceId(),
+                registry.pods().size(), topics.kvEvents().name(), config.kafka().bootstrapServers(), capacity.workers(),
+                fleet == null ? "" : "; sharing the fleet in group " + config.fleet().groupIdOr(config.kafka().topicPrefix()));
     }
 
-    public PodRegistry.RunningPod addPod(PodConfig pod) {
+    /** A shared fleet's rebalance: pods handed over leave nothing in flight, pods taken over start. */
+    private final class HandOver implements FleetMembership.Listener {
+        @Override
+        public void released(Set<Integer> slots) {
+            try {
+                reconciler.releaseUnowned();
+                if (!publisher.awaitDelivered(Duration.ofMillis(config.fleet().handOverTimeoutMs()))) {
+                    log.warn("fleet: Kafka did not acknowledge the released pods' last batches within {} ms; their"
+                            + " next owner may read some of them again", config.fleet().handOverTimeoutMs());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        @Override
+        public void assigned(Set<Integer> slots) {
+            reconcileQuietly();
+        }
+    }
+
+    private void reconcileQuietly() {
+        try {
+            reconciler.reconcile();
+            lastReconcileFailure = null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            lastReconcileFailure = e.getMessage();
+            log.error("pods not started: {} (tried again in 10 s)", e.getMessage());
+        }
+    }
+
+    private Ownership ownership() {
+        return fleet == null ? Ownership.WHOLE_FLEET : fleet;
+    }
+
+    /** What {@link #addPod} did. @param running the pod's workers, empty when another bridge of the fleet runs it */
+    public record Added(PodConfig pod, Optional<PodRegistry.RunningPod> running) {
+    }
+
+    /**
+     * Adds a pod for every bridge (kept in the bridge-pods topic: it survives restarts), and runs it here if this
+     * bridge owns it.
+     *
+     * @throws PodRegistry.PodExistsException        when a pod of that id is known already
+     * @throws PodRegistry.CapacityExceededException when this bridge owns it and cannot hold its workers
+     * @throws IllegalStateException                 when Kafka does not take it, or it is kept but could not start
+     */
+    public Added addPod(PodConfig pod) throws InterruptedException {
         requireRunning();
-        return registry.add(pod, recoverPositions(List.of(pod)));
+        String id = pod.key().id();
+        if (catalog.get(id).isPresent()) {
+            throw new PodRegistry.PodExistsException("pod " + id + " is already known ("
+                    + catalog.get(id).get().source().name().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        boolean owned = ownership().owns(pod.key());
+        if (owned && !registry.fits(pod.dpRanks())) {
+            metrics.workersRefused(pod.dpRanks());
+            throw new PodRegistry.CapacityExceededException("pod " + id + " refused: its " + pod.dpRanks()
+                    + " worker(s) would exceed this bridge's capacity of " + capacity.workers() + " workers");
+        }
+        adminPods.put(pod, ADMIN_WRITE_TIMEOUT);
+        Optional<PodRegistry.RunningPod> running = registry.get(id);
+        if (owned && running.isEmpty()) {
+            throw new IllegalStateException("pod " + id + " is kept, but did not start: "
+                    + (lastReconcileFailure == null ? "see the bridge's log" : lastReconcileFailure)
+                    + " (tried again every 10 s)");
+        }
+        return new Added(pod, running);
     }
 
     /** Null when turned off; throws when Kafka does not answer (a start without positions would report false losses). */
@@ -121,14 +257,36 @@ public final class IngestBridge implements AutoCloseable {
         return new PositionRecovery(config.kafka(), config.instanceId()).recover(pods);
     }
 
+    /**
+     * Removes a pod: one added through the admin API for every bridge; one from the config file on this bridge until
+     * its restart (remove it from the file too).
+     *
+     * @return the removed pod, or empty if no source names it
+     * @throws PodRegistry.PodExistsException when Kubernetes names it: it comes back until the pod is deleted there
+     */
     public Optional<PodConfig> removePod(String podId) throws InterruptedException {
         requireRunning();
-        Optional<PodConfig> removed = registry.remove(podId);
-        removed.ifPresent(p -> {
-            loadScraper.forget(podId);
-            statusReporter.removed(p);
-        });
-        return removed;
+        Optional<DesiredPod> known = catalog.get(podId);
+        if (known.isEmpty()) {
+            return Optional.empty();
+        }
+        switch (known.get().source()) {
+            case ADMIN -> adminPods.delete(podId, ADMIN_WRITE_TIMEOUT);
+            case CONFIG -> catalog.remove(PodSource.CONFIG, podId);
+            case KUBERNETES -> throw new PodRegistry.PodExistsException("pod " + podId + " is discovered from"
+                    + " Kubernetes: delete the pod there, or change its labels so the selector no longer picks it");
+        }
+        return Optional.of(known.get().config());
+    }
+
+    /** Every pod the bridges know, this one's or not. */
+    public PodCatalog catalog() {
+        return catalog;
+    }
+
+    /** The slots this bridge owns of a shared fleet, or empty when it is alone. */
+    public Optional<FleetMembership> fleet() {
+        return Optional.ofNullable(fleet);
     }
 
     private void requireRunning() {
@@ -166,6 +324,17 @@ public final class IngestBridge implements AutoCloseable {
         return handoff.depth();
     }
 
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.warn("{} did not close cleanly: {}", c.getClass().getSimpleName(), e.toString());
+        }
+    }
+
     /** Stops reading, sends what was handed over, then closes the producer. */
     @Override
     public synchronized void close() {
@@ -174,6 +343,17 @@ public final class IngestBridge implements AutoCloseable {
         }
         state = State.STOPPING;
         log.info("ingest bridge stopping");
+        resync.shutdownNow();
+        try {
+            // First hand this bridge's pods over (leaving the group releases them, flushed), then stop the sources.
+            if (fleet != null) {
+                fleet.close();
+            }
+            closeQuietly(kubernetes);
+            closeQuietly(adminPods);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         statusReporter.close();
         loadScraper.close();
         try {

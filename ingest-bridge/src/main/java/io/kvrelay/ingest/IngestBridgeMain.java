@@ -25,6 +25,11 @@ public final class IngestBridgeMain implements Callable<Integer> {
             description = "Kafka bootstrap servers; overrides kafka.bootstrapServers (env KVRELAY_BOOTSTRAP_SERVERS)")
     String bootstrapServers;
 
+    @Option(names = "--instance-id", defaultValue = "${env:KVRELAY_INSTANCE_ID}",
+            description = "this bridge's name (client ids, the source of its pod statuses); overrides instanceId. "
+                    + "Bridges sharing a fleet need one each: in Kubernetes, the pod's name (env KVRELAY_INSTANCE_ID)")
+    String instanceId;
+
     @Option(names = "--admin-port", defaultValue = "${env:KVRELAY_ADMIN_PORT}",
             description = "HTTP port for /health, /metrics and /pods; overrides admin.port (env KVRELAY_ADMIN_PORT)")
     Integer adminPort;
@@ -80,7 +85,8 @@ public final class IngestBridgeMain implements Callable<Integer> {
         }
         AdminConfig a = new AdminConfig(c.admin().host(), adminPort == null ? c.admin().port() : adminPort,
                 adminToken == null || adminToken.isBlank() ? c.admin().token() : adminToken);
-        return new BridgeConfig(c.instanceId(), k, c.zmq(), a, c.handoffCapacity(), c.statusIntervalMs(), c.pods(),
-                c.podMetrics());
+        String id = instanceId == null || instanceId.isBlank() ? c.instanceId() : instanceId;
+        return new BridgeConfig(id, k, c.zmq(), a, c.handoffCapacity(), c.statusIntervalMs(), c.pods(),
+                c.podMetrics(), c.discovery(), c.fleet());
     }
 }

@@ -10,11 +10,17 @@ import java.util.Map;
  * <p>Names are {@code <prefix>.<suffix>}; the prefix is configurable so several pipelines can share a cluster.
  * Every topic is keyed by the pod id ({@link PodKey}) so that a pod's records keep their order.
  */
-public record Topics(TopicSpec kvEvents, TopicSpec deadLetters, TopicSpec podStatus, TopicSpec routeDecisions) {
+public record Topics(TopicSpec kvEvents, TopicSpec deadLetters, TopicSpec podStatus, TopicSpec routeDecisions,
+                     TopicSpec bridgePods, TopicSpec bridgeFleet) {
 
     public static final String DEFAULT_PREFIX = "kvrelay";
     /** Partitions of the event log, and so the most stream-app instances that share the work. */
     public static final int KV_EVENT_PARTITIONS = 12;
+    /**
+     * Partitions of the bridges' assignment topic: the slots pods hash to, shared out among the bridge replicas by
+     * Kafka's group membership. More slots balance pods more evenly; it is also the most bridges that share a fleet.
+     */
+    public static final int BRIDGE_FLEET_SLOTS = 60;
 
     /** Topic settings with the default prefix and replication 1 (a single embedded broker). */
     public static Topics defaults() {
@@ -46,10 +52,25 @@ public record Topics(TopicSpec kvEvents, TopicSpec deadLetters, TopicSpec podSta
                 new TopicSpec(p + ".route-decisions", 6, replicationFactor, Map.of(
                         "cleanup.policy", "delete",
                         "retention.ms", String.valueOf(Duration.ofDays(7).toMillis()),
+                        "min.insync.replicas", minIsr)),
+                // Pods added through a bridge's admin API (pod id -> its config, a tombstone when removed): every
+                // bridge reads it whole at start, so they survive restarts and are seen by every replica. One
+                // partition: it is small, and one order of adds and removes is what everyone must agree on.
+                new TopicSpec(p + ".bridge-pods", 1, replicationFactor, Map.of(
+                        "cleanup.policy", "compact",
+                        "min.insync.replicas", minIsr)),
+                // Never written: its partitions are the slots the bridges' consumer group shares out.
+                new TopicSpec(p + ".bridge-fleet", BRIDGE_FLEET_SLOTS, replicationFactor, Map.of(
+                        "cleanup.policy", "delete",
+                        "retention.ms", String.valueOf(Duration.ofHours(1).toMillis()),
                         "min.insync.replicas", minIsr)));
     }
 
+    /**
+     * Every topic a deployment needs. Not {@link #bridgeFleet}: only bridges that share a fleet need it (they create
+     * it), and its many partitions cost a broker something for nothing elsewhere.
+     */
     public List<TopicSpec> all() {
-        return List.of(kvEvents, deadLetters, podStatus, routeDecisions);
+        return List.of(kvEvents, deadLetters, podStatus, routeDecisions, bridgePods);
     }
 }

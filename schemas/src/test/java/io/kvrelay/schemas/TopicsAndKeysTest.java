@@ -12,7 +12,11 @@ class TopicsAndKeysTest {
         Topics t = Topics.withPrefix("prod", (short) 3);
 
         assertThat(t.all()).extracting(TopicSpec::name)
-                .containsExactly("prod.kv-events", "prod.kv-events.dlq", "prod.pod-status", "prod.route-decisions");
+                .containsExactly("prod.kv-events", "prod.kv-events.dlq", "prod.pod-status", "prod.route-decisions",
+                        "prod.bridge-pods");
+        assertThat(t.bridgePods().configs()).containsEntry("cleanup.policy", "compact");
+        assertThat(t.bridgeFleet().name()).isEqualTo("prod.bridge-fleet");
+        assertThat(t.bridgeFleet().partitions()).isEqualTo(Topics.BRIDGE_FLEET_SLOTS);
         assertThat(t.podStatus().configs()).containsEntry("cleanup.policy", "compact");
         assertThat(t.kvEvents().configs()).containsEntry("min.insync.replicas", "2");
     }

@@ -80,7 +80,9 @@ public final class AdminServer implements AutoCloseable {
                 .add("GET", "/pods/{ns}/{service}/{pod}", WORKER, 0, r -> {
                     String id = podId(r);
                     return bridge.registry().get(id).map(p -> Reply.ok(describe(p)))
-                            .orElseThrow(() -> HttpError.notFound("pod " + id + " is not subscribed"));
+                            .orElseThrow(() -> HttpError.notFound("pod " + id + " is not subscribed"
+                                    + (bridge.catalog().get(id).isPresent() ? " here (another bridge of the fleet"
+                                    + " runs it, or it could not start: see the log)" : "")));
                 })
                 .add("DELETE", "/pods/{ns}/{service}/{pod}", WORKER, 0, r -> {
                     authorize(r);
@@ -127,19 +129,31 @@ public final class AdminServer implements AutoCloseable {
         body.put("state", bridge.state().name());
         body.put("handoffDepth", bridge.handoffDepth());
         body.put("pods", bridge.registry().pods().size());
+        body.put("knownPods", bridge.catalog().desired().size());
+        bridge.fleet().ifPresent(f -> body.put("fleet", Map.of("slots", f.ownedSlots().size(), "of", f.slots())));
         if (!ok && bridge.state() == IngestBridge.State.RUNNING) {
             body.put("reason", "Kafka is not accepting records");
         }
         return Reply.of(ok ? 200 : 503, body);
     }
 
-    private Reply addPod(Request r) {
+    private Reply addPod(Request r) throws InterruptedException {
         authorize(r);
         PodConfig pod = ConfigLoader.parse(new String(r.body(), StandardCharsets.UTF_8), PodConfig.class);
         if (pod == null) {
             throw HttpError.badRequest("body must be a pod as a JSON object");
         }
-        return Reply.of(201, describe(bridge.addPod(pod)));
+        IngestBridge.Added added = bridge.addPod(pod);
+        if (added.running().isPresent()) {
+            return Reply.of(201, describe(added.running().get()));
+        }
+        // Kept for every bridge; the one owning its slot runs it.
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", pod.key().id());
+        m.put("config", pod);
+        m.put("state", "ACCEPTED");
+        m.put("runBy", "another bridge of the fleet (the owner of its slot)");
+        return Reply.of(202, m);
     }
 
     private List<Map<String, Object>> listPods() {

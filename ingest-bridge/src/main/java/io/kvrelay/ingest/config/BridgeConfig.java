@@ -1,5 +1,7 @@
 package io.kvrelay.ingest.config;
 
+import io.kvrelay.ingest.discovery.KubernetesConfig;
+import io.kvrelay.ingest.fleet.FleetConfig;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -17,10 +19,26 @@ import java.util.Set;
  * @param pods             the pods to subscribe to at start (more can be added at run time)
  * @param podMetrics       scraping of the pods' Prometheus metrics (load), with its defaults filled from
  *                         {@code statusIntervalMs}
+ * @param discovery        where else pods come from (Kubernetes)
+ * @param fleet            sharing the pods with other bridges
  */
 public record BridgeConfig(String instanceId, KafkaSinkConfig kafka, ZmqConfig zmq, AdminConfig admin,
                            int handoffCapacity, int statusIntervalMs, List<PodConfig> pods,
-                           PodMetricsConfig podMetrics) {
+                           PodMetricsConfig podMetrics, Discovery discovery, FleetConfig fleet) {
+
+    /** @param kubernetes watch Kubernetes pods */
+    public record Discovery(KubernetesConfig kubernetes) {
+        public Discovery {
+            if (kubernetes == null) {
+                kubernetes = KubernetesConfig.disabled();
+            }
+        }
+
+        public static Discovery none() {
+            return new Discovery(null);
+        }
+    }
+
     public BridgeConfig {
         if (instanceId == null || instanceId.isBlank()) {
             instanceId = "ingest-bridge";
@@ -44,12 +62,39 @@ public record BridgeConfig(String instanceId, KafkaSinkConfig kafka, ZmqConfig z
         ZmqConfig.requirePositive("statusIntervalMs", statusIntervalMs);
         podMetrics = (podMetrics == null ? PodMetricsConfig.defaults() : podMetrics).resolve(statusIntervalMs);
         pods = pods == null ? List.of() : List.copyOf(pods);
+        if (discovery == null) {
+            discovery = Discovery.none();
+        }
+        if (fleet == null) {
+            fleet = FleetConfig.defaults();
+        }
         Set<String> seen = new HashSet<>();
         for (PodConfig p : pods) {
             if (!seen.add(p.key().id())) {
                 throw new IllegalArgumentException("pod " + p.key().id() + " is listed twice");
             }
         }
+    }
+
+    /** Without discovery, alone on its fleet. */
+    public BridgeConfig(String instanceId, KafkaSinkConfig kafka, ZmqConfig zmq, AdminConfig admin,
+                        int handoffCapacity, int statusIntervalMs, List<PodConfig> pods, PodMetricsConfig podMetrics) {
+        this(instanceId, kafka, zmq, admin, handoffCapacity, statusIntervalMs, pods, podMetrics, null, null);
+    }
+
+    public BridgeConfig withFleet(FleetConfig f) {
+        return new BridgeConfig(instanceId, kafka, zmq, admin, handoffCapacity, statusIntervalMs, pods, podMetrics,
+                discovery, f);
+    }
+
+    public BridgeConfig withPods(List<PodConfig> p) {
+        return new BridgeConfig(instanceId, kafka, zmq, admin, handoffCapacity, statusIntervalMs, p, podMetrics,
+                discovery, fleet);
+    }
+
+    public BridgeConfig withDiscovery(Discovery d) {
+        return new BridgeConfig(instanceId, kafka, zmq, admin, handoffCapacity, statusIntervalMs, pods, podMetrics,
+                d, fleet);
     }
 
     /** With the default pod-metrics settings. */

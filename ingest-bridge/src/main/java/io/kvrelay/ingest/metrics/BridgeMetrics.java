@@ -52,6 +52,7 @@ public final class BridgeMetrics {
     private final Counter heartbeats;
     private final Counter snapshots;
     private final Counter workersRefused;
+    private final Counter discoveryUnreadable;
     private final Counter podMetricsScrapes;
     private final Counter podMetricsMalformedLines;
     // Tagged by reason / field; few values, created on first use (scrapes are once per pod and interval, not hot).
@@ -108,6 +109,8 @@ public final class BridgeMetrics {
                 "Empty batches of publishers with an incarnation id (snapshot variant heartbeats), not written to Kafka");
         snapshots = counter("kvrelay.bridge.snapshots",
                 "Batches that look like a cache snapshot (AllBlocksCleared, then stores without token ids)");
+        discoveryUnreadable = counter("kvrelay.bridge.discovery.unreadable",
+                "Kubernetes pods matching the selector that could not be read as vLLM pods (see the log)");
         workersRefused = counter("kvrelay.bridge.workers.refused",
                 "Workers (pod x DP rank) refused because the bridge is at its capacity");
         produceLatency = Timer.builder("kvrelay.bridge.produce.latency")
@@ -137,6 +140,28 @@ public final class BridgeMetrics {
     public void gaugeWorkers(Supplier<Number> count) {
         Gauge.builder("kvrelay.bridge.workers", count).description("Subscribed workers (pod x DP rank)")
                 .register(registry);
+    }
+
+    /** Pods the catalog names (every source), and how many of them this bridge owns. */
+    public void gaugeCatalog(Supplier<Number> known, Supplier<Number> owned) {
+        Gauge.builder("kvrelay.bridge.catalog.pods", known)
+                .description("Pods the bridges should subscribe to (config file, admin API, Kubernetes)")
+                .register(registry);
+        Gauge.builder("kvrelay.bridge.catalog.pods.owned", owned)
+                .description("Of those, the pods this bridge owns (all of them unless it shares the fleet)")
+                .register(registry);
+    }
+
+    /** Slots of the bridge-fleet group this bridge owns (only when it shares the fleet). */
+    public void gaugeFleetSlots(Supplier<Number> owned) {
+        Gauge.builder("kvrelay.bridge.fleet.slots", owned)
+                .description("Slots (bridge-fleet partitions) this bridge owns; pods hash to slots")
+                .register(registry);
+    }
+
+    /** A Kubernetes pod matched the selector but could not be read as a vLLM pod (once per pod and problem). */
+    public void discoveryUnreadable() {
+        discoveryUnreadable.increment();
     }
 
     public void batch(EventOrigin origin, int eventCount, long stored, long removed, int clears, int unknown) {

@@ -125,6 +125,30 @@ public final class PodRegistry implements AutoCloseable {
         return Optional.of(p.config());
     }
 
+    /**
+     * Stops the pod's workers WITHOUT a removal record: the pod lives on, another bridge takes it over and resumes
+     * where these workers stopped.
+     *
+     * @return the released pod, or empty if it was not subscribed
+     */
+    public Optional<PodConfig> release(String podId) throws InterruptedException {
+        RunningPod p;
+        synchronized (mutation) {
+            p = pods.remove(podId);
+        }
+        if (p == null) {
+            return Optional.empty();
+        }
+        stop(p);
+        log.info("pod {} released", podId);
+        return Optional.of(p.config());
+    }
+
+    /** Whether {@code ranks} more workers fit within this bridge's capacity now. */
+    public boolean fits(int ranks) {
+        return workerCount() + ranks <= capacity.workers();
+    }
+
     /** Waits until every worker thread has ended: its socket and state must not be shared with anyone after. */
     private static void stop(RunningPod p) throws InterruptedException {
         p.workers().forEach(WorkerSubscriber::stop);
@@ -170,14 +194,14 @@ public final class PodRegistry implements AutoCloseable {
 
     /** The bridge cannot hold the pod's workers. */
     public static final class CapacityExceededException extends IllegalStateException {
-        CapacityExceededException(String message) {
+        public CapacityExceededException(String message) {
             super(message);
         }
     }
 
     /** The pod is already subscribed. */
     public static final class PodExistsException extends IllegalArgumentException {
-        PodExistsException(String message) {
+        public PodExistsException(String message) {
             super(message);
         }
     }

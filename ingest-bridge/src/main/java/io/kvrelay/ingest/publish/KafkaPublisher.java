@@ -8,8 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -86,7 +89,13 @@ public final class KafkaPublisher implements Runnable {
                     continue;
                 }
                 for (Outbound o : batch) {
-                    sendUntilAccepted(o);
+                    if (o.barrier() != null) {
+                        // Everything before it was sent: flush waits until each of those is acknowledged or failed.
+                        producer.flush();
+                        o.barrier().complete(null);
+                    } else {
+                        sendUntilAccepted(o);
+                    }
                 }
             }
         } catch (InterruptedException e) {
@@ -204,6 +213,26 @@ public final class KafkaPublisher implements Runnable {
             lose(o, e); // failed after it was accepted: retries exhausted or a permanent error
         }
         // else: refused synchronously inside send(); sendUntilAccepted decides
+    }
+
+    /**
+     * Waits until every record handed over before this call is acknowledged (or failed for good). A bridge that hands
+     * pods to another calls it after stopping their workers: the other then finds their last batch at the log's tail.
+     *
+     * @return false if that took longer than {@code timeout} (Kafka away) or the publisher has stopped
+     */
+    public boolean awaitDelivered(Duration timeout) throws InterruptedException {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!handoff.put(Outbound.barrier(done), () -> running && System.nanoTime() < deadline)) {
+            return false;
+        }
+        try {
+            done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        }
     }
 
     /** True while Kafka is refusing records (buffer full or unreachable). */

@@ -28,17 +28,25 @@ final class BridgeProcess implements AutoCloseable {
     private Process process;
 
     BridgeProcess(Path dir, String bootstrap, String prefix, List<Map<String, Object>> pods) throws IOException {
+        this(dir, bootstrap, prefix, pods, "bridge-it", Map.of());
+    }
+
+    /** @param extra more settings of the config file (e.g. {@code fleet}) */
+    BridgeProcess(Path dir, String bootstrap, String prefix, List<Map<String, Object>> pods, String instanceId,
+                  Map<String, Object> extra) throws IOException {
         this.adminPort = freePort();
+        Files.createDirectories(dir);
         this.config = dir.resolve("bridge.json");
         this.logFile = dir.resolve("bridge.log");
-        Map<String, Object> cfg = Map.of(
-                "instanceId", "bridge-it",
+        Map<String, Object> cfg = new java.util.LinkedHashMap<>(Map.of(
+                "instanceId", instanceId,
                 "kafka", Map.of("bootstrapServers", bootstrap, "topicPrefix", prefix),
                 "zmq", Map.of("replayTimeoutMs", 5_000),
                 "admin", Map.of("host", "127.0.0.1", "port", adminPort),
                 "handoffCapacity", 1_024,
                 "statusIntervalMs", 1_000,
-                "pods", pods);
+                "pods", pods));
+        cfg.putAll(extra);
         new ObjectMapper().writeValue(config.toFile(), cfg);
     }
 
@@ -84,6 +92,15 @@ final class BridgeProcess implements AutoCloseable {
             }
         }
         return sum;
+    }
+
+    /** GET {@code path} on the admin port, parsed. */
+    com.fasterxml.jackson.databind.JsonNode json(String path) throws Exception {
+        return new ObjectMapper().readTree(get(path).body());
+    }
+
+    boolean alive() {
+        return process != null && process.isAlive();
     }
 
     private HttpResponse<String> get(String path) throws Exception {

@@ -47,6 +47,7 @@ public final class PipelineFixture implements AutoCloseable {
     private IngestBridge bridge;
     private StreamApp stream;
     private RouterApp router;
+    private String prefix;
 
     private PipelineFixture() {
     }
@@ -58,9 +59,18 @@ public final class PipelineFixture implements AutoCloseable {
      */
     public static PipelineFixture start(Path dir, List<SimPodConfig> podConfigs,
                                         UnaryOperator<RouterConfig> routerConfig) throws Exception {
+        return start(dir, podConfigs, routerConfig, UnaryOperator.identity());
+    }
+
+    /**
+     * @param bridgeConfig changes to the bridge's configuration (which lists every pod: drop them to have the bridge
+     *                     find them some other way)
+     */
+    public static PipelineFixture start(Path dir, List<SimPodConfig> podConfigs, UnaryOperator<RouterConfig> routerConfig,
+                                        UnaryOperator<BridgeConfig> bridgeConfig) throws Exception {
         PipelineFixture f = new PipelineFixture();
         try {
-            f.startAll(dir, podConfigs, routerConfig);
+            f.startAll(dir, podConfigs, routerConfig, bridgeConfig);
             return f;
         } catch (Exception | Error e) {
             f.close();
@@ -68,10 +78,10 @@ public final class PipelineFixture implements AutoCloseable {
         }
     }
 
-    private void startAll(Path dir, List<SimPodConfig> podConfigs, UnaryOperator<RouterConfig> routerConfig)
-            throws Exception {
+    private void startAll(Path dir, List<SimPodConfig> podConfigs, UnaryOperator<RouterConfig> routerConfig,
+                          UnaryOperator<BridgeConfig> changeBridge) throws Exception {
         KafkaBroker broker = KafkaBroker.shared();
-        String prefix = "it-pipeline-" + System.nanoTime();
+        prefix = "it-pipeline-" + System.nanoTime();
         List<PodConfig> subscribed = new ArrayList<>();
         for (SimPodConfig c : podConfigs) {
             SimPod pod = SimPod.start(c.servingPort() == null ? c.toBuilder().servingPort(0).build() : c);
@@ -85,7 +95,7 @@ public final class PipelineFixture implements AutoCloseable {
         BridgeConfig bridgeConfig = new BridgeConfig(prefix, new KafkaSinkConfig(broker.bootstrapServers(), prefix,
                 true, (short) 1, "lz4", 1, Map.of()), ZmqConfig.defaults(), new AdminConfig("127.0.0.1", 0), 1_024,
                 5_000, subscribed);
-        bridge = new IngestBridge(bridgeConfig).start();
+        bridge = new IngestBridge(changeBridge.apply(bridgeConfig)).start();
         started.add(bridge);
         stream = new StreamApp(StreamAppConfig.local(broker.bootstrapServers(), dir.resolve("stream"))
                 .withApplicationId(prefix).withTopicPrefix(prefix)).start();
@@ -106,6 +116,15 @@ public final class PipelineFixture implements AutoCloseable {
             throw new IllegalArgumentException("no pod " + name + " in this fixture: " + pods.keySet());
         }
         return p;
+    }
+
+    public IngestBridge bridge() {
+        return bridge;
+    }
+
+    /** The topic prefix of this fixture's pipeline. */
+    public String prefix() {
+        return prefix;
     }
 
     public RouterApp router() {
