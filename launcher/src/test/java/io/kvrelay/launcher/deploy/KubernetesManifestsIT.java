@@ -81,11 +81,16 @@ class KubernetesManifestsIT {
                 default -> { }
             }
         }
-        assertThat(docs).as("objects rendered").hasSize(16);
+        assertThat(docs).as("objects rendered").hasSize(17);
         assertThat(workloads).containsOnlyKeys(IMAGES.keySet());
         assertThat(docs).extracting(d -> d.path("kind").asText()).contains("Role", "RoleBinding", "ServiceAccount",
                 "PodDisruptionBudget", "Namespace");
 
+        // Bridges sharing a fleet need a name each in the group: the pod's.
+        JsonNode bridge = workloads.get("kvrelay-bridge");
+        assertThat(bridge.path("spec").path("replicas").asInt()).isGreaterThan(1);
+        assertThat(bridge.path("spec").path("template").path("spec").path("containers").get(0).path("env").toString())
+                .contains("KVRELAY_INSTANCE_ID").contains("metadata.name");
         for (Map.Entry<String, JsonNode> w : workloads.entrySet()) {
             JsonNode spec = w.getValue().path("spec").path("template").path("spec");
             Set<String> portNames = new HashSet<>();
@@ -147,8 +152,12 @@ class KubernetesManifestsIT {
     private static void checkConfiguration(String workload, JsonNode data) throws Exception {
         ObjectMapper json = new ObjectMapper();
         switch (workload) {
-            case "kvrelay-bridge" -> assertThat(ConfigLoader.parse(data.path("bridge.json").asText(),
-                    BridgeConfig.class).admin().port()).isEqualTo(8081);
+            case "kvrelay-bridge" -> {
+                BridgeConfig c = ConfigLoader.parse(data.path("bridge.json").asText(), BridgeConfig.class);
+                assertThat(c.admin().port()).isEqualTo(8081);
+                assertThat(c.fleet().enabled()).as("two replicas share the fleet").isTrue();
+                assertThat(c.discovery().kubernetes().enabled()).isTrue();
+            }
             case "kvrelay-stream-app" -> assertThat(json.readValue(data.path("stream.json").asText(),
                     StreamAppConfig.class).httpPort()).isEqualTo(8090);
             case "kvrelay-router" -> assertThat(json.readValue(data.path("router.json").asText(),
