@@ -200,4 +200,25 @@ class BridgeDeadLetterAndAdminIT {
                 .anyMatch(s -> s.getPod().equals("pod-1")));
         zmq.destroySocket(pub2);
     }
+
+    @Test
+    @Order(5)
+    void shouldKeepPodsAddedThroughTheApiAcrossRestartsUntilRemoved() throws Exception {
+        // pod-1 came through the API (test 4), pod-0 from the file (removed through the API: until a restart).
+        BridgeConfig cfg = new BridgeConfig("it", new KafkaSinkConfig(broker.bootstrapServers(), PREFIX, true,
+                (short) 1, "lz4", 1, Map.of()), ZmqConfig.defaults(), new AdminConfig("127.0.0.1", 0, TOKEN), 64, 200,
+                List.of(pod));
+        admin.close();
+        bridge.close();
+        try (IngestBridge again = new IngestBridge(cfg).start()) {
+            assertThat(again.registry().pods()).extracting(p -> p.config().pod()).containsExactly("pod-0", "pod-1");
+            admin = new AdminServer(again, cfg.admin()).start();
+            assertThat(call("DELETE", "/pods/ns/svc/pod-1", null).statusCode()).isEqualTo(200);
+            assertThat(again.registry().get("ns/svc/pod-1")).as("removed at once").isEmpty();
+            admin.close();
+        }
+        try (IngestBridge third = new IngestBridge(cfg).start()) {
+            assertThat(third.registry().pods()).extracting(p -> p.config().pod()).containsExactly("pod-0");
+        }
+    }
 }
