@@ -174,7 +174,8 @@ public final class IngestBridge implements AutoCloseable {
         state = State.RUNNING;
         log.info("ingest bridge {} running: {} pod(s) -> {} ({}); capacity {} workers{}", config.instanceId(),
                 registry.pods().size(), topics.kvEvents().name(), config.kafka().bootstrapServers(), capacity.workers(),
-                fleet == null ? "" : "; sharing the fleet in group " + config.fleet().groupIdOr(config.kafka().topicPrefix()));
+                fleet == null ? "" : "; sharing the fleet in group "
+                        + config.fleet().groupIdOr(config.kafka().topicPrefix()));
     }
 
     /** A shared fleet's rebalance: pods handed over leave nothing in flight, pods taken over start. */

@@ -176,7 +176,8 @@ public final class AdminPodLog implements AutoCloseable {
         try {
             PodConfig pod = ConfigLoader.parse(new String(r.value(), StandardCharsets.UTF_8), PodConfig.class);
             if (!pod.key().id().equals(id)) {
-                throw new ConfigLoader.InvalidConfigException("key " + id + " names another pod than " + pod.key().id());
+                throw new ConfigLoader.InvalidConfigException("key " + id + " names another pod than "
+                        + pod.key().id());
             }
             catalog.put(new DesiredPod(pod, PodSource.ADMIN, null));
         } catch (RuntimeException e) {

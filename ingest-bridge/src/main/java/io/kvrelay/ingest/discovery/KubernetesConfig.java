@@ -40,7 +40,8 @@ public record KubernetesConfig(boolean enabled, List<String> namespaces, String 
             apiServer = null;
         }
         if (apiServer != null && !apiServer.matches("https?://.+")) {
-            throw new IllegalArgumentException("discovery.kubernetes.apiServer must be an http(s) URL, got " + apiServer);
+            throw new IllegalArgumentException("discovery.kubernetes.apiServer must be an http(s) URL, got "
+                    + apiServer);
         }
         if (resyncMs < 0) {
             throw new IllegalArgumentException("discovery.kubernetes.resyncMs must be >= 0, got " + resyncMs);

@@ -94,25 +94,26 @@ public final class KubernetesPodSource implements AutoCloseable {
         }
         List<String> namespaces = config.allNamespaces() ? List.of("*")
                 : config.namespaces().isEmpty() ? List.of(client.getNamespace()) : config.namespaces();
-        for (String ns : namespaces) {
-            FilterWatchListDeletable<Pod, PodList, PodResource> pods = "*".equals(ns)
-                    ? client.pods().inAnyNamespace().withLabelSelector(config.labelSelector())
-                    : client.pods().inNamespace(ns).withLabelSelector(config.labelSelector());
-            SharedIndexInformer<Pod> informer = pods.runnableInformer(config.resyncMs());
-            informer.addEventHandler(new Handler());
-            informers.add(informer);
-        }
         try {
+            for (String ns : namespaces) {
+                FilterWatchListDeletable<Pod, PodList, PodResource> pods = "*".equals(ns)
+                        ? client.pods().inAnyNamespace().withLabelSelector(config.labelSelector())
+                        : client.pods().inNamespace(ns).withLabelSelector(config.labelSelector());
+                SharedIndexInformer<Pod> informer = pods.runnableInformer(config.resyncMs());
+                informer.addEventHandler(new Handler());
+                informers.add(informer);
+            }
             for (SharedIndexInformer<Pod> i : informers) {
                 i.start().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (Exception e) {
             close();
-            Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
-                    ? e.getCause() : e;
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
             throw new IllegalStateException("cannot list pods (" + config.labelSelector() + ") in " + namespaces
-                    + " at " + client.getMasterUrl() + ": " + cause + " (the bridge's service account needs get, list"
-                    + " and watch on pods there)", cause);
+                    + " at " + client.getMasterUrl() + ": " + rootCause(e) + " (the bridge's service account needs get,"
+                    + " list and watch on pods there)", e);
         }
         List<DesiredPod> first;
         synchronized (this) {
@@ -209,6 +210,15 @@ public final class KubernetesPodSource implements AutoCloseable {
         if (tell) {
             catalog.remove(PodSource.KUBERNETES, before.id());
         }
+    }
+
+    /** The innermost cause: the client wraps what went wrong ("An error has occurred") several times over. */
+    private static String rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.toString();
     }
 
     private static String key(Pod pod) {

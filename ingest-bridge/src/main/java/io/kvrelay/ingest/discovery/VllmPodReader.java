@@ -20,14 +20,16 @@ import java.util.regex.Pattern;
  *   <caption>Where each setting comes from</caption>
  *   <tr><th>setting</th><th>annotation ({@value KubernetesConfig#ANNOTATION_PREFIX}...)</th><th>else</th></tr>
  *   <tr><td>service</td><td>service</td><td>the {@code serviceLabel} label</td></tr>
- *   <tr><td>index</td><td>-</td><td>label {@code apps.kubernetes.io/pod-index}, else a StatefulSet pod's ordinal</td></tr>
+ *   <tr><td>index</td><td>-</td><td>label {@code apps.kubernetes.io/pod-index}, else a StatefulSet pod's
+ *       ordinal</td></tr>
  *   <tr><td>KV-event port</td><td>kv-events-port</td><td>{@code --kv-events-config}'s {@code endpoint}</td></tr>
  *   <tr><td>replay port</td><td>replay-port</td><td>its {@code replay_endpoint} (none: no replay)</td></tr>
  *   <tr><td>topic</td><td>topic</td><td>its {@code topic} ("")</td></tr>
  *   <tr><td>DP ranks</td><td>dp-size</td><td>{@code --data-parallel-size-local}, {@code --data-parallel-size} /
  *       {@code -dp} (1)</td></tr>
  *   <tr><td>serving port</td><td>serving-port</td><td>{@code --port} (8000)</td></tr>
- *   <tr><td>model</td><td>model</td><td>{@code --served-model-name}, {@code --model}, {@code vllm serve MODEL}</td></tr>
+ *   <tr><td>model</td><td>model</td><td>{@code --served-model-name}, {@code --model},
+ *       {@code vllm serve MODEL}</td></tr>
  *   <tr><td>metrics path</td><td>metrics-path</td><td>{@code /metrics}</td></tr>
  * </table>
  *
@@ -114,7 +116,9 @@ public final class VllmPodReader {
 
     private PodFacts.Container container(PodFacts f) {
         for (PodFacts.Container c : f.containers()) {
-            if (config.container() != null ? c.name().equals(config.container()) : Args.of(c).has("--kv-events-config")) {
+            boolean chosen = config.container() != null ? c.name().equals(config.container())
+                    : Args.of(c).has("--kv-events-config");
+            if (chosen) {
                 return c;
             }
         }

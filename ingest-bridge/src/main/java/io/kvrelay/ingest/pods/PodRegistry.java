@@ -110,19 +110,14 @@ public final class PodRegistry implements AutoCloseable {
      * @return the removed pod, or empty if it was not subscribed
      */
     public Optional<PodConfig> remove(String podId) throws InterruptedException {
-        RunningPod p;
-        synchronized (mutation) {
-            p = pods.remove(podId);
+        Optional<RunningPod> p = take(podId);
+        if (p.isPresent()) {
+            for (WorkerSubscriber w : p.get().workers()) {
+                w.emitRemoved();
+            }
+            log.info("pod {} removed", podId);
         }
-        if (p == null) {
-            return Optional.empty();
-        }
-        stop(p);
-        for (WorkerSubscriber w : p.workers()) {
-            w.emitRemoved();
-        }
-        log.info("pod {} removed", podId);
-        return Optional.of(p.config());
+        return p.map(RunningPod::config);
     }
 
     /**
@@ -132,16 +127,21 @@ public final class PodRegistry implements AutoCloseable {
      * @return the released pod, or empty if it was not subscribed
      */
     public Optional<PodConfig> release(String podId) throws InterruptedException {
+        Optional<RunningPod> p = take(podId);
+        p.ifPresent(running -> log.info("pod {} released", podId));
+        return p.map(RunningPod::config);
+    }
+
+    /** Out of the registry, its workers stopped. */
+    private Optional<RunningPod> take(String podId) throws InterruptedException {
         RunningPod p;
         synchronized (mutation) {
             p = pods.remove(podId);
         }
-        if (p == null) {
-            return Optional.empty();
+        if (p != null) {
+            stop(p);
         }
-        stop(p);
-        log.info("pod {} released", podId);
-        return Optional.of(p.config());
+        return Optional.ofNullable(p);
     }
 
     /** Whether {@code ranks} more workers fit within this bridge's capacity now. */

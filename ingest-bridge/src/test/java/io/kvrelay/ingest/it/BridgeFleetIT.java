@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.sim.FidelityPreset;
 import io.kvrelay.sim.SimFleet;
@@ -79,7 +78,7 @@ class BridgeFleetIT {
                 t.start();
                 drivers.add(t);
             }
-            awaitDelivering(fleet, prefix, Duration.ofSeconds(180));
+            new TopicReader(broker).awaitNewBatches(fleet.pods(), prefix + ".kv-events", 5, Duration.ofSeconds(180));
             // b and c join while the pods publish: a hands two thirds of them over (stop, flush, resume elsewhere).
             bridges.get(1).start();
             bridges.get(2).start();
@@ -88,12 +87,12 @@ class BridgeFleetIT {
             await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
                     .untilAsserted(() -> assertThat(slots(bridges)).as("slots of a, b, c").doesNotContain(0)
                             .satisfies(s -> assertThat(s.stream().mapToInt(Integer::intValue).sum()).isEqualTo(60)));
-            awaitDelivering(fleet, prefix, Duration.ofSeconds(180));
+            new TopicReader(broker).awaitNewBatches(fleet.pods(), prefix + ".kv-events", 5, Duration.ofSeconds(180));
             List<Integer> podsBefore = podsPerBridge(bridges);
 
             long killedAt = System.nanoTime();
             bridges.get(1).kill9();
-            awaitDelivering(fleet, prefix, Duration.ofSeconds(180));
+            new TopicReader(broker).awaitNewBatches(fleet.pods(), prefix + ".kv-events", 5, Duration.ofSeconds(180));
             double takeOverS = (System.nanoTime() - killedAt) / 1e9;
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
                     .untilAsserted(() -> assertThat(slots(List.of(bridges.get(0), bridges.get(2))).stream()
@@ -107,7 +106,7 @@ class BridgeFleetIT {
                 t.join();
             }
             await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1))
-                    .untilAsserted(() -> assertThat(behind(fleet, prefix)).isEmpty());
+                    .untilAsserted(() -> assertThat(new TopicReader(broker).behind(fleet.pods(), prefix + ".kv-events")).isEmpty());
             for (String name : List.of("a", "b", "c")) {
                 assertThat(Files.readString(dir.resolve(name).resolve("bridge.log"))).as("bridge %s log", name)
                         .doesNotContain("WorkerReset");
@@ -164,39 +163,5 @@ class BridgeFleetIT {
                 return;
             }
         }
-    }
-
-    /** Waits until something new of every pod reached Kafka (whoever runs it now). */
-    private static void awaitDelivering(SimFleet fleet, String prefix, Duration timeout) {
-        Map<String, Long> before = lastInKafka(prefix);
-        await().atMost(timeout).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
-            Map<String, Long> now = lastInKafka(prefix);
-            for (SimPod p : fleet.pods()) {
-                assertThat(now.get(p.config().pod())).as(p.config().pod())
-                        .isNotNull().isGreaterThan(before.getOrDefault(p.config().pod(), -1L) + 5);
-            }
-        });
-    }
-
-    private static Map<String, Long> lastInKafka(String prefix) {
-        Map<String, Long> last = new HashMap<>();
-        for (KvEventBatch b : new TopicReader(broker).events(prefix + ".kv-events")) {
-            if (b.getOrigin() != EventOrigin.BRIDGE) {
-                last.put(b.getPod(), b.getSequence());
-            }
-        }
-        return last;
-    }
-
-    private static List<String> behind(SimFleet fleet, String prefix) {
-        Map<String, Long> last = lastInKafka(prefix);
-        List<String> out = new ArrayList<>();
-        for (SimPod p : fleet.pods()) {
-            long published = p.publisher(0).nextSeq() - 1;
-            if (!Long.valueOf(published).equals(last.get(p.config().pod()))) {
-                out.add(p.config().pod() + ": kafka=" + last.get(p.config().pod()) + " published=" + published);
-            }
-        }
-        return out;
     }
 }

@@ -3,7 +3,6 @@ package io.kvrelay.ingest.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.kvrelay.schemas.avro.EventOrigin;
 import io.kvrelay.schemas.avro.KvEventBatch;
 import io.kvrelay.sim.FidelityPreset;
 import io.kvrelay.sim.SimFleet;
@@ -15,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,25 +59,25 @@ class BridgeRestartIT {
             }
             try (BridgeProcess a = new BridgeProcess(dir, broker.bootstrapServers(), prefix, pods)) {
                 a.start().awaitHealthy(Duration.ofSeconds(90));
-                awaitDelivering(fleet, prefix);
+                new TopicReader(broker).awaitNewBatches(fleet.pods(), prefix + ".kv-events", 50, Duration.ofSeconds(90));
                 a.kill9();
             }
             Thread.sleep(1_500); // the pods go on publishing into their replay buffers
             try (BridgeProcess b = new BridgeProcess(dir, broker.bootstrapServers(), prefix, pods)) {
                 b.start().awaitHealthy(Duration.ofSeconds(90));
-                awaitDelivering(fleet, prefix);
+                new TopicReader(broker).awaitNewBatches(fleet.pods(), prefix + ".kv-events", 50, Duration.ofSeconds(90));
                 b.stopGracefully();
             }
             Thread.sleep(1_500);
             try (BridgeProcess c = new BridgeProcess(dir, broker.bootstrapServers(), prefix, pods)) {
                 c.start().awaitHealthy(Duration.ofSeconds(90));
-                awaitDelivering(fleet, prefix);
+                new TopicReader(broker).awaitNewBatches(fleet.pods(), prefix + ".kv-events", 50, Duration.ofSeconds(90));
                 publishing.set(false);
                 for (Thread t : drivers) {
                     t.join();
                 }
                 await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(1))
-                        .untilAsserted(() -> assertThat(behind(fleet, prefix)).isEmpty());
+                        .untilAsserted(() -> assertThat(new TopicReader(broker).behind(fleet.pods(), prefix + ".kv-events")).isEmpty());
                 String log = Files.readString(dir.resolve("bridge.log"));
                 assertThat(log).as("bridge log").doesNotContain("WorkerReset").contains("position recovery");
                 assertThat(c.metric("kvrelay_bridge_continuity_proven_total", null)).isGreaterThanOrEqualTo(3);
@@ -108,39 +106,5 @@ class BridgeRestartIT {
                 return;
             }
         }
-    }
-
-    /** Waits until this bridge has delivered something new for every pod (it is past its recovery). */
-    private static void awaitDelivering(SimFleet fleet, String prefix) {
-        Map<String, Long> before = lastInKafka(prefix);
-        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
-            Map<String, Long> now = lastInKafka(prefix);
-            for (SimPod p : fleet.pods()) {
-                assertThat(now.get(p.config().pod())).as(p.config().pod())
-                        .isNotNull().isGreaterThan(before.getOrDefault(p.config().pod(), -1L) + 50);
-            }
-        });
-    }
-
-    private static Map<String, Long> lastInKafka(String prefix) {
-        Map<String, Long> last = new HashMap<>();
-        for (KvEventBatch b : new TopicReader(broker).events(prefix + ".kv-events")) {
-            if (b.getOrigin() != EventOrigin.BRIDGE) {
-                last.put(b.getPod(), b.getSequence());
-            }
-        }
-        return last;
-    }
-
-    private static List<String> behind(SimFleet fleet, String prefix) {
-        Map<String, Long> last = lastInKafka(prefix);
-        List<String> out = new ArrayList<>();
-        for (SimPod p : fleet.pods()) {
-            long published = p.publisher(0).nextSeq() - 1;
-            if (!Long.valueOf(published).equals(last.get(p.config().pod()))) {
-                out.add(p.config().pod() + ": kafka=" + last.get(p.config().pod()) + " published=" + published);
-            }
-        }
-        return out;
     }
 }

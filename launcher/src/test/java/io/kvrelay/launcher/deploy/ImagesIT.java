@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.http.KvrelayVersion;
+import io.kvrelay.testkit.KafkaBroker;
 import io.kvrelay.testkit.RequiredTools;
+import java.util.Map;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -129,6 +131,37 @@ class ImagesIT {
             p.destroyForcibly();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }
+    }
+
+    /**
+     * The bridge's image carries the Kubernetes client that kvrelay.jar leaves out: started with discovery on, against
+     * an API server that is not there, it gets as far as listing pods and says why it cannot.
+     */
+    @Test
+    void bridgeImageCarriesItsKubernetesClient(@TempDir Path dir) throws Exception {
+        Unpacked img = unpack("ingest-bridge", "ingest-bridge", dir);
+        Path tmp = Files.createDirectories(img.rootfs().resolve("tmp"));
+        int closed;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        JSON.writeValue(tmp.resolve("bridge.json").toFile(), Map.of(
+                "kafka", Map.of("bootstrapServers", KafkaBroker.shared().bootstrapServers(),
+                        "topicPrefix", "it-image-k8s-" + System.nanoTime()),
+                "admin", Map.of("port", 0),
+                "discovery", Map.of("kubernetes", Map.of("enabled", true, "namespaces", List.of("llm"),
+                        "labelSelector", "app=vllm", "apiServer", "http://127.0.0.1:" + closed))));
+        List<String> bridge = new ArrayList<>();
+        img.config().get("Entrypoint").forEach(e -> bridge.add(e.asText()));
+        bridge.addAll(List.of("--config", "/tmp/bridge.json"));
+        Process p = new ProcessBuilder(inImage(img.rootfs(), img.config(), bridge)).redirectErrorStream(true).start();
+        String out;
+        try (InputStream in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isEqualTo(1);
+        assertThat(out).contains("cannot list pods").doesNotContain("no Kubernetes client");
     }
 
     /** The build makes images on Linux x86_64 only (the parent pom's profile images-linux-x86_64). */
