@@ -111,8 +111,7 @@ public final class IngestBridge implements AutoCloseable {
                 loadScraper.forget(pod.key().id()); // its status is the new owner's to report
             }
         });
-        metrics.gaugeCatalog(() -> catalog.desired().size(), () -> catalog.desired().values().stream()
-                .filter(p -> ownership().owns(p.config().key())).count());
+        metrics.gaugeCatalog(() -> catalog.desired().size(), () -> registry.pods().size());
     }
 
     /** @throws RuntimeException if it cannot start; everything it opened is closed again */

@@ -142,13 +142,13 @@ public final class BridgeMetrics {
                 .register(registry);
     }
 
-    /** Pods the catalog names (every source), and how many of them this bridge owns. */
-    public void gaugeCatalog(Supplier<Number> known, Supplier<Number> owned) {
+    /** Pods the catalog names (every source), and how many this bridge runs. */
+    public void gaugeCatalog(Supplier<Number> known, Supplier<Number> running) {
         Gauge.builder("kvrelay.bridge.catalog.pods", known)
                 .description("Pods the bridges should subscribe to (config file, admin API, Kubernetes)")
                 .register(registry);
-        Gauge.builder("kvrelay.bridge.catalog.pods.owned", owned)
-                .description("Of those, the pods this bridge owns (all of them unless it shares the fleet)")
+        Gauge.builder("kvrelay.bridge.pods.running", running)
+                .description("Pods this bridge subscribes to now (its share of the fleet, less any it could not start)")
                 .register(registry);
     }
 

@@ -20,6 +20,6 @@ class AlertRulesIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
-        assertThat(out).contains("SUCCESS: 10 rules found");
+        assertThat(out).contains("SUCCESS: 11 rules found");
     }
 }
