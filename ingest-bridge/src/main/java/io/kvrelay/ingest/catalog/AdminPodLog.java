@@ -50,7 +50,7 @@ public final class AdminPodLog implements AutoCloseable {
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false",
-                // Only what is acknowledged by every in-sync replica counts, and the producer is idempotent.
+                // Written without transactions: a consumer sees only what every in-sync replica has (the high watermark).
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"));
         this.producer = clients.producer(instanceId + "-admin-pods", Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
