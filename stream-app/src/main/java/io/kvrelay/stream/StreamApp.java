@@ -14,6 +14,7 @@ import io.kvrelay.stream.query.ClusterQueries;
 import io.kvrelay.stream.query.LocalQueries;
 import io.kvrelay.stream.query.RemoteQueryClient;
 import io.kvrelay.stream.rpc.PrefixIndexServer;
+import io.kvrelay.stream.store.FlushOftenRocksDb;
 import io.kvrelay.stream.store.IndexShards;
 import io.kvrelay.stream.store.PrefixIndexStore;
 import io.kvrelay.stream.store.StoreNames;
@@ -137,6 +138,9 @@ public final class StreamApp implements AutoCloseable {
         defaults.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, c.standbyReplicas());
         defaults.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         defaults.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) c.sessionTimeoutMs());
+        if (c.persistentState()) {
+            defaults.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, FlushOftenRocksDb.class.getName());
+        }
         if (c.groupInstanceId() != null) {
             // Static membership (Kafka Streams names each thread's member <id>-<n>): a restart within the session
             // timeout gets its partitions back without a rebalance, and without waiting for the old member to expire.

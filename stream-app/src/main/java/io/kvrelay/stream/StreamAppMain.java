@@ -67,12 +67,19 @@ public final class StreamAppMain implements Callable<Integer> {
             System.err.println("invalid configuration: " + e.getMessage());
             return 2;
         }
-        CountDownLatch stop = new CountDownLatch(1);
-        try (StreamApp app = new StreamApp(cfg)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
-            app.start();
-            stop.await();
-        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        StreamApp app = new StreamApp(cfg);
+        // The close runs in the hook itself: the JVM halts as soon as its hooks return, so a close left to the main
+        // thread never finished (no group leave, stores not flushed: a SIGTERM was a kill -9).
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                app.close();
+            } finally {
+                stopped.countDown();
+            }
+        }, "shutdown"));
+        app.start();
+        stopped.await();
         return 0;
     }
 

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvrelay.schemas.AvroCodec;
 import io.kvrelay.schemas.BlockKeys;
+import io.kvrelay.schemas.KafkaClients;
+import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.schemas.avro.BlockStored;
 import io.kvrelay.schemas.avro.EventOrigin;
@@ -78,6 +80,8 @@ class StreamAppRestartIT {
                 "stateDir", dir.resolve("state").toString(), "httpPort", port, "heartbeatTtlMs", 600_000,
                 "groupInstanceId", "stream-0", "sessionTimeoutMs", SESSION_TIMEOUT_MS,
                 "persistentState", persistent)));
+        // Topics first: the producer must not wait on a child JVM that starts slowly on a busy machine.
+        TopicCreator.ensure(new KafkaClients(kafka.bootstrapServers(), Map.of()), topics.all());
         ChildJvm app = start(config, "first");
         try (KafkaProducer<byte[], byte[]> producer = TestProducers.seeding(kafka.bootstrapServers());
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
@@ -113,6 +117,10 @@ class StreamAppRestartIT {
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
                     .until(() -> match(port, extended(0)).path("workers").get(0).path("matched").asInt()
                             == extended(0).length / BS);
+            // A graceful stop (SIGTERM) closes it: it leaves the group at once, long before its session would expire.
+            app.stop(Duration.ofMinutes(2));
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> admin
+                    .describeConsumerGroups(List.of(appId)).all().get().get(appId).members().isEmpty());
         } finally {
             app.close();
         }
