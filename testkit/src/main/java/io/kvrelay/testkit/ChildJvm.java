@@ -68,6 +68,11 @@ public final class ChildJvm implements AutoCloseable {
         return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
+    /** Waits for it to end by itself: its exit code, or empty if it still runs after {@code timeout}. */
+    public java.util.OptionalInt waitFor(Duration timeout) {
+        return awaitExit(timeout) ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
+    }
+
     /** SIGKILL (no shutdown hook runs, nothing is closed), then waits until it is gone. */
     public void kill() {
         process.destroyForcibly();
