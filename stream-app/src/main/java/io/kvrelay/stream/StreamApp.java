@@ -137,14 +137,16 @@ public final class StreamApp implements AutoCloseable {
         defaults.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, c.commitIntervalMs());
         defaults.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, c.standbyReplicas());
         defaults.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
-        defaults.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) c.sessionTimeoutMs());
+        defaults.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+                (int) c.sessionTimeoutMs());
         if (c.persistentState()) {
             defaults.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, FlushOftenRocksDb.class.getName());
         }
         if (c.groupInstanceId() != null) {
             // Static membership (Kafka Streams names each thread's member <id>-<n>): a restart within the session
             // timeout gets its partitions back without a rebalance, and without waiting for the old member to expire.
-            defaults.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), c.groupInstanceId());
+            defaults.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+                    c.groupInstanceId());
         }
         // An event log is read from its start: a new application must see every block still cached.
         defaults.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");

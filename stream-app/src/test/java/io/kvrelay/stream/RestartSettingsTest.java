@@ -23,7 +23,7 @@ class RestartSettingsTest {
         assertThat(base.persistentState()).isFalse();
         Properties p = StreamApp.streamsProperties(base, new HostInfo("localhost", 8090));
         assertThat(p.stringPropertyNames()).noneMatch(k -> k.endsWith("group.instance.id"));
-        assertThat(p.get("consumer.session.timeout.ms")).isEqualTo(30_000);
+        assertThat(p.get("main.consumer.session.timeout.ms")).isEqualTo(30_000);
         assertThat(base.withRestart("  ", 0, false).groupInstanceId()).isNull();
     }
 
@@ -32,7 +32,7 @@ class RestartSettingsTest {
         StreamAppConfig c = base.withRestart("kvrelay-stream-app-0", 60_000, true);
         Properties p = StreamApp.streamsProperties(c, new HostInfo("localhost", 8090));
         assertThat(p.get("main.consumer.group.instance.id")).isEqualTo("kvrelay-stream-app-0");
-        assertThat(p.get("consumer.session.timeout.ms")).isEqualTo(60_000);
+        assertThat(p.get("main.consumer.session.timeout.ms")).isEqualTo(60_000);
         assertThat(c.persistentState()).isTrue();
     }
 

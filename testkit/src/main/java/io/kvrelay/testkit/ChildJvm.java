@@ -61,8 +61,8 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /**
-     * User + system CPU time the process used so far (on Linux the JDK reads utime + stime of {@code /proc/<pid>/stat});
-     * zero once it has exited or where the platform does not say.
+     * User + system CPU time the process used so far (on Linux the JDK reads utime + stime of
+     * {@code /proc/<pid>/stat}); zero once it has exited or where the platform does not say.
      */
     public Duration cpuTime() {
         return process.toHandle().info().totalCpuDuration().orElse(Duration.ZERO);

@@ -34,9 +34,10 @@ import java.util.Set;
  * @param indexPort           port of the binary prefix-match API routers use (gRPC, on {@code httpHost}; 0 = any free
  *                           port: routers learn it from {@code /v1/instances})
  * @param groupInstanceId    static group membership: this instance's stable name in the consumer group (Kafka's
- *                           {@code group.instance.id}, per stream thread {@code <id>-<n>}), so a restarted instance takes
- *                           its partitions back without a rebalance; null or blank = dynamic membership. Needs a
- *                           fixed {@code httpPort}: the assignment it takes back names its old {@code application.server}
+ *                           {@code group.instance.id}, per stream thread {@code <id>-<n>}), so a restarted instance
+ *                           takes its partitions back without a rebalance; null or blank = dynamic membership. Needs
+ *                           a fixed {@code httpPort}: the assignment it takes back names its old
+ *                           {@code application.server}
  * @param sessionTimeoutMs   how long the group waits for an instance that stopped heartbeating before it gives its
  *                           partitions to the others (default 30000)
  * @param persistentState    RocksDB stores in {@code stateDir} instead of in-memory ones: a restart with the same
@@ -125,8 +126,8 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
 
     /** Defaults for one local instance against the given cluster. */
     public static StreamAppConfig local(String bootstrapServers, Path stateDir) {
-        return new StreamAppConfig(null, bootstrapServers, null, stateDir, null, 0, null, 0, 0, 0, 0, 0, null, (short) 0,
-                null, 0, 0, 0, 0, null, 0, false);
+        return new StreamAppConfig(null, bootstrapServers, null, stateDir, null, 0, null, 0, 0, 0, 0, 0, null,
+                (short) 0, null, 0, 0, 0, 0, null, 0, false);
     }
 
     /** Without the restart settings: dynamic membership, the default session timeout, in-memory stores. */

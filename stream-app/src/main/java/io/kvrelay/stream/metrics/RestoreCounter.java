@@ -7,8 +7,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Counts the changelog records restored into this instance's stores and logs (debug) each store partition's restore, so a
- * restart shows whether it read the whole changelog or only what its checkpoint had not seen. Called by Kafka
+ * Counts the changelog records restored into this instance's stores and logs (debug) each store partition's restore,
+ * so a restart shows whether it read the whole changelog or only what its stores had not written. Called by Kafka
  * Streams' restore thread; a Counter is thread-safe.
  */
 public final class RestoreCounter implements StateRestoreListener {

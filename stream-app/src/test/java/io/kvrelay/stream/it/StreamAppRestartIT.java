@@ -252,7 +252,8 @@ class StreamAppRestartIT {
         s.setBlockSize(BS);
         s.setMedium("GPU");
         KvEventBatch b = KvEventBatch.newBuilder().setNamespace("ns").setService("svc").setPod(pod).setDpRank(0)
-                .setSequence(sequence).setOrigin(EventOrigin.LIVE).setReceivedAtMicros(System.currentTimeMillis() * 1000)
+                .setSequence(sequence).setOrigin(EventOrigin.LIVE)
+                .setReceivedAtMicros(System.currentTimeMillis() * 1000)
                 .setEvents(List.of(s)).build();
         return AvroCodec.kvEvents().encode(b);
     }
