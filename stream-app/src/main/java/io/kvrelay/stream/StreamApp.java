@@ -8,11 +8,13 @@ import io.kvrelay.schemas.TopicCreator;
 import io.kvrelay.schemas.Topics;
 import io.kvrelay.stream.config.StreamAppConfig;
 import io.kvrelay.stream.http.QueryHttpServer;
+import io.kvrelay.stream.metrics.RestoreCounter;
 import io.kvrelay.stream.metrics.StreamMetrics;
 import io.kvrelay.stream.query.ClusterQueries;
 import io.kvrelay.stream.query.LocalQueries;
 import io.kvrelay.stream.query.RemoteQueryClient;
 import io.kvrelay.stream.rpc.PrefixIndexServer;
+import io.kvrelay.stream.store.FlushOftenRocksDb;
 import io.kvrelay.stream.store.IndexShards;
 import io.kvrelay.stream.store.PrefixIndexStore;
 import io.kvrelay.stream.store.StoreNames;
@@ -52,10 +54,16 @@ public final class StreamApp implements AutoCloseable {
     private final KafkaStreamsMetrics streamsMetrics;
 
     public StreamApp(StreamAppConfig config) throws IOException {
-        this(config, Clock.systemUTC(), false);
+        this(config, Clock.systemUTC());
     }
 
+    /** @param persistentStores RocksDB stores even where {@code config.persistentState()} is false */
     public StreamApp(StreamAppConfig config, Clock clock, boolean persistentStores) throws IOException {
+        this(persistentStores ? config.withRestart(config.groupInstanceId(), config.sessionTimeoutMs(), true)
+                : config, clock);
+    }
+
+    public StreamApp(StreamAppConfig config, Clock clock) throws IOException {
         this.config = config;
         this.topics = Topics.withPrefix(config.topicPrefix(), config.replicationFactor());
         ObjectMapper json = new ObjectMapper();
@@ -76,13 +84,14 @@ public final class StreamApp implements AutoCloseable {
             throw new java.io.InterruptedIOException("interrupted while binding the index port");
         }
         HostInfo self = new HostInfo(config.advertisedHost(), http.port());
-        this.streams = new KafkaStreams(IndexTopology.build(topics, metrics, persistentStores),
+        this.streams = new KafkaStreams(IndexTopology.build(topics, metrics, config.persistentState()),
                 streamsProperties(config, self));
         streams.setUncaughtExceptionHandler(e -> {
             log.error("stream thread failed; replacing it", e);
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
                     .REPLACE_THREAD;
         });
+        streams.setGlobalStateRestoreListener(new RestoreCounter(metrics.restoredRecords));
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         LocalQueries local = new LocalQueries(
@@ -128,6 +137,17 @@ public final class StreamApp implements AutoCloseable {
         defaults.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, c.commitIntervalMs());
         defaults.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, c.standbyReplicas());
         defaults.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+        defaults.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG),
+                (int) c.sessionTimeoutMs());
+        if (c.persistentState()) {
+            defaults.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, FlushOftenRocksDb.class.getName());
+        }
+        if (c.groupInstanceId() != null) {
+            // Static membership (Kafka Streams names each thread's member <id>-<n>): a restart within the session
+            // timeout gets its partitions back without a rebalance, and without waiting for the old member to expire.
+            defaults.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+                    c.groupInstanceId());
+        }
         // An event log is read from its start: a new application must see every block still cached.
         defaults.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         // Freshness: hand records over as soon as the broker has them.
@@ -208,7 +228,9 @@ public final class StreamApp implements AutoCloseable {
         // Stop answering first: other instances then see this one as gone (503) instead of reading half-closed stores.
         http.close();
         index.close();
-        // Leave the group, so the others take these partitions over now rather than after the session timeout.
+        // Leave the group, so the others take these partitions over now rather than after the session timeout; a
+        // static member too (removed through the admin API): a graceful stop is a scale-down or a move, while a crash
+        // never gets here and its restart resumes as the same member.
         streams.close(org.apache.kafka.streams.CloseOptions.groupMembershipOperation(
                 org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));

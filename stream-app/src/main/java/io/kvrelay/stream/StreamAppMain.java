@@ -43,6 +43,11 @@ public final class StreamAppMain implements Callable<Integer> {
                     + "its own: a StatefulSet gives it from the pod's IP or name) (env KVRELAY_ADVERTISED_HOST)")
     String advertisedHost;
 
+    @Option(names = "--group-instance-id", defaultValue = "${env:KVRELAY_GROUP_INSTANCE_ID}",
+            description = "static group membership under this stable name, overrides the file (a StatefulSet gives "
+                    + "the pod's name; empty = dynamic) (env KVRELAY_GROUP_INSTANCE_ID)")
+    String groupInstanceId;
+
     @Option(names = "--admin-token", defaultValue = "${env:KVRELAY_ADMIN_TOKEN}",
             description = "bearer token for admin calls, overrides the file: prefer the environment variable, a flag "
                     + "shows in the process list (env KVRELAY_ADMIN_TOKEN)")
@@ -62,12 +67,19 @@ public final class StreamAppMain implements Callable<Integer> {
             System.err.println("invalid configuration: " + e.getMessage());
             return 2;
         }
-        CountDownLatch stop = new CountDownLatch(1);
-        try (StreamApp app = new StreamApp(cfg)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
-            app.start();
-            stop.await();
-        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        StreamApp app = new StreamApp(cfg);
+        // The close runs in the hook itself: the JVM halts as soon as its hooks return, so a close left to the main
+        // thread never finished (no group leave, stores not flushed: a SIGTERM was a kill -9).
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                app.close();
+            } finally {
+                stopped.countDown();
+            }
+        }, "shutdown"));
+        app.start();
+        stopped.await();
         return 0;
     }
 
@@ -92,6 +104,9 @@ public final class StreamAppMain implements Callable<Integer> {
         }
         if (advertisedHost != null && !advertisedHost.isBlank()) {
             node.put("advertisedHost", advertisedHost);
+        }
+        if (groupInstanceId != null && !groupInstanceId.isBlank()) {
+            node.put("groupInstanceId", groupInstanceId);
         }
         if (!node.has("bootstrapServers")) {
             node.put("bootstrapServers", "localhost:9092");

@@ -39,6 +39,9 @@ import picocli.CommandLine;
  *       send (which sets its Kafka timestamp) until a prefix-match query over HTTP to this instance sees the block.</li>
  *   <li><b>restore</b>: the instance stops; a new one with empty local state starts and restores every store from
  *       its changelog, then rebuilds the in-memory index: time from start until it is healthy with every entry.</li>
+ *   <li><b>kill -9 + restart</b> ({@code --restart}, {@link KillRestart}): per variant a stream-app in a child JVM
+ *       applies the same event log, is killed with SIGKILL and started again as the same instance: time until it
+ *       answers {@code --samples} prompts exactly as before, with its CPU time and the load average.</li>
  * </ol>
  */
 @Command(name = "stream-harness", mixinStandardHelpOptions = true,
@@ -56,6 +59,20 @@ public final class StreamHarness implements Callable<Integer> {
     @Option(names = "--persistent", description = "RocksDB stores instead of in-memory ones")
     boolean persistent;
 
+    @Option(names = "--restart", split = ",", description = "kill -9 + restart variants to measure, in child JVMs: "
+            + "static (static membership, in-memory stores), static-persistent (and RocksDB stores in a state "
+            + "directory that survives), dynamic (dynamic membership, in-memory: waits out the session timeout), "
+            + "static-persistent-sigterm (a graceful stop instead of the kill, for comparison)")
+    List<String> restart = List.of();
+
+    @Option(names = "--samples", defaultValue = "200", description = "prompts asked before the kill and after the "
+            + "restart (each answer must be the same)")
+    int samples;
+
+    @Option(names = "--session-timeout-ms", defaultValue = "0", description = "stream-app's sessionTimeoutMs in the "
+            + "restart variants (0: its default)")
+    long sessionTimeoutMs;
+
     public static void main(String[] args) {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         System.exit(new CommandLine(new StreamHarness()).execute(args));
@@ -68,7 +85,9 @@ public final class StreamHarness implements Callable<Integer> {
             String prefix = "bench-" + System.currentTimeMillis();
             StreamAppConfig cfg = StreamAppConfig.local(kafka.bootstrapServers(), dir.resolve("state-a"))
                     .withApplicationId(prefix).withTopicPrefix(prefix).withHeartbeatTtlMs(3_600_000);
-            List<byte[][]> records = records(prefix);
+            List<KillRestart.Variant> variants = restart.stream().map(KillRestart.Variant::parse).toList();
+            List<int[]> prompts = new ArrayList<>();
+            List<byte[][]> records = records(prompts);
             long t0;
             long loaded;
             double[] fresh;
@@ -91,9 +110,11 @@ public final class StreamHarness implements Callable<Integer> {
                 fresh = freshness(a, producer, prefix);
             }
             Arrays.sort(fresh);
-            System.out.printf(Locale.ROOT, "freshness over %d probes (send -> visible over HTTP): "
-                            + "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n", fresh.length,
-                    pct(fresh, 0.50), pct(fresh, 0.90), pct(fresh, 0.99), fresh[fresh.length - 1]);
+            if (fresh.length > 0) {
+                System.out.printf(Locale.ROOT, "freshness over %d probes (send -> visible over HTTP): "
+                                + "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n", fresh.length,
+                        pct(fresh, 0.50), pct(fresh, 0.90), pct(fresh, 0.99), fresh[fresh.length - 1]);
+            }
             // Restore: a new instance, empty local state, same application id.
             StreamAppConfig b = new StreamAppConfig(cfg.applicationId(), cfg.bootstrapServers(), cfg.topicPrefix(),
                     dir.resolve("state-b"), null, 0, null, cfg.heartbeatTtlMs(), 0, 0, 0, 0, null, (short) 0, null,
@@ -107,6 +128,10 @@ public final class StreamHarness implements Callable<Integer> {
                                 + "healthy: %.2f s (index rebuild alone: %.0f ms in total over the tasks)%n",
                         app.indexEntries(), rs, app.metrics().indexRebuild.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS));
             }
+            KillRestart kill = new KillRestart(kafka.bootstrapServers(), prefix, dir, sessionTimeoutMs);
+            for (KillRestart.Variant v : variants) {
+                kill.run(v, entries + probes, sample(prompts), BS);
+            }
         } finally {
             try (var walk = Files.walk(dir)) {
                 walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -115,8 +140,21 @@ public final class StreamHarness implements Callable<Integer> {
         return 0;
     }
 
-    /** KvEventBatch records of 4 events x 4 blocks, chained per worker, up to the wanted number of entries. */
-    private List<byte[][]> records(String prefix) {
+    /** Up to {@code --samples} of the prompts, spread over the whole log. */
+    private List<int[]> sample(List<int[]> prompts) {
+        List<int[]> out = new ArrayList<>();
+        int step = Math.max(1, prompts.size() / Math.max(1, samples));
+        for (int i = 0; i < prompts.size() && out.size() < samples; i += step) {
+            out.add(prompts.get(i));
+        }
+        return out;
+    }
+
+    /**
+     * KvEventBatch records of 4 events x 4 blocks, chained per worker, up to the wanted number of entries; the tokens
+     * of every complete prompt (64 blocks from its root) go to {@code prompts}.
+     */
+    private List<byte[][]> records(List<int[]> prompts) {
         AvroCodec<KvEventBatch> codec = AvroCodec.kvEvents();
         Random rnd = new Random(1);
         long[] lastHash = new long[WORKERS];
@@ -124,8 +162,14 @@ public final class StreamHarness implements Callable<Integer> {
         List<byte[][]> out = new ArrayList<>();
         long hash = 1;
         int made = 0;
+        int promptTokens = 4 * 4 * 4 * BS;
+        int[][] current = new int[WORKERS][promptTokens];
+        int[] filled = new int[WORKERS];
         while (made < entries) {
             int w = out.size() % WORKERS;
+            if (seq[w] % 4 == 0) {
+                filled[w] = 0;
+            }
             List<Object> events = new ArrayList<>();
             for (int e = 0; e < 4 && made < entries; e++) {
                 int n = Math.min(4, entries - made);
@@ -134,7 +178,9 @@ public final class StreamHarness implements Callable<Integer> {
                 for (int i = 0; i < n; i++) {
                     hashes.add(hash++);
                     for (int t = 0; t < BS; t++) {
-                        tokens.add(rnd.nextInt(32_000));
+                        int token = rnd.nextInt(32_000);
+                        tokens.add(token);
+                        current[w][filled[w]++] = token;
                     }
                 }
                 BlockStored s = new BlockStored();
@@ -152,6 +198,9 @@ public final class StreamHarness implements Callable<Integer> {
                     .setDpRank(0).setSequence(seq[w]++).setOrigin(EventOrigin.LIVE)
                     .setReceivedAtMicros(System.currentTimeMillis() * 1000).setEvents(events).build();
             out.add(new byte[][] {("bench/svc/pod-" + w).getBytes(StandardCharsets.UTF_8), codec.encode(b)});
+            if (filled[w] == promptTokens) {
+                prompts.add(current[w].clone());
+            }
         }
         return out;
     }
@@ -202,7 +251,7 @@ public final class StreamHarness implements Callable<Integer> {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
     }
 
-    private static void await(java.util.function.BooleanSupplier cond, long timeoutMs, String what)
+    static void await(java.util.function.BooleanSupplier cond, long timeoutMs, String what)
             throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (!cond.getAsBoolean()) {

@@ -33,15 +33,27 @@ import java.util.Set;
  * @param unroutableAfterMs  ... and longer than this, not routable (default 60000)
  * @param indexPort           port of the binary prefix-match API routers use (gRPC, on {@code httpHost}; 0 = any free
  *                           port: routers learn it from {@code /v1/instances})
+ * @param groupInstanceId    static group membership: this instance's stable name in the consumer group (Kafka's
+ *                           {@code group.instance.id}, per stream thread {@code <id>-<n>}), so a restarted instance
+ *                           takes its partitions back without a rebalance; null or blank = dynamic membership. Needs
+ *                           a fixed {@code httpPort}: the assignment it takes back names its old
+ *                           {@code application.server}
+ * @param sessionTimeoutMs   how long the group waits for an instance that stopped heartbeating before it gives its
+ *                           partitions to the others (default 30000)
+ * @param persistentState    RocksDB stores in {@code stateDir} instead of in-memory ones: a restart with the same
+ *                           state directory reads only what its checkpoint has not seen from the changelogs
  * @see PodLiveness
  */
 public record StreamAppConfig(String applicationId, String bootstrapServers, String topicPrefix, Path stateDir,
                               String httpHost, int httpPort, String advertisedHost, long heartbeatTtlMs,
                               int streamThreads, long commitIntervalMs, int standbyReplicas, long remoteTimeoutMs,
                               String adminToken, short replicationFactor, Map<String, String> streams,
-                              long staleMaxMs, long suspectAfterMs, long unroutableAfterMs, int indexPort) {
+                              long staleMaxMs, long suspectAfterMs, long unroutableAfterMs, int indexPort,
+                              String groupInstanceId, long sessionTimeoutMs, boolean persistentState) {
     private static final Set<String> GUARDED = Set.of("application.id", "bootstrap.servers", "application.server",
-            "state.dir", "processing.guarantee");
+            "state.dir", "processing.guarantee", "group.instance.id", "session.timeout.ms");
+    /** Kafka's own rule for a group.instance.id (and topic names). */
+    private static final java.util.regex.Pattern INSTANCE_ID = java.util.regex.Pattern.compile("[a-zA-Z0-9._-]{1,200}");
 
     public StreamAppConfig {
         applicationId = blankTo(applicationId, "kvrelay-stream");
@@ -87,15 +99,46 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
         for (String key : streams.keySet()) {
             if (GUARDED.contains(key)) {
                 throw new IllegalArgumentException("streams." + key + " cannot be overridden here: use the setting of"
-                        + " its own (applicationId, bootstrapServers, advertisedHost, stateDir)");
+                        + " its own (applicationId, bootstrapServers, advertisedHost, stateDir, groupInstanceId, "
+                        + "sessionTimeoutMs)");
             }
+        }
+        groupInstanceId = groupInstanceId == null || groupInstanceId.isBlank() ? null : groupInstanceId.strip();
+        if (groupInstanceId != null) {
+            if (!INSTANCE_ID.matcher(groupInstanceId).matches()) {
+                throw new IllegalArgumentException("groupInstanceId must be 1-200 of a-z A-Z 0-9 . _ -, got '"
+                        + groupInstanceId + "'");
+            }
+            if (httpPort == 0) {
+                // The member takes back its old assignment as it was, with the application.server it had then.
+                throw new IllegalArgumentException("groupInstanceId needs a fixed httpPort (not 0): a restarted static "
+                        + "member keeps the address it had, and the others would look for it there");
+            }
+        }
+        // 30 s: a restart (kill, start, restore) fits twice over, and a member that never returns is replaced
+        // sooner than with Kafka's 45 s; 10 heartbeats (3 s apart) so a GC pause or a broker fail-over is no eviction.
+        sessionTimeoutMs = sessionTimeoutMs == 0 ? 30_000 : sessionTimeoutMs;
+        if (sessionTimeoutMs < 6_000 || sessionTimeoutMs > 1_800_000) {
+            throw new IllegalArgumentException("sessionTimeoutMs must be 6000..1800000 (the brokers' default "
+                    + "group.min/max.session.timeout.ms), got " + sessionTimeoutMs);
         }
     }
 
     /** Defaults for one local instance against the given cluster. */
     public static StreamAppConfig local(String bootstrapServers, Path stateDir) {
-        return new StreamAppConfig(null, bootstrapServers, null, stateDir, null, 0, null, 0, 0, 0, 0, 0, null, (short) 0,
-                null, 0, 0, 0, 0);
+        return new StreamAppConfig(null, bootstrapServers, null, stateDir, null, 0, null, 0, 0, 0, 0, 0, null,
+                (short) 0, null, 0, 0, 0, 0, null, 0, false);
+    }
+
+    /** Without the restart settings: dynamic membership, the default session timeout, in-memory stores. */
+    public StreamAppConfig(String applicationId, String bootstrapServers, String topicPrefix, Path stateDir,
+                           String httpHost, int httpPort, String advertisedHost, long heartbeatTtlMs,
+                           int streamThreads, long commitIntervalMs, int standbyReplicas, long remoteTimeoutMs,
+                           String adminToken, short replicationFactor, Map<String, String> streams,
+                           long staleMaxMs, long suspectAfterMs, long unroutableAfterMs, int indexPort) {
+        this(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort, advertisedHost,
+                heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs, adminToken,
+                replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort, null, 0, false);
     }
 
     /** Without {@code indexPort}: any free port. */
@@ -112,32 +155,37 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
     public StreamAppConfig withHttpPort(int port) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, port,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort,
+                groupInstanceId, sessionTimeoutMs, persistentState);
     }
 
     public StreamAppConfig withApplicationId(String id) {
         return new StreamAppConfig(id, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort,
+                groupInstanceId, sessionTimeoutMs, persistentState);
     }
 
     public StreamAppConfig withTopicPrefix(String prefix) {
         return new StreamAppConfig(applicationId, bootstrapServers, prefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort,
+                groupInstanceId, sessionTimeoutMs, persistentState);
     }
 
     public StreamAppConfig withAdminToken(String token) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                token, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
+                token, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort,
+                groupInstanceId, sessionTimeoutMs, persistentState);
     }
 
     /** The same settings with these Kafka client and Streams settings (e.g. a secured cluster's). */
     public StreamAppConfig withStreams(Map<String, String> settings) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, settings, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort);
+                adminToken, replicationFactor, settings, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort,
+                groupInstanceId, sessionTimeoutMs, persistentState);
     }
 
     /** The same settings with another heartbeat TTL; {@code staleMaxMs} goes back to its default for it. */
@@ -149,10 +197,21 @@ public record StreamAppConfig(String applicationId, String bootstrapServers, Str
     public StreamAppConfig withLiveness(long ttl, long staleMax, long suspectAfter, long unroutableAfter) {
         return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
                 advertisedHost, ttl, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
-                adminToken, replicationFactor, streams, staleMax, suspectAfter, unroutableAfter, indexPort);
+                adminToken, replicationFactor, streams, staleMax, suspectAfter, unroutableAfter, indexPort,
+                groupInstanceId, sessionTimeoutMs, persistentState);
     }
 
-    /** The rule these settings give. */
+    /**
+     * The same settings with the restart ones replaced: static membership under {@code instanceId} (null = dynamic),
+     * {@code sessionTimeout} ms (0 = default), persistent stores or not.
+     */
+    public StreamAppConfig withRestart(String instanceId, long sessionTimeout, boolean persistent) {
+        return new StreamAppConfig(applicationId, bootstrapServers, topicPrefix, stateDir, httpHost, httpPort,
+                advertisedHost, heartbeatTtlMs, streamThreads, commitIntervalMs, standbyReplicas, remoteTimeoutMs,
+                adminToken, replicationFactor, streams, staleMaxMs, suspectAfterMs, unroutableAfterMs, indexPort,
+                instanceId, sessionTimeout, persistent);
+    }
+
     /** stream-app's Kafka clients: this cluster with the client settings of {@code streams}. */
     public KafkaClients kafkaClients() {
         return new KafkaClients(bootstrapServers, streams);

@@ -45,6 +45,9 @@ public final class StreamMetrics {
     public final Timer applyLag;
     public final Timer indexRebuild;
     public final DistributionSummary rebuildEntries;
+    /** Changelog records read back into the stores: everything after a start with no local state, only what the
+     *  checkpoint had not seen after one with persistent state. */
+    public final Counter restoredRecords;
 
     public StreamMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -89,6 +92,9 @@ public final class StreamMetrics {
                 .description("rebuilds of a shard's in-memory index from its store after a restore").register(registry);
         rebuildEntries = DistributionSummary.builder("kvrelay.stream.index.rebuild.entries")
                 .description("entries read back per index rebuild").register(registry);
+        restoredRecords = Counter.builder("kvrelay.stream.changelog.restored.records")
+                .description("changelog records read back into the stores (restores at start and on take-over)")
+                .register(registry);
     }
 
     public static StreamMetrics inMemory() {
