@@ -56,6 +56,7 @@ public final class RouterApp implements AutoCloseable {
     /** The HTTP server's event loops, shared with the stream-app client: a decision stays on its request's loop. */
     private final EventLoopGroup loops;
     private HttpServer http;
+    private boolean closed;
 
     public RouterApp(RouterConfig c) throws IOException {
         this.loops = HttpServer.eventLoops("router", 0);
@@ -122,7 +123,11 @@ public final class RouterApp implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return; // the shutdown hook closes too
+        }
+        closed = true;
         if (http != null) {
             http.close();
         }
@@ -142,5 +147,6 @@ public final class RouterApp implements AutoCloseable {
         streamApp.close();
         pods.close();
         loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        log.info("router stopped");
     }
 }

@@ -66,12 +66,24 @@ public final class RouterMain implements Callable<Integer> {
             System.err.println("invalid configuration: " + e.getOriginalMessage());
             return 2;
         }
-        CountDownLatch stop = new CountDownLatch(1);
-        try (RouterApp app = new RouterApp(cfg)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "shutdown"));
+        RouterApp app = new RouterApp(cfg);
+        CountDownLatch stopped = new CountDownLatch(1);
+        // Close inside the hook: once the hooks return the JVM halts, so a close left to this thread after the latch
+        // never ran (no drain of queued decisions, no clean goodbye to Kafka and Redis on a SIGTERM).
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                app.close();
+            } finally {
+                stopped.countDown();
+            }
+        }, "shutdown"));
+        try {
             app.start();
-            stop.await();
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
         }
+        stopped.await();
         return 0;
     }
 
