@@ -43,25 +43,7 @@ class KubernetesManifestsIT {
 
     @Test
     void theExampleOverlayRendersToObjectsThatHangTogether() throws Exception {
-        RequiredTools.require("kubectl", "apt-get install kubectl");
-        Path k8s = dir.resolve("k8s");
-        copy(ROOT.resolve("deploy/k8s"), k8s);
-        Files.writeString(k8s.resolve("overlays/example/admin-token"), "not-a-real-token");
-        Process p = new ProcessBuilder("kubectl", "kustomize", k8s.resolve("overlays/example").toString())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as("kubectl kustomize").isZero();
-
-        List<JsonNode> docs = new ArrayList<>();
-        try (var it = new YAMLMapper().readerFor(JsonNode.class).readValues(yaml)) {
-            while (it.hasNext()) {
-                JsonNode d = (JsonNode) it.next();
-                if (d != null && !d.isEmpty()) {
-                    docs.add(d);
-                }
-            }
-        }
+        List<JsonNode> docs = render("overlays/example");
         Map<String, JsonNode> configMaps = new HashMap<>();
         Set<String> secrets = new HashSet<>();
         Map<String, JsonNode> workloads = new HashMap<>();
@@ -133,6 +115,48 @@ class KubernetesManifestsIT {
         }
     }
 
+    /** The persistent-state overlay: stream-app's stores in RocksDB on a claim per replica instead of an emptyDir. */
+    @Test
+    void thePersistentStateOverlayGivesEachStreamReplicaAVolumeClaim() throws Exception {
+        List<JsonNode> docs = render("overlays/persistent-state");
+        JsonNode sts = docs.stream().filter(d -> d.path("kind").asText().equals("StatefulSet")).findFirst()
+                .orElseThrow();
+        assertThat(sts.path("spec").path("volumeClaimTemplates").get(0).path("metadata").path("name").asText())
+                .isEqualTo("state");
+        assertThat(sts.path("spec").path("template").path("spec").path("volumes").toString())
+                .doesNotContain("\"state\"");
+        String cm = sts.path("spec").path("template").path("spec").path("volumes").get(0).path("configMap")
+                .path("name").asText();
+        JsonNode data = docs.stream().filter(d -> d.path("metadata").path("name").asText().equals(cm)).findFirst()
+                .orElseThrow().path("data");
+        StreamAppConfig c = new ObjectMapper().readValue(data.path("stream.json").asText(), StreamAppConfig.class);
+        assertThat(c.persistentState()).isTrue();
+        assertThat(c.stateDir().toString()).isEqualTo("/var/lib/kvrelay/state");
+    }
+
+    /** {@code kubectl kustomize} of an overlay, on a copy of deploy/k8s with the example's token file made. */
+    private List<JsonNode> render(String overlay) throws Exception {
+        RequiredTools.require("kubectl", "apt-get install kubectl");
+        Path k8s = dir.resolve("k8s");
+        copy(ROOT.resolve("deploy/k8s"), k8s);
+        Files.writeString(k8s.resolve("overlays/example/admin-token"), "not-a-real-token");
+        Process p = new ProcessBuilder("kubectl", "kustomize", k8s.resolve(overlay).toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("kubectl kustomize " + overlay).isZero();
+        List<JsonNode> docs = new ArrayList<>();
+        try (var it = new YAMLMapper().readerFor(JsonNode.class).readValues(yaml)) {
+            while (it.hasNext()) {
+                JsonNode d = (JsonNode) it.next();
+                if (d != null && !d.isEmpty()) {
+                    docs.add(d);
+                }
+            }
+        }
+        return docs;
+    }
+
     /** The README's line, as written, from the repository's root: the count it says. */
     @Test
     void theReadmesCommandPrintsWhatTheReadmeSays() throws Exception {
@@ -158,8 +182,11 @@ class KubernetesManifestsIT {
                 assertThat(c.fleet().enabled()).as("two replicas share the fleet").isTrue();
                 assertThat(c.discovery().kubernetes().enabled()).isTrue();
             }
-            case "kvrelay-stream-app" -> assertThat(json.readValue(data.path("stream.json").asText(),
-                    StreamAppConfig.class).httpPort()).isEqualTo(8090);
+            case "kvrelay-stream-app" -> {
+                StreamAppConfig c = json.readValue(data.path("stream.json").asText(), StreamAppConfig.class);
+                assertThat(c.httpPort()).isEqualTo(8090);
+                assertThat(c.standbyReplicas()).as("a warm copy of each store on the other replica").isEqualTo(1);
+            }
             case "kvrelay-router" -> assertThat(json.readValue(data.path("router.json").asText(),
                     RouterConfig.class).httpPort()).isEqualTo(8080);
             default -> throw new AssertionError("no check for " + workload);
