@@ -15,9 +15,11 @@ import java.util.List;
  * @param resyncMs      how often the watch re-delivers every pod (a safety net; 0: never)
  * @param apiServer     the API server's URL, unauthenticated (e.g. {@code kubectl proxy}'s http://127.0.0.1:8001);
  *                      default: the usual client configuration (in a pod its service account, else kubeconfig)
+ * @param startTimeoutMs how long the bridge waits at start for the first list of pods before it gives up (it does not
+ *                      start without it: a bridge that knows no pods would look healthy and do nothing)
  */
 public record KubernetesConfig(boolean enabled, List<String> namespaces, String labelSelector, String serviceLabel,
-                               String container, long resyncMs, String apiServer) {
+                               String container, long resyncMs, String apiServer, long startTimeoutMs) {
     public static final String ANNOTATION_PREFIX = "kvrelay.io/";
 
     public KubernetesConfig {
@@ -43,13 +45,19 @@ public record KubernetesConfig(boolean enabled, List<String> namespaces, String 
             throw new IllegalArgumentException("discovery.kubernetes.apiServer must be an http(s) URL, got "
                     + apiServer);
         }
+        if (startTimeoutMs == 0) {
+            startTimeoutMs = 30_000;
+        }
+        if (startTimeoutMs < 0) {
+            throw new IllegalArgumentException("discovery.kubernetes.startTimeoutMs must be > 0, got " + startTimeoutMs);
+        }
         if (resyncMs < 0) {
             throw new IllegalArgumentException("discovery.kubernetes.resyncMs must be >= 0, got " + resyncMs);
         }
     }
 
     public static KubernetesConfig disabled() {
-        return new KubernetesConfig(false, List.of(), null, null, null, 0, null);
+        return new KubernetesConfig(false, List.of(), null, null, null, 0, null, 0);
     }
 
     public boolean allNamespaces() {

@@ -10,7 +10,6 @@ import java.time.Duration;
  */
 public final class KubernetesDiscovery {
     private static final String CLIENT_CLASS = "io.fabric8.kubernetes.client.KubernetesClientBuilder";
-    private static final Duration FIRST_LIST_TIMEOUT = Duration.ofSeconds(30);
 
     private KubernetesDiscovery() {
     }
@@ -28,6 +27,6 @@ public final class KubernetesDiscovery {
                     + " Kubernetes client (kvrelay.jar leaves it out): run the ingest-bridge image or its module's"
                     + " class path");
         }
-        return KubernetesPodSource.create(config, catalog, metrics).start(FIRST_LIST_TIMEOUT);
+        return KubernetesPodSource.create(config, catalog, metrics).start(Duration.ofMillis(config.startTimeoutMs()));
     }
 }

@@ -11,7 +11,7 @@ class VllmPodReaderTest {
     private static final String EVENTS = "{\"enable_kv_cache_events\":true,\"publisher\":\"zmq\","
             + "\"endpoint\":\"tcp://*:5557\",\"replay_endpoint\":\"tcp://*:5600\",\"topic\":\"kv@llama\"}";
     private final VllmPodReader reader = new VllmPodReader(new KubernetesConfig(true, List.of("llm"), "app=vllm",
-            null, null, 0, null));
+            null, null, 0, null, 0));
 
     private static PodFacts pod(Map<String, String> labels, Map<String, String> annotations, List<String> command,
                                 List<String> args) {

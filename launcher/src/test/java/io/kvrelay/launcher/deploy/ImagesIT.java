@@ -150,7 +150,8 @@ class ImagesIT {
                         "topicPrefix", "it-image-k8s-" + System.nanoTime()),
                 "admin", Map.of("port", 0),
                 "discovery", Map.of("kubernetes", Map.of("enabled", true, "namespaces", List.of("llm"),
-                        "labelSelector", "app=vllm", "apiServer", "http://127.0.0.1:" + closed))));
+                        "labelSelector", "app=vllm", "apiServer", "http://127.0.0.1:" + closed,
+                        "startTimeoutMs", 3_000))));
         List<String> bridge = new ArrayList<>();
         img.config().get("Entrypoint").forEach(e -> bridge.add(e.asText()));
         bridge.addAll(List.of("--config", "/tmp/bridge.json"));

@@ -79,7 +79,7 @@ class KubernetesDiscoveryIT {
                     .capacityBlocks(100_000).seed(300 + i).build());
         }
         KubernetesConfig discovery = new KubernetesConfig(true, List.of(NS), "app=vllm", null, null, 0,
-                k8s.getMasterUrl().toString());
+                k8s.getMasterUrl().toString(), 0);
         try (PipelineFixture f = PipelineFixture.start(dir, sims, r -> r,
                 b -> b.withPods(List.of()).withDiscovery(new BridgeConfig.Discovery(discovery)))) {
             Map<String, WorkloadGenerator> gens = new HashMap<>();
