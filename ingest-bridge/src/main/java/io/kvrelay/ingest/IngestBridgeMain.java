@@ -1,6 +1,7 @@
 package io.kvrelay.ingest;
 
 import io.kvrelay.http.KvrelayVersion;
+import io.kvrelay.http.ShutdownHook;
 import io.kvrelay.ingest.admin.AdminServer;
 import io.kvrelay.ingest.config.AdminConfig;
 import io.kvrelay.ingest.config.BridgeConfig;
@@ -8,10 +9,9 @@ import io.kvrelay.ingest.config.ConfigLoader;
 import io.kvrelay.ingest.config.KafkaSinkConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** Starts the ingest bridge from a JSON config file; flags override the file. Wiring only. */
 @Command(name = "ingest-bridge", mixinStandardHelpOptions = true, versionProvider = KvrelayVersion.class,
@@ -68,13 +68,8 @@ public final class IngestBridgeMain implements Callable<Integer> {
             return 1;
         }
         AdminServer admin = new AdminServer(bridge, cfg.admin()).start();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            admin.close();
-            bridge.close();
-            stopped.countDown();
-        }, "shutdown"));
-        stopped.await();
+        // The admin endpoint first: nothing is asked of a bridge that is stopping.
+        ShutdownHook.closing(admin, bridge).await();
         return 0;
     }
 

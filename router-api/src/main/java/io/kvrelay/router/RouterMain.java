@@ -5,15 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kvrelay.http.KvrelayVersion;
+import io.kvrelay.http.ShutdownHook;
 import io.kvrelay.router.config.RouterConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** Wiring only: configuration from a file and flags, then {@link RouterApp} until SIGTERM. */
 @Command(name = "kvrelay-router", mixinStandardHelpOptions = true, versionProvider = KvrelayVersion.class,
@@ -67,23 +67,14 @@ public final class RouterMain implements Callable<Integer> {
             return 2;
         }
         RouterApp app = new RouterApp(cfg);
-        CountDownLatch stopped = new CountDownLatch(1);
-        // Close inside the hook: once the hooks return the JVM halts, so a close left to this thread after the latch
-        // never ran (no drain of queued decisions, no clean goodbye to Kafka and Redis on a SIGTERM).
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                app.close();
-            } finally {
-                stopped.countDown();
-            }
-        }, "shutdown"));
+        ShutdownHook stop = ShutdownHook.closing(app);
         try {
             app.start();
         } catch (RuntimeException e) {
             app.close();
             throw e;
         }
-        stopped.await();
+        stop.await();
         return 0;
     }
 

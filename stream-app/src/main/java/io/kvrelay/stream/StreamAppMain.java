@@ -4,14 +4,14 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import io.kvrelay.http.KvrelayVersion;
+import io.kvrelay.http.ShutdownHook;
 import io.kvrelay.stream.config.StreamAppConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** Wiring only: configuration from a file and flags, then {@link StreamApp} until SIGTERM. */
 @Command(name = "kvrelay-stream", mixinStandardHelpOptions = true, versionProvider = KvrelayVersion.class,
@@ -67,19 +67,10 @@ public final class StreamAppMain implements Callable<Integer> {
             System.err.println("invalid configuration: " + e.getMessage());
             return 2;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
         StreamApp app = new StreamApp(cfg);
-        // The close runs in the hook itself: the JVM halts as soon as its hooks return, so a close left to the main
-        // thread never finished (no group leave, stores not flushed: a SIGTERM was a kill -9).
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                app.close();
-            } finally {
-                stopped.countDown();
-            }
-        }, "shutdown"));
+        ShutdownHook stop = ShutdownHook.closing(app);
         app.start();
-        stopped.await();
+        stop.await();
         return 0;
     }
 
