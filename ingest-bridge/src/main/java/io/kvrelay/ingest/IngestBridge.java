@@ -74,7 +74,7 @@ public final class IngestBridge implements AutoCloseable {
     private final Thread publisherThread;
     private AdminPodLog adminPods;
     private AutoCloseable kubernetes;
-    private FleetMembership fleet;
+    private volatile FleetMembership fleet;
     private volatile String lastReconcileFailure;
     private volatile State state = State.CREATED;
 
@@ -299,9 +299,23 @@ public final class IngestBridge implements AutoCloseable {
         return state;
     }
 
-    /** Healthy: running, and the Kafka publisher is alive and not blocked. */
+    /** Healthy: running, the Kafka publisher alive and not blocked, and (sharing a fleet) still in the group. */
     public boolean healthy() {
-        return state == State.RUNNING && publisherThread.isAlive() && !publisher.kafkaBlocked();
+        return unhealthyReason() == null;
+    }
+
+    /** Why the bridge cannot do its job now, or null. */
+    public String unhealthyReason() {
+        if (state != State.RUNNING) {
+            return "bridge is " + state;
+        }
+        if (!publisherThread.isAlive() || publisher.kafkaBlocked()) {
+            return "Kafka is not accepting records";
+        }
+        if (fleet != null && !fleet.alive()) {
+            return "fleet membership failed (see the log): this bridge runs no pods; restart it";
+        }
+        return null;
     }
 
     public BridgeMetrics metrics() {

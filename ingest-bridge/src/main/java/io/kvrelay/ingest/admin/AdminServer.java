@@ -69,10 +69,9 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private Routes routes() {
-        // Ready: running, and Kafka takes the records (what the bridge is for); /health says the same with details.
-        return Probes.add(new Routes(), () -> bridge.healthy() ? null
-                        : bridge.state() != IngestBridge.State.RUNNING ? "bridge is " + bridge.state()
-                        : "Kafka is not accepting records")
+        // Ready: running, Kafka takes the records (what the bridge is for), and a fleet member is still in its group;
+        // /health says the same with details.
+        return Probes.add(new Routes(), bridge::unhealthyReason)
                 .get("/health", r -> health())
                 .add("GET", "/metrics", WORKER, 0, r -> Reply.metrics(bridge.metrics().scrape()))
                 .add("GET", "/pods", WORKER, 0, r -> Reply.ok(listPods()))
@@ -132,7 +131,7 @@ public final class AdminServer implements AutoCloseable {
         body.put("knownPods", bridge.catalog().desired().size());
         bridge.fleet().ifPresent(f -> body.put("fleet", Map.of("slots", f.ownedSlots().size(), "of", f.slots())));
         if (!ok && bridge.state() == IngestBridge.State.RUNNING) {
-            body.put("reason", "Kafka is not accepting records");
+            body.put("reason", bridge.unhealthyReason());
         }
         return Reply.of(ok ? 200 : 503, body);
     }

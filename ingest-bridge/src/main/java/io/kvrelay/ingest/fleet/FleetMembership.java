@@ -102,6 +102,11 @@ public final class FleetMembership implements Ownership, AutoCloseable {
         return slots;
     }
 
+    /** Still in the group: false once its thread ended (closed, or failed: then it owns nothing). */
+    public boolean alive() {
+        return thread.isAlive();
+    }
+
     /** The slots this bridge owns now, sorted. */
     public Set<Integer> ownedSlots() {
         return new TreeSet<>(owned);
