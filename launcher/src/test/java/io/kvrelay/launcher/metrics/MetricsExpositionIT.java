@@ -97,6 +97,13 @@ class MetricsExpositionIT {
                     parts.put("ingest-bridge", admin.port());
                     parts.put("stream-app", stream.httpPort());
                     parts.put("router", router.port());
+                    // Micrometer makes jvm_gc_pause_seconds at a registry's first GC after it was bound (notified
+                    // asynchronously): on a quiet machine the router, bound last, may not have seen one yet.
+                    System.gc();
+                    for (int port : parts.values()) {
+                        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                                .until(() -> scrape(http, port).contains("jvm_gc_pause_seconds"));
+                    }
                     List<String> problems = new ArrayList<>();
                     StringBuilder all = new StringBuilder();
                     for (Map.Entry<String, Integer> part : parts.entrySet()) {
