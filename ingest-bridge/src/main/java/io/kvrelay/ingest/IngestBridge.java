@@ -153,13 +153,16 @@ public final class IngestBridge implements AutoCloseable {
         if (config.discovery().kubernetes().enabled()) {
             kubernetes = KubernetesDiscovery.start(config.discovery().kubernetes(), catalog, metrics);
         }
-        catalog.onChange(this::reconcileQuietly);
         if (config.fleet().enabled()) {
-            // Owns nothing until Kafka assigns slots: the first pods start on the membership thread.
+            // Owns nothing until Kafka assigns slots (set before any change can reconcile: a bridge of a fleet never
+            // runs a pod as if it were alone); the first pods start on the membership thread.
             fleet = new FleetMembership(config.fleet(), config.kafka().clients(), config.kafka().topicPrefix(),
                     config.instanceId(), topics.bridgeFleet().name(), new HandOver());
             reconciler.ownership(fleet);
             metrics.gaugeFleetSlots(() -> fleet.ownedSlots().size());
+        }
+        catalog.onChange(this::reconcileQuietly);
+        if (fleet != null) {
             fleet.start();
         } else {
             // Where each worker's last batch is in Kafka: a restarted bridge resumes there instead of claiming losses.

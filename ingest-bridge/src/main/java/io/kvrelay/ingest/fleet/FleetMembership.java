@@ -90,7 +90,8 @@ public final class FleetMembership implements Ownership, AutoCloseable {
 
     @Override
     public boolean owns(PodKey pod) {
-        return owned.contains(slotOf(pod, slots));
+        int n = slots;
+        return n > 0 && owned.contains(slotOf(pod, n)); // before start: nothing
     }
 
     /** The slot a pod belongs to, of {@code slots}. */
