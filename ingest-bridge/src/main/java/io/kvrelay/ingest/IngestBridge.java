@@ -232,9 +232,10 @@ public final class IngestBridge implements AutoCloseable {
     public Added addPod(PodConfig pod) throws InterruptedException {
         requireRunning();
         String id = pod.key().id();
-        if (catalog.get(id).isPresent()) {
+        Optional<DesiredPod> known = catalog.get(id);
+        if (known.isPresent()) {
             throw new PodRegistry.PodExistsException("pod " + id + " is already known ("
-                    + catalog.get(id).get().source().name().toLowerCase(java.util.Locale.ROOT) + ")");
+                    + known.get().source().name().toLowerCase(java.util.Locale.ROOT) + ")");
         }
         boolean owned = ownership().owns(pod.key());
         if (owned && !registry.fits(pod.dpRanks())) {
